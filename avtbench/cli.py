@@ -1,0 +1,170 @@
+"""Command line: `avtbench run`, `list`, `table`, `plot`. Heavy imports happen inside commands only."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from avtbench.api import UserError
+
+EXIT_USER_ERROR = 2
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    """Accept both `--seed 0 --seed 1` and `--seed 0,1`."""
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _seeds(values: tuple[str, ...]) -> list[int]:
+    seeds = []
+    for text in _split(values) or ["0"]:
+        try:
+            seeds.append(int(text))
+        except ValueError:
+            raise UserError(f"bad seed {text!r}; seeds are integers, e.g. --seed 0 --seed 1 or --seed 0,1,2") from None
+    return seeds
+
+
+def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a UserError into one line on stderr and exit code 2; never a traceback for bad input."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except UserError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_USER_ERROR)
+        except KeyboardInterrupt:
+            click.echo("interrupted: finished cells are saved; run the same command again to resume", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="avtbench")
+def main() -> None:
+    """avtbench: train and evaluate cross-modal representation methods on audio-visual-text tasks."""
+
+
+@main.command()
+@click.option("--method", "-m", "methods", multiple=True, required=True, help="Method name(s); repeat or comma-separate.")
+@click.option("--task", "-t", "tasks", multiple=True, required=True, help="Task name(s).")
+@click.option("--direction", "-d", "directions", multiple=True, help="Direction(s) like v2a; default: all the task supports.")
+@click.option("--seed", "-s", "seeds", multiple=True, help="Seed(s); default 0.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="YAML file: sections named after methods, tasks, or `data`.")
+@click.option("--set", "sets", multiple=True, metavar="SECTION.KEY=VALUE", help="Override one setting, e.g. data.profile=paper.")
+@click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True)
+@click.option("--results", default="results", show_default=True, type=click.Path(file_okay=False), help="Result store folder.")
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False), help="Artifact cache (default $AVTBENCH_CACHE or ~/.cache/avtbench).")
+@click.option("--overwrite", is_flag=True, help="Redo cells whose record exists.")
+@_guard
+def run(methods, tasks, directions, seeds, config_file, sets, device, results, cache_dir, overwrite) -> None:
+    """Train and evaluate every cell of the grid methods x tasks x directions x seeds."""
+    from rich.console import Console
+
+    from avtbench.cache import ArtifactCache
+    from avtbench.plugins import registry
+    from avtbench.progress import RichProgress
+    from avtbench.runner import Runner, make_plan, resolve_device
+    from avtbench.store import ResultStore
+
+    console = Console(stderr=True)
+    document = _document(config_file, sets)
+    cache = ArtifactCache(cache_dir)
+    plan = make_plan(registry(), _split(methods), _split(tasks), _split(directions), _seeds(seeds), document, cache)
+    if not plan.cells:
+        if plan.skipped:
+            raise UserError(f"nothing to run: {plan.skipped[0]}; pick a direction over the method's modalities")
+        raise UserError("nothing to run; name at least one method, task and direction")
+    for reason in plan.skipped:
+        console.print(f"[yellow]skipped[/] {reason}")
+    store = ResultStore(results)
+    with RichProgress(console) as progress:
+        runner = Runner(store, cache, plan.data_config, resolve_device(device), progress, log=console.log)
+        for planned in progress.track(plan.cells, description="cells"):
+            record = runner.run(planned, overwrite=overwrite)
+            label = planned.cell.label()
+            if record is None:
+                console.print(f"[dim]cached[/]  {label}: {store.path(planned.cell)}")
+            else:
+                console.print(f"[green]done[/]    {label}: {record['main_metric']} = {record['main_value']:.2f} "
+                              f"({record['timings']['total_s']:.1f}s)")
+    click.echo(f"{len(plan.cells)} cell(s) in {store.root}; see `avtbench table --results {store.root}`", err=True)
+
+
+@main.command(name="list")
+@_guard
+def list_plugins() -> None:
+    """Methods, tasks, directions and datasets, and plugins that failed to load."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from avtbench.data.context import DATASET_NAMES
+    from avtbench.plugins import registry
+
+    reg = registry()
+    console = Console()
+    methods = Table("method", "version", "modalities", "status", "summary", title="methods")
+    for name, cls in sorted(reg.methods.items()):
+        methods.add_row(name, str(cls.version), ", ".join(cls.modalities), cls.status, cls.summary)
+    tasks = Table("task", "version", "directions", "main metric", "datasets", "status", title="tasks")
+    for name, cls in sorted(reg.tasks.items()):
+        tasks.add_row(name, str(cls.version), ", ".join(cls.directions), cls.main_metric, ", ".join(cls.datasets), cls.status)
+    console.print(methods, tasks)
+    directions = sorted({d for cls in reg.tasks.values() for d in cls.directions})
+    console.print(f"directions: {', '.join(directions)}")
+    console.print(f"datasets: {', '.join(DATASET_NAMES)}")
+    for failure in reg.failures:
+        console.print(f"[red]failed plugin[/] {failure.plugin} ({failure.target}): {failure.error}")
+
+
+@main.command()
+@click.option("--results", default="results", show_default=True, type=click.Path(file_okay=False))
+@click.option("--format", "fmt", default="markdown", type=click.Choice(["markdown", "latex", "csv"]), show_default=True)
+@click.option("--metric", default=None, help="Metric to show instead of each task's main metric.")
+@click.option("--precision", default=1, show_default=True, type=int)
+@_guard
+def table(results, fmt, metric, precision) -> None:
+    """Mean ± std over seeds (n): rows methods, columns task/direction, best in bold."""
+    from avtbench.store import ResultStore
+    from avtbench.tables import build_table, render
+
+    if not Path(results).is_dir():
+        raise UserError(f"result folder {results} does not exist; run `avtbench run ...` first or pass --results")
+    click.echo(render(build_table(ResultStore(results).records(), metric), fmt, precision))
+
+
+@main.command()
+@click.argument("name")
+@click.option("--method", "-m", required=True)
+@click.option("--seed", "-s", default=0, show_default=True, type=int)
+@click.option("--config", "config_file", type=click.Path(dir_okay=False))
+@click.option("--set", "sets", multiple=True, metavar="SECTION.KEY=VALUE")
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False))
+@click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True)
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="File to write (e.g. codebook.svg).")
+@_guard
+def plot(name, method, seed, config_file, sets, cache_dir, device, out_path) -> None:
+    """Draw a method's named plot (e.g. `avtbench plot codebook -m unified_vq --out usage.svg`)."""
+    from rich.console import Console
+
+    from avtbench.plotting import draw_method_plot
+
+    document = _document(config_file, sets)
+    path = draw_method_plot(name, method, seed, document, cache_dir, device, Path(out_path), Console(stderr=True))
+    click.echo(f"wrote {path}")
+
+
+def _document(config_file: str | None, sets: tuple[str, ...]) -> dict:
+    from avtbench import config as cfg
+
+    return cfg.merge(cfg.load_yaml(config_file) if config_file else {}, cfg.parse_sets(sets))
+
+
+if __name__ == "__main__":
+    main()
