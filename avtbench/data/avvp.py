@@ -1,0 +1,180 @@
+"""Reader of the AVVP (LLP) dataset (Tian et al., ECCV 2020) in its released on-disk format.
+
+Folder layout (as in YapengTian/AVVP-ECCV20 `data/` plus its feature folders):
+    AVVP_train.csv, AVVP_val_pd.csv, AVVP_test_pd.csv
+        tab-separated `filename<TAB>event_labels`, labels comma-separated (weak, video-level)
+    AVVP_eval_audio.csv, AVVP_eval_visual.csv
+        tab-separated `filename<TAB>onset<TAB>offset<TAB>event_labels`, one event per row, for
+        the val and test videos
+    feats/vggish/<id>.npy           float [10, 128]
+    feats/<visual_features>/<id>.npy  [10, H, W, C]; or [10, D], or [80, D] (res152 at 8 fps,
+                                    averaged per second), both returned as [10, 1, 1, D]
+Filenames look like `<11-char YouTube id>_<start>_<end>`; the official loader names feature
+files by the 11-char id, which is what is looked up (`<filename>.npy` is accepted too).
+
+Segment s of an event row is active when onset <= s < offset, as the official evaluation
+fills `GT[class, onset:offset] = 1` (main_avvp.py); rows with onset == offset mark nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from avtbench.api import Clips, UserError
+from avtbench.data.ave import check_finite, read_text, require_dir
+from avtbench.synth.vocab import AVVP_CLASSES
+
+SEGMENTS = 10
+SPLIT_FILES = {"train": "AVVP_train.csv", "val": "AVVP_val_pd.csv", "test": "AVVP_test_pd.csv"}
+EVAL_FILES = {"audio": "AVVP_eval_audio.csv", "visual": "AVVP_eval_visual.csv"}
+WEAK_HEADER = ["filename", "event_labels"]
+EVAL_HEADER = ["filename", "onset", "offset", "event_labels"]
+FRAMES_PER_SECOND = 8
+_FIX = "re-download the AVVP files (github.com/YapengTian/AVVP-ECCV20) or delete the folder to use the synthetic world"
+
+
+@dataclass(frozen=True)
+class AvvpEvent:
+    filename: str
+    onset: int
+    offset: int
+    label: str
+
+
+def read_avvp(root: Path, split: str, visual_features: str = "vgg19") -> Clips:
+    """Clips of one split: `labels["video"]` [N, 25]; for val/test also `labels["audio"/"visual"]` uint8 [N, 25, 10]."""
+    if split not in SPLIT_FILES:
+        raise UserError(f"unknown AVVP split {split!r}; use one of {', '.join(SPLIT_FILES)}")
+    if not visual_features or "/" in visual_features or visual_features.startswith("."):
+        raise UserError(f"bad AVVP visual feature folder {visual_features!r}; name a folder under feats/, e.g. vgg19 or res152")
+    root = require_dir(Path(root), "AVVP")
+    rows = read_avvp_csv(root / SPLIT_FILES[split])
+    names = [name for name, _ in rows]
+    labels = {"video": avvp_video_labels(rows)}
+    if split != "train":
+        for modality, file in EVAL_FILES.items():
+            labels[modality] = avvp_segment_labels(names, read_avvp_eval_csv(root / file))
+    audio = _load_features(root / "feats" / "vggish", names, _audio_array)
+    visual = _load_features(root / "feats" / visual_features, names, _visual_array)
+    return Clips(ids=names, audio=audio, visual=visual, labels=labels, class_names=list(AVVP_CLASSES))
+
+
+def read_avvp_csv(path: Path) -> list[tuple[str, list[str]]]:
+    """(filename, labels) rows of a weak-label CSV."""
+    result = []
+    for number, fields in _table(Path(path), WEAK_HEADER):
+        labels = [_check_label(path, number, label) for label in fields[1].split(",")]
+        result.append((fields[0], labels))
+    names = [name for name, _ in result]
+    if len(set(names)) != len(names):
+        raise UserError(f"{path}: a filename appears on more than one row; keep one row per video")
+    return result
+
+
+def read_avvp_eval_csv(path: Path) -> list[AvvpEvent]:
+    """Event rows of an `AVVP_eval_{audio,visual}.csv`."""
+    events = []
+    for number, (name, onset, offset, label) in _table(Path(path), EVAL_HEADER):
+        on, off = _whole_second(path, number, onset), _whole_second(path, number, offset)
+        if not 0 <= on <= off <= SEGMENTS:
+            raise UserError(f"{path}:{number}: need 0 <= onset <= offset <= {SEGMENTS}, got {on}/{off}; fix the row")
+        events.append(AvvpEvent(name, on, off, _check_label(path, number, label)))
+    return events
+
+
+def avvp_video_labels(rows: list[tuple[str, list[str]]]) -> np.ndarray:
+    labels = np.zeros((len(rows), len(AVVP_CLASSES)), dtype=np.float32)
+    for i, (_, names) in enumerate(rows):
+        labels[i, [AVVP_CLASSES.index(n) for n in names]] = 1.0
+    return labels
+
+
+def avvp_segment_labels(filenames: list[str], events: list[AvvpEvent]) -> np.ndarray:
+    """uint8 [N, 25, 10] from event rows; rows of videos not in `filenames` are ignored."""
+    row_of = {name: i for i, name in enumerate(filenames)}
+    labels = np.zeros((len(filenames), len(AVVP_CLASSES), SEGMENTS), dtype=np.uint8)
+    for e in events:
+        if e.filename in row_of:
+            labels[row_of[e.filename], AVVP_CLASSES.index(e.label), e.onset : e.offset] = 1
+    return labels
+
+
+def _table(path: Path, header: list[str]) -> list[tuple[int, list[str]]]:
+    lines = read_text(path, _FIX).splitlines()
+    if not lines or lines[0].rstrip("\r").split("\t") != header:
+        raise UserError(f"{path}: first line must be the tab-separated header {' '.join(header)}; {_FIX}")
+    rows = []
+    for number, line in enumerate(lines[1:], 2):
+        if not line.strip():
+            continue
+        fields = [f.strip() for f in line.rstrip("\r").split("\t")]
+        if len(fields) != len(header) or not fields[0]:
+            raise UserError(f"{path}:{number}: expected {len(header)} tab-separated fields, got {len(fields)}; fix the row")
+        rows.append((number, fields))
+    return rows
+
+
+def _check_label(path: Path, number: int, label: str) -> str:
+    if label not in AVVP_CLASSES:
+        raise UserError(f"{path}:{number}: unknown AVVP class {label!r}; use the 25 AVVP class names (e.g. Baby_cry_infant_cry)")
+    return label
+
+
+def _whole_second(path: Path, number: int, text: str) -> int:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value.is_integer():
+        raise UserError(f"{path}:{number}: onset/offset must be whole seconds, got {text!r}; fix the row")
+    return int(value)
+
+
+def _load_features(folder: Path, names: list[str], convert) -> np.ndarray:
+    fix = f"put one .npy per video in {folder} ({_FIX})"
+    require_dir(folder, "AVVP feature")
+    arrays = []
+    for name in names:
+        path = _feature_path(folder, name, fix)
+        array = check_finite(path, convert(path, _load_npy(path, fix), fix), fix)
+        if arrays and array.shape != arrays[0].shape:
+            raise UserError(f"{path}: shape {array.shape} differs from {arrays[0].shape} of the other videos; {fix}")
+        arrays.append(array)
+    if not arrays:
+        raise UserError(f"{folder}: the split has no videos; {_FIX}")
+    return np.stack(arrays)
+
+
+def _feature_path(folder: Path, name: str, fix: str) -> Path:
+    for candidate in (folder / f"{name[:11]}.npy", folder / f"{name}.npy"):
+        if candidate.is_file():
+            return candidate
+    raise UserError(f"{folder / (name[:11] + '.npy')}: file not found (nor {name}.npy); {fix}")
+
+
+def _load_npy(path: Path, fix: str) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise UserError(f"{path}: corrupt or truncated .npy file ({type(exc).__name__}); {fix}") from None
+
+
+def _audio_array(path: Path, array: np.ndarray, fix: str) -> np.ndarray:
+    if array.ndim != 2 or array.shape[0] != SEGMENTS:
+        raise UserError(f"{path}: audio features have shape {array.shape}, expected [{SEGMENTS}, D]; {fix}")
+    return array.astype(np.float32)
+
+
+def _visual_array(path: Path, array: np.ndarray, fix: str) -> np.ndarray:
+    if array.ndim == 4 and array.shape[0] == SEGMENTS:
+        return array.astype(np.float32)
+    if array.ndim == 2 and array.shape[0] == SEGMENTS * FRAMES_PER_SECOND:
+        array = array.reshape(SEGMENTS, FRAMES_PER_SECOND, -1).mean(axis=1)
+    if array.ndim == 2 and array.shape[0] == SEGMENTS:
+        return array[:, None, None, :].astype(np.float32)
+    raise UserError(
+        f"{path}: visual features have shape {array.shape}, expected [{SEGMENTS}, H, W, C], [{SEGMENTS}, D] "
+        f"or [{SEGMENTS * FRAMES_PER_SECOND}, D]; {fix}"
+    )

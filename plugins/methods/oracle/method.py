@@ -1,0 +1,75 @@
+"""Supervised alignment: each modality's MLP feeds one shared event classifier trained on the corpus labels.
+
+Real pretraining corpora carry no such labels, so this bound exists only on the synthetic world:
+it shows how much of a task is reachable when the shared space is built with label supervision.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from avtbench.api import Clips, Method, Progress, UserError
+
+from ..features import segment_vectors
+
+
+@dataclass
+class OracleConfig:
+    dim: int = 128
+    hidden: int = 256
+    epochs: int = 15
+    batch_size: int = 64
+    lr: float = 1e-3
+
+
+class Oracle(Method):
+    name = "oracle"
+    version = "1"
+    modalities = ("audio", "visual")
+    config_class = OracleConfig
+    summary = "upper bound: modalities aligned with the synthetic corpus's event labels"
+
+    def __init__(self, config: OracleConfig, device: str = "cpu", seed: int = 0) -> None:
+        super().__init__(config, device, seed)
+        self.model: nn.ModuleDict | None = None
+
+    def _build(self, dims: dict[str, int], n_classes: int) -> nn.ModuleDict:
+        c = self.config
+        towers = {m: nn.Sequential(nn.LayerNorm(d), nn.Linear(d, c.hidden), nn.GELU(), nn.Linear(c.hidden, c.dim))
+                  for m, d in dims.items()}
+        return nn.ModuleDict({**towers, "classifier": nn.Linear(c.dim, n_classes)}).to(self.device)
+
+    def pretrain(self, corpus: Clips, progress: Progress) -> dict[str, float]:
+        if "events" not in corpus.labels:
+            raise UserError("the oracle needs a corpus with latent event labels (events.h5), which only the synthetic world has; "
+                            "remove data.corpus_root or pick another method")
+        inputs = {m: segment_vectors(m, torch.from_numpy(corpus.modality(m))) for m in self.modalities}
+        targets = torch.from_numpy(corpus.labels["events"]).float()
+        self.model = self._build({m: x.shape[-1] for m, x in inputs.items()}, targets.shape[-1])
+        optimizer = torch.optim.Adam(self.model.parameters(), lr=self.config.lr)
+        generator = torch.Generator().manual_seed(self.seed)
+        loss_fn = nn.BCEWithLogitsLoss()
+        loss = torch.tensor(0.0)
+        for _ in progress.track(range(self.config.epochs), description="oracle pretraining"):
+            for idx in torch.randperm(len(targets), generator=generator).split(self.config.batch_size):
+                y = targets[idx].to(self.device)
+                loss = sum(loss_fn(self.model["classifier"](self.model[m](x[idx].to(self.device))), y)
+                           for m, x in inputs.items())
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+        return {"final_loss": float(loss)}
+
+    def encode(self, modality: str, batch: torch.Tensor) -> torch.Tensor:
+        self.model.eval()
+        return self.model[modality](segment_vectors(modality, batch).to(self.device))
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return dict(self.model.state_dict())
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        dims = {m: state[f"{m}.0.weight"].shape[0] for m in self.modalities}
+        self.model = self._build(dims, state["classifier.weight"].shape[0])
+        self.model.load_state_dict(state)

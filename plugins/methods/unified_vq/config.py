@@ -1,0 +1,143 @@
+"""Settings of `unified_vq` (CMG / Uni-Code, Xia et al., NeurIPS 2023).
+
+Defaults are sized so that a cold pretraining on the default synthetic corpus (~2000 clips,
+T=10) stays well under a minute on 2 CPU cores; the `paper` preset restores the reference
+code's widths and schedule (haihuangcode/CMG `code/src/pretrain.py`, `pretrain.sh`,
+`model/main_model_2.py`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from avtbench.api import UserError
+
+MODALITY_SETS: dict[str, tuple[str, ...]] = {
+    "audio,visual": ("audio", "visual"),
+    "audio,text": ("audio", "text"),
+    "audio,visual,text": ("audio", "visual", "text"),
+}
+
+
+@dataclass
+class UnifiedVQConfig:
+    """Configuration of the unified-codebook method.
+
+    modalities: which modalities are pretrained together: "audio,visual", "audio,text" or
+        "audio,visual,text" (the paper's AV, AT and AVT settings).
+    codebook_size, embedding_dim: the shared codebook (400 x 256 in the paper); embedding_dim is
+        also the width of what `encode` returns.
+    ema_decay: gamma of the multi-modal EMA codebook update (0.99).
+    commitment_cost: beta of the (cross-modal) commitment loss (0.25).
+    reset_after: a code unused by every modality for more than this many training batches is
+        re-seeded near an active code. The reference code uses 300; the paper appendix says 200.
+    active_window: codes used within this many batches count as active re-seeding sources (100).
+    semantic_ff_dim, semantic_layers, semantic_heads, dropout: the 2-layer transformer over time
+        of every semantic encoder (reference: 1024 feed-forward, 2 layers, 4 heads, dropout 0.1).
+    audio_hidden, text_hidden, video_hidden: widths of the modality-specific encoders
+        (reference: 256, 256, 2048).
+    text_encoder: a Hugging Face id or local path of a BERT-like model, or "synth://text" (the
+        synthetic world's small word-level BERT). Its token features are frozen.
+    text_lstm_hidden: hidden size per direction of the trainable 2-layer BiLSTM over token
+        features (128, so the BiLSTM emits 256).
+    text_steps: number of word tokens a caption is padded/truncated to when no corpus fixed it
+        (pretraining aligns captions to the corpus clip length T, 10 in the reference).
+    synth_text_hidden, synth_text_layers: size of the `synth://text` model when it is built.
+    club_hidden, club_steps, club_lr: the CLUB variational net q_theta, trained `club_steps` times
+        per main step on detached inputs with its own Adam (reference: 256, 5, 1e-3).
+    cpc_mode: "cpc" (Cross-CPC, the paper) or "infonce" (ablation: plain symmetric InfoNCE on
+        time-pooled semantic vectors).
+    cpc_steps: prediction steps K (1-4); 0 picks the reference value: 1 for three modalities,
+        2 for two.
+    cpc_context_dim, cpc_layers: the autoregressive LSTM of Cross-CPC (256, 2).
+    cpc_self_weight: weight of the same-modality prediction pairs (cross pairs weigh 1).
+    infonce_temperature: temperature of the `infonce` ablation.
+    recon_weight, commit_weight, cmcm_weight, club_weight, cpc_weight: loss weights (all 1 in
+        the reference; the CMCM term itself carries the reference's factor 1/2).
+    epochs, batch_size, lr, grad_clip, lr_milestones, lr_gamma: training schedule (reference:
+        Adam lr 4e-4, batch 80, gradient-norm clip 0.5, MultiStepLR at 10/20/30 x0.5,
+        6 epochs in `pretrain.sh`; the README notes the best checkpoint comes within 5 epochs).
+    finetune_encoder: False (default) means downstream tasks use the frozen encoder's codes.
+        True only raises the method-level flag `UnifiedVQ.finetune_encoder`, which a task may
+        read to fine-tune the semantic encoder of its source modality; the method itself
+        behaves the same.
+    preset: "default" or "paper" (see PRESETS); applied by the core before the other settings.
+    """
+
+    modalities: Literal["audio,visual", "audio,text", "audio,visual,text"] = "audio,visual,text"
+    codebook_size: int = 400
+    embedding_dim: int = 256
+    ema_decay: float = 0.99
+    commitment_cost: float = 0.25
+    reset_after: int = 300
+    active_window: int = 100
+    semantic_ff_dim: int = 512
+    semantic_layers: int = 2
+    semantic_heads: int = 4
+    dropout: float = 0.1
+    audio_hidden: int = 256
+    text_hidden: int = 256
+    video_hidden: int = 64
+    text_encoder: str = "synth://text"
+    text_lstm_hidden: int = 128
+    text_steps: int = 10
+    synth_text_hidden: int = 768
+    synth_text_layers: int = 2
+    club_hidden: int = 256
+    club_steps: int = 5
+    club_lr: float = 1e-3
+    cpc_mode: Literal["cpc", "infonce"] = "cpc"
+    cpc_steps: int = 0
+    cpc_context_dim: int = 256
+    cpc_layers: int = 2
+    cpc_self_weight: float = 0.1
+    infonce_temperature: float = 0.1
+    recon_weight: float = 1.0
+    commit_weight: float = 1.0
+    cmcm_weight: float = 1.0
+    club_weight: float = 1.0
+    cpc_weight: float = 1.0
+    epochs: int = 10
+    batch_size: int = 80
+    lr: float = 4e-4
+    grad_clip: float = 0.5
+    lr_milestones: tuple[int, ...] = (10, 20, 30)
+    lr_gamma: float = 0.5
+    finetune_encoder: bool = False
+    preset: str = "default"
+
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
+        "paper": {
+            "codebook_size": 400,
+            "embedding_dim": 256,
+            "semantic_ff_dim": 1024,
+            "audio_hidden": 256,
+            "text_hidden": 256,
+            "video_hidden": 2048,
+            "reset_after": 300,
+            "club_hidden": 256,
+            "club_steps": 5,
+            "club_lr": 1e-3,
+            "epochs": 6,
+            "batch_size": 80,
+            "lr": 4e-4,
+            "grad_clip": 0.5,
+        },
+    }
+
+    @property
+    def modality_list(self) -> tuple[str, ...]:
+        try:
+            return MODALITY_SETS[self.modalities]
+        except KeyError:
+            raise UserError(
+                f"unified_vq.modalities must be one of {', '.join(MODALITY_SETS)}, got {self.modalities!r}"
+            ) from None
+
+    @property
+    def prediction_steps(self) -> int:
+        """Cross-CPC horizon K: the configured value, or the reference default for the modality count."""
+        steps = self.cpc_steps or (1 if len(self.modality_list) == 3 else 2)
+        if not 1 <= steps <= 4:
+            raise UserError(f"unified_vq.cpc_steps must be 1-4 (or 0 for the default), got {self.cpc_steps}")
+        return steps

@@ -1,0 +1,188 @@
+"""The shared codebook: straight-through VQ, multi-modal EMA updates, cross-modal commitment,
+the CMCM code-matching loss and the reset of idle codes.
+
+Follows `Cross_VQEmbeddingEMA` / `Cross_VQEmbeddingEMA_AVT` in haihuangcode/CMG
+`code/src/model/main_model_2.py` and Sec. 3.3 (MM-EMA) of the paper.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+@dataclass
+class QuantizerOutput:
+    """Per modality: straight-through quantized features [B,T,D], code indices [B,T] and the
+    commitment loss; plus the CMCM loss over modality pairs and per-modality perplexities."""
+
+    quantized: dict[str, Tensor]
+    indices: dict[str, Tensor]
+    commitment: dict[str, Tensor]
+    cmcm: Tensor
+    perplexity: dict[str, Tensor] = field(default_factory=dict)
+
+
+class UnifiedCodebook(nn.Module):
+    """A codebook of `size` vectors of width `dim` shared by every modality.
+
+    Buffers (no gradients; updated by EMA):
+      embedding [M, D]  the codes e_i
+      ema_count [M]     N_i, smoothed assignment counts
+      ema_weight [M, D] o_i, smoothed sums of assigned features
+      idle [M]          training batches since code i was last chosen by any modality
+                        (-1 at start, as in the reference)
+    """
+
+    def __init__(self, size: int = 400, dim: int = 256, decay: float = 0.99, commitment_cost: float = 0.25,
+                 reset_after: int = 300, active_window: int = 100, epsilon: float = 1e-5) -> None:
+        super().__init__()
+        self.decay = decay
+        self.commitment_cost = commitment_cost
+        self.reset_after = reset_after
+        self.active_window = active_window
+        self.epsilon = epsilon
+        bound = 1.0 / size
+        embedding = torch.empty(size, dim).uniform_(-bound, bound)
+        self.register_buffer("embedding", embedding)
+        self.register_buffer("ema_count", torch.zeros(size))
+        self.register_buffer("ema_weight", embedding.clone())
+        self.register_buffer("idle", -torch.ones(size, dtype=torch.long))
+
+    @property
+    def size(self) -> int:
+        return self.embedding.shape[0]
+
+    def distances(self, flat: Tensor) -> Tensor:
+        """Squared Euclidean distances [N, M] between features [N, D] and every code."""
+        return (flat.pow(2).sum(1, keepdim=True) + self.embedding.pow(2).sum(1)
+                - 2.0 * flat @ self.embedding.t())
+
+    def nearest(self, x: Tensor) -> Tensor:
+        """Index of the nearest code for each position of x [..., D]."""
+        flat = x.detach().reshape(-1, x.shape[-1]).to(self.embedding.dtype)
+        return self.distances(flat).argmin(dim=-1).reshape(x.shape[:-1])
+
+    def lookup(self, indices: Tensor) -> Tensor:
+        return F.embedding(indices, self.embedding)
+
+    def quantize(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """Straight-through quantization: forward value e_k(x), gradient of the identity to x."""
+        indices = self.nearest(x)
+        codes = self.lookup(indices).to(x.dtype)
+        return x + (codes - x).detach(), indices
+
+    def forward(self, features: dict[str, Tensor]) -> QuantizerOutput:
+        """Quantize every modality's semantic features [B,T,D]; in training mode also update the codebook.
+
+        Losses are computed against the codes as they were before this batch's EMA update, as in
+        the reference. Commitment for modality m (Eq. 5 of the paper, reference weights):
+            L_m = beta * (2 ||x_m - sg(q_m)||^2 + sum_{o != m} w ||x_m - sg(q_o)||^2),
+        with w = 1 for two modalities and 1/2 for three (mean squared errors).
+        """
+        names = list(features)
+        indices = {m: self.nearest(x) for m, x in features.items()}
+        codes = {m: self.lookup(indices[m]).to(features[m].dtype) for m in names}
+        cross_w = 1.0 / max(len(names) - 1, 1)
+        commitment = {}
+        for m in names:
+            loss = 2.0 * F.mse_loss(features[m], codes[m].detach())
+            for o in names:
+                if o != m:
+                    loss = loss + cross_w * F.mse_loss(features[m], codes[o].detach())
+            commitment[m] = self.commitment_cost * loss
+        cmcm = self.cmcm_loss(features)
+        perplexity = {}
+        for m in names:
+            probs = F.one_hot(indices[m].reshape(-1), self.size).float().mean(0)
+            perplexity[m] = torch.exp(-(probs * torch.log(probs + 1e-10)).sum())
+        if self.training:
+            flats = {m: features[m].detach().reshape(-1, features[m].shape[-1]).to(self.embedding.dtype) for m in names}
+            self.ema_update(flats, {m: indices[m].reshape(-1) for m in names})
+            self.reset_idle([indices[m].reshape(-1) for m in names])
+        quantized = {m: features[m] + (codes[m] - features[m]).detach() for m in names}
+        return QuantizerOutput(quantized, indices, commitment, cmcm, perplexity)
+
+    @torch.no_grad()
+    def ema_update(self, flats: dict[str, Tensor], indices: dict[str, Tensor]) -> None:
+        """Multi-modal EMA (MM-EMA), applied for each modality m in turn (reference order):
+
+            N_i <- gamma N_i + (1 - gamma) n_i^m                       (n_i^m: #positions of m on code i)
+            N_i <- (N_i + eps) / (sum_j N_j + M eps) * sum_j N_j        (Laplace smoothing)
+            o_i <- gamma o_i + (1 - gamma) sum_{p: k_m(p) = i} [ 1/2 x_m(p) + sum_{o != m} w x_o(p) ]
+            e_i <- o_i / N_i
+
+        where p runs over the batch's (clip, time) positions, k_m(p) is the code modality m chose
+        there and w = 1/(2 (#modalities - 1)): each code is pulled both by the features that chose
+        it and by the other modalities' features at the same positions, which is what makes the
+        codebook shared. All indices come from the codebook before the update.
+        """
+        names = list(flats)
+        size = self.size
+        cross_w = 0.5 / max(len(names) - 1, 1)
+        for m in names:
+            onehot = F.one_hot(indices[m], size).to(self.embedding.dtype)
+            count = self.decay * self.ema_count + (1 - self.decay) * onehot.sum(0)
+            total = count.sum()
+            self.ema_count = (count + self.epsilon) / (total + size * self.epsilon) * total
+            mixed = 0.5 * flats[m] if len(names) > 1 else flats[m]
+            for o in names:
+                if o != m:
+                    mixed = mixed + cross_w * flats[o]
+            self.ema_weight = self.decay * self.ema_weight + (1 - self.decay) * (onehot.t() @ mixed)
+            self.embedding = self.ema_weight / self.ema_count.unsqueeze(-1)
+
+    @torch.no_grad()
+    def reset_idle(self, used: list[Tensor], generator: torch.Generator | None = None) -> Tensor:
+        """Count one training batch; re-seed codes idle for more than `reset_after` batches.
+
+        A dead code is replaced by a randomly chosen active code (used within the last
+        `active_window` batches) plus uniform noise in [-1/1024, 1/1024]. The reference writes
+        `uniform_(-1/1024, -1/1024)`, a constant offset; the symmetric range is what it intends.
+        Unlike the reference, o_i is rescaled with the new e_i so that the next EMA step keeps the
+        re-seeded code where it was put instead of snapping back to o_i / N_i. Returns the indices
+        of the re-seeded codes.
+        """
+        self.idle += 1
+        for idx in used:
+            self.idle[idx.reshape(-1)] = 0
+        dead = torch.nonzero(self.idle > self.reset_after).flatten()
+        active = torch.nonzero((self.idle >= 0) & (self.idle < self.active_window)).flatten()
+        if len(dead) == 0 or len(active) == 0:
+            return dead[:0]
+        device = self.embedding.device
+        pick = torch.randint(len(active), (len(dead),), generator=generator, device="cpu").to(device)
+        noise = torch.rand(len(dead), self.embedding.shape[1], generator=generator, device="cpu").to(device)
+        noise = (noise * 2 - 1) / 1024
+        new = self.embedding[active[pick]] + noise.to(self.embedding.dtype)
+        self.embedding[dead] = new
+        self.ema_weight[dead] = new * self.ema_count[dead].unsqueeze(-1)
+        self.idle[dead] = 0
+        return dead
+
+    def cmcm_loss(self, features: dict[str, Tensor]) -> Tensor:
+        """Cross-modal code matching (CMCM, Sec. 3.3 of the paper; reference `Lcmcm`).
+
+        For each modality, p_m(b) = mean_t softmax_k(-||x_m(b,t) - e_k||) is a soft code histogram
+        of clip b. The clip-pair score S_ab(i, j) = p_a(i) . log p_b(j) + p_b(i) . log p_a(j) is
+        trained with a cross-entropy over the batch that picks j = i:
+            L_ab = -1/B sum_i log softmax_j S_ab(i, j),   CMCM = 1/2 sum_{pairs a<b} L_ab.
+        Gradients reach the features, never the codebook (a buffer).
+        """
+        names = list(features)
+        hist = {}
+        for m in names:
+            x = features[m]
+            b, t, d = x.shape
+            dist = self.distances(x.reshape(-1, d).to(self.embedding.dtype)).clamp_min(1e-12)
+            hist[m] = F.softmax(-dist.sqrt(), dim=1).reshape(b, t, -1).mean(1)
+        total = features[names[0]].new_zeros(())
+        for i, a in enumerate(names):
+            for bname in names[i + 1:]:
+                pa, pb = hist[a], hist[bname]
+                score = pa @ torch.log(pb + 1e-10).t() + pb @ torch.log(pa + 1e-10).t()
+                target = torch.arange(score.shape[0], device=score.device)
+                total = total + F.cross_entropy(score, target)
+        return 0.5 * total

@@ -1,0 +1,63 @@
+"""Per-segment multi-label heads as in CMG's AVVP and AVE->AVVP protocols."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from torch import nn
+
+from avtbench.api import Progress
+from avtbench.metrics.classification import precision_recall_f1_pooled
+
+from .heads import ExpLogLoss, SegmentClassifier, fit, predict
+
+
+def with_background(events: np.ndarray) -> np.ndarray:
+    """[N, K, T] 0/1 events -> CMG's [N, T, K+1] labels whose last column marks segments with no event."""
+    labels = np.transpose(events, (0, 2, 1)).astype(np.float32)
+    background = (labels.sum(-1, keepdims=True) == 0).astype(np.float32)
+    return np.concatenate([labels, background], axis=-1)
+
+
+@dataclass
+class SegmentHeadConfig:
+    epochs: int = 50
+    lr: float = 4e-4
+    batch_size: int = 80
+
+
+@dataclass
+class SegmentResult:
+    head: nn.Module
+    final: dict[str, float]
+    per_epoch: list[dict[str, float]]
+
+
+def train_and_score(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray,
+                    config: SegmentHeadConfig, seed: int, device: str, progress: Progress) -> SegmentResult:
+    """BCE + ExpLogLoss on [N, T, K+1] labels; pooled precision/recall/F1 at 0.5 on the test set after each epoch."""
+    n_classes = y_train.shape[-1]
+    explog = ExpLogLoss(n_classes).to(device)
+    bce = nn.BCEWithLogitsLoss()
+    per_epoch: list[dict[str, float]] = []
+
+    def loss_fn(logits, target):
+        target = target.float()
+        return bce(logits, target) + explog(logits, target)
+
+    def score(head: nn.Module) -> None:
+        per_epoch.append(pooled_scores(head, x_test, y_test, device))
+
+    head = fit(SegmentClassifier(x_train.shape[-1], n_classes), loss_fn, x_train, y_train,
+               epochs=config.epochs, lr=config.lr, batch_size=config.batch_size, seed=seed, device=device,
+               progress=progress, extra_params=list(explog.parameters()), after_epoch=score)
+    return SegmentResult(head, per_epoch[-1], per_epoch)
+
+
+def probabilities(head: nn.Module, x: np.ndarray, device: str) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-predict(head, x, device)))
+
+
+def pooled_scores(head: nn.Module, x: np.ndarray, y: np.ndarray, device: str) -> dict[str, float]:
+    pred = (probabilities(head, x, device) > 0.5).astype(np.uint8)
+    return precision_recall_f1_pooled(pred, (y > 0.5).astype(np.uint8))
