@@ -75,7 +75,8 @@ def avvp_f1(
     ]
     if len({a.shape[0] for a in arrays}) != 1:
         raise ValueError(
-            f"inputs disagree on the number of videos {[a.shape[0] for a in arrays]}; pass the same videos in the same order"
+            f"inputs disagree on the number of videos {[a.shape[0] for a in arrays]}; "
+            "pass the same videos in the same order"
         )
     pa, pv, ga, gv = arrays
     return {
@@ -141,7 +142,9 @@ def _matches(a: tuple[int, int], b: tuple[int, int]) -> bool:
 def _as_binary(values: np.ndarray, name: str) -> np.ndarray:
     arr = np.asarray(values)
     if not np.isin(arr, (0, 1)).all():
-        raise ValueError(f"{name} must contain only 0/1 values; threshold probabilities first (official AVVP uses >= 0.5)")
+        raise ValueError(
+            f"{name} must contain only 0/1 values; threshold probabilities first (official AVVP uses >= 0.5)"
+        )
     return arr.astype(np.int64)
 
 
@@ -150,7 +153,8 @@ def _video_pair(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarra
     gt = _as_binary(gt, "gt")
     if pred.ndim != 2 or pred.shape != gt.shape:
         raise ValueError(
-            f"pred {pred.shape} and gt {gt.shape} must both be 2-D (classes, segments) of the same shape; pass one video"
+            f"pred {pred.shape} and gt {gt.shape} must both be 2-D (classes, segments) of the same shape; "
+            "pass one video"
         )
     return pred, gt
 

@@ -114,7 +114,9 @@ def _pooled_precision_recall(pred: np.ndarray, gt: np.ndarray) -> tuple[float, f
 def _as_binary(values: np.ndarray, name: str) -> np.ndarray:
     arr = np.asarray(values)
     if not np.isin(arr, (0, 1)).all():
-        raise ValueError(f"{name} must contain only 0/1 values; threshold probabilities first, e.g. threshold(probs, 0.5)")
+        raise ValueError(
+            f"{name} must contain only 0/1 values; threshold probabilities first, e.g. threshold(probs, 0.5)"
+        )
     return arr.astype(np.int64)
 
 
@@ -147,7 +149,9 @@ def _segment_predictions(pred: np.ndarray) -> np.ndarray:
         return _scores_argmax(arr, "pred")
     if arr.ndim == 2:
         return _as_class_indices(arr, "pred")
-    raise ValueError(f"pred must be scores [videos, segments, classes] or indices [videos, segments], got shape {arr.shape}")
+    raise ValueError(
+        f"pred must be scores [videos, segments, classes] or indices [videos, segments], got shape {arr.shape}"
+    )
 
 
 def _segment_labels(labels: np.ndarray) -> np.ndarray:
@@ -156,7 +160,9 @@ def _segment_labels(labels: np.ndarray) -> np.ndarray:
         return _one_hot_argmax(arr, "labels")
     if arr.ndim == 2:
         return _as_class_indices(arr, "labels")
-    raise ValueError(f"labels must be one-hot [videos, segments, classes] or indices [videos, segments], got shape {arr.shape}")
+    raise ValueError(
+        f"labels must be one-hot [videos, segments, classes] or indices [videos, segments], got shape {arr.shape}"
+    )
 
 
 def _video_predictions(pred: np.ndarray) -> np.ndarray:

@@ -84,7 +84,9 @@ def _relevance(gt: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     n_queries, n_gallery = shape
     if gt.dtype == bool:
         if gt.shape != shape:
-            raise ValueError(f"relevance matrix has shape {gt.shape} but sim has {shape}; pass a bool [queries, gallery] matrix")
+            raise ValueError(
+                f"relevance matrix has shape {gt.shape} but sim has {shape}; pass a bool [queries, gallery] matrix"
+            )
         return gt
     if gt.ndim != 1 or gt.shape[0] != n_queries or not np.issubdtype(gt.dtype, np.integer):
         raise ValueError(

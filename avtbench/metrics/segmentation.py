@@ -106,7 +106,8 @@ def _validate(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     gt_arr = np.asarray(gt)
     if pred.ndim != 3 or pred.shape != gt_arr.shape or 0 in pred.shape:
         raise ValueError(
-            f"pred {pred.shape} and gt {gt_arr.shape} must both be non-empty [N, H, W] of the same shape; squeeze channel axes"
+            f"pred {pred.shape} and gt {gt_arr.shape} must both be non-empty [N, H, W] of the same shape; "
+            "squeeze channel axes"
         )
     if np.isnan(pred).any() or pred.min() < 0 or pred.max() > 1:
         raise ValueError("pred must hold probabilities or 0/1 masks in [0, 1]; apply a sigmoid to logits first")

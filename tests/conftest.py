@@ -1,0 +1,30 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+
+
+@pytest.fixture(scope="session")
+def session_cache(tmp_path_factory) -> Path:
+    """One artifact cache for the whole test session, so the tiny synthetic world is generated once."""
+    return tmp_path_factory.mktemp("avtbench-cache")
+
+
+@pytest.fixture
+def cache_env(session_cache, monkeypatch) -> Path:
+    monkeypatch.setenv("AVTBENCH_CACHE", str(session_cache))
+    return session_cache
+
+
+def cli_env(cache: Path, extra_path: Path | None = None) -> dict[str, str]:
+    env = dict(os.environ, AVTBENCH_CACHE=str(cache), COLUMNS="200")
+    if extra_path is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(extra_path), env.get("PYTHONPATH")]))
+    return env
+
+
+def avtbench_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "avtbench.cli", *args]

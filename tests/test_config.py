@@ -1,0 +1,60 @@
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import pytest
+
+from avtbench import config as cfg
+from avtbench.api import UserError
+
+
+@dataclass
+class Example:
+    PRESETS: ClassVar[dict] = {"paper": {"epochs": 100, "lr": 1e-4}}
+    epochs: int = 3
+    lr: float = 1e-3
+    name: str = "x"
+    steps: tuple[int, ...] = (1, 2)
+    flag: bool = False
+    root: str | None = None
+    preset: str = "default"
+
+
+def test_build_coerces_and_applies_presets():
+    c = cfg.build(Example, {"lr": 1, "steps": [3, 4], "preset": "paper", "epochs": 7}, "ex")
+    assert c.lr == 1.0 and isinstance(c.lr, float)
+    assert c.steps == (3, 4)
+    assert c.epochs == 7, "explicit values win over the preset"
+    assert cfg.build(Example, {"preset": "paper"}, "ex").lr == 1e-4
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"epoch": 3}, "ex has no setting 'epoch'"),
+    ({"epochs": "many"}, "ex.epochs must be int"),
+    ({"flag": 1}, "ex.flag must be bool"),
+    ({"preset": "nope"}, "unknown preset 'nope'"),
+])
+def test_build_rejects_bad_values(values, message):
+    with pytest.raises(UserError, match=message):
+        cfg.build(Example, values, "ex")
+
+
+def test_parse_sets_uses_yaml_scalars_never_eval():
+    doc = cfg.parse_sets(["a.x=3", "a.y=0.5", "b.z=[1, 2]", "b.w=__import__('os')"])
+    assert doc == {"a": {"x": 3, "y": 0.5}, "b": {"z": [1, 2], "w": "__import__('os')"}}
+    assert cfg.build(Example, cfg.parse_sets(["ex.lr=1e-3"])["ex"], "ex").lr == 1e-3
+    with pytest.raises(UserError, match="bad --set"):
+        cfg.parse_sets(["novalue"])
+
+
+def test_load_yaml_errors_are_one_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("data: {profile: [unclosed\n")
+    with pytest.raises(UserError, match="malformed YAML") as info:
+        cfg.load_yaml(bad)
+    assert "\n" not in str(info.value)
+    with pytest.raises(UserError, match="not found"):
+        cfg.load_yaml(tmp_path / "missing.yaml")
+    flat = tmp_path / "flat.yaml"
+    flat.write_text("epochs: 3\n")
+    with pytest.raises(UserError, match="must map section names"):
+        cfg.load_yaml(flat)

@@ -1,0 +1,60 @@
+import importlib.metadata
+import subprocess
+
+import pytest
+
+from avtbench.api import UserError
+from avtbench.plugins import discover
+
+from .conftest import avtbench_cmd, cli_env
+from .third_party import install_fake_distribution
+
+
+def test_builtin_plugins_are_found_through_entry_points():
+    registry = discover()
+    assert {"unaligned", "oracle"} <= set(registry.methods)
+    assert {"ave", "avvp", "ave_avvp"} <= set(registry.tasks)
+    assert registry.origins["unaligned"] == "unaligned"
+
+
+def test_third_party_entry_point_is_discovered_and_broken_one_is_reported(tmp_path, monkeypatch):
+    site = install_fake_distribution(tmp_path / "site")
+    monkeypatch.syspath_prepend(str(site))
+    registry = discover(importlib.metadata.entry_points(group="avtbench"))
+    assert registry.methods["third_party_mean"].version == "7"
+    assert "unaligned" in registry.methods, "a broken plugin must not hide the others"
+    failure = next(f for f in registry.failures if f.plugin == "broken_plugin")
+    assert "ModuleNotFoundError" in failure.error and "a_module_that_does_not_exist" in failure.error
+    with pytest.raises(UserError, match="failed to load"):
+        registry.method("broken_plugin")
+
+
+def test_unknown_name_suggests_the_closest():
+    registry = discover()
+    with pytest.raises(UserError, match="did you mean 'unaligned'"):
+        registry.method("unalinged")
+    with pytest.raises(UserError, match="did you mean 'avvp'"):
+        registry.task("avpp")
+
+
+def test_hook_returning_a_non_method_is_a_failure_not_a_crash(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "bad_hook.py").write_text(
+        "from avtbench.hookspecs import hookimpl\n@hookimpl\ndef avtbench_methods():\n    return [object]\n")
+    info = site / "bad_hook-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: bad-hook\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[avtbench]\nbad_hook = bad_hook\n")
+    monkeypatch.syspath_prepend(str(site))
+    registry = discover(importlib.metadata.entry_points(group="avtbench"))
+    assert any(f.plugin == "bad_hook" and "not a subclass" in f.error for f in registry.failures)
+    assert "unaligned" in registry.methods
+
+
+def test_list_command_shows_third_party_and_failure(tmp_path, session_cache):
+    site = install_fake_distribution(tmp_path / "site")
+    out = subprocess.run(avtbench_cmd("list"), capture_output=True, text=True, env=cli_env(session_cache, site))
+    assert out.returncode == 0, out.stderr
+    assert "third_party_mean" in out.stdout and "unaligned" in out.stdout
+    assert "failed plugin broken_plugin" in out.stdout
