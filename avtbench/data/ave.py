@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 
@@ -30,7 +31,8 @@ SEGMENTS = 10
 SPLITS = ("train", "val", "test")
 ANNOTATION_HEADER = "Category&VideoID&Quality&StartTime&EndTime"
 FEATURE_KEY = "avadataset"
-_FIX = "re-download the AVE files (github.com/YapengTian/AVE-ECCV18) or delete the folder to use the synthetic world"
+T = TypeVar("T")
+_FIX = "use the file of the AVE release (github.com/YapengTian/AVE-ECCV18); in a synthetic world, delete the world folder to regenerate it"
 
 
 @dataclass(frozen=True)
@@ -54,13 +56,16 @@ def read_ave(root: Path, split: str) -> Clips:
     annotations = read_ave_annotations(root / "Annotations.txt")
     n = len(annotations)
     order = _read_order(root / f"{split}_order.h5", n)
-    audio = read_h5_rows(root / "audio_feature.h5", FEATURE_KEY, order, n, (SEGMENTS, None), _FIX)
-    visual = read_h5_rows(root / "visual_feature.h5", FEATURE_KEY, order, n, (SEGMENTS, None, None, None), _FIX, alt_shape=(SEGMENTS, None))
+    count = (n, "Annotations.txt")
+    audio = read_h5_rows(root / "audio_feature.h5", FEATURE_KEY, order, count, (SEGMENTS, None), _FIX)
+    visual = read_h5_rows(
+        root / "visual_feature.h5", FEATURE_KEY, order, count, (SEGMENTS, None, None, None), _FIX, alt_shape=(SEGMENTS, None)
+    )
     if visual.ndim == 3:
         visual = visual[:, :, None, None, :]
     labels_path = root / "labels.h5"
     if labels_path.exists():
-        labels = read_h5_rows(labels_path, FEATURE_KEY, order, n, (SEGMENTS, len(AVE_CLASSES) + 1), _FIX)
+        labels = read_h5_rows(labels_path, FEATURE_KEY, order, count, (SEGMENTS, len(AVE_CLASSES) + 1), _FIX)
     else:
         labels = ave_labels_from_annotations([annotations[i] for i in order])
     return Clips(
@@ -143,51 +148,52 @@ def read_text(path: Path, fix: str) -> str:
 
 
 def read_h5(path: Path, key: str, fix: str, rows: np.ndarray | None = None) -> np.ndarray:
-    """Whole dataset `key` of an .h5 file (or the given rows), with bad input turned into UserError."""
-    import h5py
+    """Dataset `key` of an .h5 file (all of it, or the given rows), bad input turned into UserError."""
+    return with_h5_dataset(path, key, fix, lambda ds: ds[()] if rows is None else _take_rows(ds, rows))
 
-    require_file(path, fix)
-    try:
-        with h5py.File(path, "r") as f:
-            if key not in f or not isinstance(f[key], h5py.Dataset):
-                raise UserError(f"{path}: no dataset {key!r} (has {sorted(f.keys())}); {fix}")
-            ds = f[key]
-            if rows is None:
-                return ds[()]
-            return _take_rows(ds, rows)
-    except UserError:
-        raise
-    except (OSError, ValueError, TypeError, RuntimeError) as exc:
-        raise UserError(f"{path}: corrupt or truncated HDF5 file ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); {fix}") from None
+
+def h5_shape(path: Path, key: str, fix: str) -> tuple[int, ...]:
+    return with_h5_dataset(path, key, fix, lambda ds: tuple(ds.shape))
 
 
 def read_h5_rows(
     path: Path,
     key: str,
     rows: np.ndarray,
-    n_rows: int,
+    n_rows: tuple[int, str],
     shape: tuple[int | None, ...],
     fix: str,
     alt_shape: tuple[int | None, ...] | None = None,
 ) -> np.ndarray:
-    """Rows of a float feature/label dataset [n_rows, *shape] (None = any size), checked and float32."""
+    """Rows of a float dataset [N, *shape] (None = any size), checked, as float32.
+
+    n_rows: (N, the file that fixes N), e.g. (4143, "Annotations.txt").
+    """
+    full = h5_shape(path, key, fix)
+    if not full or full[0] != n_rows[0]:
+        raise UserError(f"{path}: {key!r} has shape {full} but {n_rows[1]} has {n_rows[0]} rows; use files of the same release")
+    if not (shape_matches(full[1:], shape) or (alt_shape is not None and shape_matches(full[1:], alt_shape))):
+        want = " or ".join(_shape_text(s) for s in (shape, alt_shape) if s is not None)
+        raise UserError(f"{path}: {key!r} has shape {full}, expected [N, {want}]; {fix}")
+    data = read_h5(path, key, fix, rows=rows)
+    return check_finite(path, np.asarray(data, dtype=np.float32), fix)
+
+
+def with_h5_dataset(path: Path, key: str, fix: str, use: Callable[[Any], T]) -> T:
+    """use(dataset) on dataset `key` of an .h5 file; missing file or key and HDF5 errors become UserError."""
     import h5py
 
     require_file(path, fix)
     try:
         with h5py.File(path, "r") as f:
-            full = f[key].shape if key in f and isinstance(f[key], h5py.Dataset) else None
-    except (OSError, ValueError, RuntimeError) as exc:
-        raise UserError(f"{path}: corrupt or truncated HDF5 file ({type(exc).__name__}); {fix}") from None
-    if full is None:
-        read_h5(path, key, fix)  # raises the missing-key error
-    if full[0] != n_rows:
-        raise UserError(f"{path}: {full[0]} rows in {key!r} but Annotations.txt has {n_rows}; use files of the same release")
-    if not (shape_matches(full[1:], shape) or (alt_shape is not None and shape_matches(full[1:], alt_shape))):
-        want = " or ".join(_shape_text(s) for s in (shape, alt_shape) if s is not None)
-        raise UserError(f"{path}: {key!r} has shape {tuple(full)}, expected [N, {want}]; {fix}")
-    data = read_h5(path, key, fix, rows=rows)
-    return check_finite(path, np.asarray(data, dtype=np.float32), fix)
+            if not isinstance(f.get(key), h5py.Dataset):
+                raise UserError(f"{path}: no dataset {key!r} (has {sorted(f.keys())}); {fix}")
+            return use(f[key])
+    except UserError:
+        raise
+    except (OSError, ValueError, TypeError, RuntimeError, KeyError) as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UserError(f"{path}: corrupt or truncated HDF5 file ({detail}); {fix}") from None
 
 
 def shape_matches(actual: tuple[int, ...], expected: tuple[int | None, ...]) -> bool:
@@ -204,7 +210,7 @@ def _shape_text(shape: tuple[int | None, ...]) -> str:
     return ", ".join("*" if s is None else str(s) for s in shape)
 
 
-def _take_rows(ds: "object", rows: np.ndarray) -> np.ndarray:
+def _take_rows(ds: Any, rows: np.ndarray) -> np.ndarray:
     """ds[rows] for any row order: h5py wants increasing unique indices, so read those and re-expand."""
     if rows.size == 0:
         return np.empty((0, *ds.shape[1:]), dtype=ds.dtype)

@@ -13,7 +13,9 @@ Filenames look like `<11-char YouTube id>_<start>_<end>`; the official loader na
 files by the 11-char id, which is what is looked up (`<filename>.npy` is accepted too).
 
 Segment s of an event row is active when onset <= s < offset, as the official evaluation
-fills `GT[class, onset:offset] = 1` (main_avvp.py); rows with onset == offset mark nothing.
+fills `GT[class, onset:offset] = 1` (main_avvp.py). Rows with onset >= offset therefore mark
+nothing; the release has such rows (five with onset == offset, one with 9 > 0 in the audio file)
+and they are accepted, as the official code accepts them.
 """
 from __future__ import annotations
 
@@ -32,7 +34,8 @@ EVAL_FILES = {"audio": "AVVP_eval_audio.csv", "visual": "AVVP_eval_visual.csv"}
 WEAK_HEADER = ["filename", "event_labels"]
 EVAL_HEADER = ["filename", "onset", "offset", "event_labels"]
 FRAMES_PER_SECOND = 8
-_FIX = "re-download the AVVP files (github.com/YapengTian/AVVP-ECCV20) or delete the folder to use the synthetic world"
+_SYNTH_FIX = "in a synthetic world, delete the world folder to regenerate it"
+_FIX = f"use the file of the AVVP release (github.com/YapengTian/AVVP-ECCV20); {_SYNTH_FIX}"
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,8 @@ def read_avvp_eval_csv(path: Path) -> list[AvvpEvent]:
     events = []
     for number, (name, onset, offset, label) in _table(Path(path), EVAL_HEADER):
         on, off = _whole_second(path, number, onset), _whole_second(path, number, offset)
-        if not 0 <= on <= off <= SEGMENTS:
-            raise UserError(f"{path}:{number}: need 0 <= onset <= offset <= {SEGMENTS}, got {on}/{off}; fix the row")
+        if not (0 <= on <= SEGMENTS and 0 <= off <= SEGMENTS):
+            raise UserError(f"{path}:{number}: onset and offset must lie in [0, {SEGMENTS}] seconds, got {on}/{off}; fix the row")
         events.append(AvvpEvent(name, on, off, _check_label(path, number, label)))
     return events
 
@@ -133,7 +136,7 @@ def _whole_second(path: Path, number: int, text: str) -> int:
 
 
 def _load_features(folder: Path, names: list[str], convert) -> np.ndarray:
-    fix = f"put one .npy per video in {folder} ({_FIX})"
+    fix = f"extract one .npy of [10, ...] features per video into {folder}; {_SYNTH_FIX}"
     require_dir(folder, "AVVP feature")
     arrays = []
     for name in names:

@@ -13,23 +13,24 @@ Folder layout:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from avtbench.api import Clips, UserError
-from avtbench.data.ave import FEATURE_KEY, read_h5, read_h5_rows, read_text, require_dir
+from avtbench.data.ave import FEATURE_KEY, read_h5, read_h5_rows, read_text, require_dir, with_h5_dataset
 
 CAPTION_HEADER = ["video_id", "caption"]
-_FIX = "regenerate or re-convert the corpus (format: avtbench/data/corpus.py), or delete the folder to use the synthetic world"
+_FIX = "re-convert the corpus to the format in avtbench/data/corpus.py; in a synthetic world, delete the world folder to regenerate it"
 
 
 def read_corpus(root: Path) -> Clips:
     """All clips of the corpus; `text` when captions.tsv exists, `labels["events"]` when events.h5 exists."""
     root = require_dir(Path(root), "corpus")
     ids = _read_ids(root / "video_ids.txt")
-    rows = np.arange(len(ids))
-    audio = read_h5_rows(root / "audio_feature.h5", FEATURE_KEY, rows, len(ids), (None, None), _FIX)
-    visual = read_h5_rows(root / "visual_feature.h5", FEATURE_KEY, rows, len(ids), (None, None, None, None), _FIX, alt_shape=(None, None))
+    rows, count = np.arange(len(ids)), (len(ids), "video_ids.txt")
+    audio = read_h5_rows(root / "audio_feature.h5", FEATURE_KEY, rows, count, (None, None), _FIX)
+    visual = read_h5_rows(root / "visual_feature.h5", FEATURE_KEY, rows, count, (None, None, None, None), _FIX, alt_shape=(None, None))
     if visual.ndim == 3:
         visual = visual[:, :, None, None, :]
     if audio.shape[1] != visual.shape[1]:
@@ -70,16 +71,16 @@ def _read_captions(path: Path, ids: list[str]) -> list[str]:
 
 
 def _read_events(path: Path, leading: tuple[int, int]) -> tuple[np.ndarray, list[str]]:
-    import h5py
-
     events = read_h5(path, "events", _FIX)
     if events.ndim != 3 or events.shape[:2] != leading:
         raise UserError(f"{path}: 'events' has shape {events.shape}, expected [{leading[0]}, {leading[1]}, K]; {_FIX}")
-    try:
-        with h5py.File(path, "r") as f:
-            names = [n.decode() if isinstance(n, bytes) else str(n) for n in f["events"].attrs.get("class_names", [])]
-    except OSError:
-        names = []
+    names = [n.decode() if isinstance(n, bytes) else str(n) for n in with_h5_dataset(path, "events", _FIX, _class_names)]
     if len(names) != events.shape[2]:
         raise UserError(f"{path}: attr 'class_names' must name the {events.shape[2]} event classes; {_FIX}")
     return events.astype(np.uint8), names
+
+
+def _class_names(ds: Any) -> list:
+    """The `class_names` attr of the dataset, or of the file."""
+    attrs = ds.attrs if "class_names" in ds.attrs else ds.file.attrs
+    return list(attrs.get("class_names", []))

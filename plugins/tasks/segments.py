@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 from torch import nn
 
 from avtbench.api import Progress
@@ -55,7 +56,7 @@ def train_and_score(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray
 
 
 def probabilities(head: nn.Module, x: np.ndarray, device: str) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-predict(head, x, device)))
+    return torch.sigmoid(torch.from_numpy(predict(head, x, device))).numpy()
 
 
 CMG_EVAL_BATCH = 80

@@ -46,7 +46,7 @@ class Oracle(Method):
             raise UserError("the oracle needs a corpus with latent event labels (events.h5), which only the synthetic world has; "
                             "remove data.corpus_root or pick another method")
         inputs = {m: segment_vectors(m, torch.from_numpy(corpus.modality(m))) for m in self.modalities}
-        targets = torch.from_numpy(corpus.labels["events"]).float()
+        targets = torch.from_numpy(corpus.labels["events"] > 0).float()
         self.model = self._build({m: x.shape[-1] for m, x in inputs.items()}, targets.shape[-1])
         optimizer = torch.optim.Adam(self.model.parameters(), lr=self.config.lr)
         generator = torch.Generator().manual_seed(self.seed)
@@ -60,7 +60,7 @@ class Oracle(Method):
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
-        return {"final_loss": float(loss)}
+        return {"final_loss": float(loss.detach())}
 
     def encode(self, modality: str, batch: torch.Tensor) -> torch.Tensor:
         self.model.eval()

@@ -30,13 +30,14 @@ class Unaligned(Method):
         self.projections: dict[str, torch.Tensor] = {}
 
     def pretrain(self, corpus: Clips, progress: Progress) -> dict[str, float]:
+        """One whitened PCA per modality; all share the same output size so a head can cross over."""
+        vectors = {m: segment_vectors(m, torch.from_numpy(corpus.modality(m))) for m in self.modalities}
+        k = min(self.config.dim, *(x.shape[-1] for x in vectors.values()))
         explained = {}
         for modality in progress.track(self.modalities, description="fitting PCA"):
-            x = segment_vectors(modality, torch.from_numpy(corpus.modality(modality)))
-            x = x.reshape(-1, x.shape[-1]).double()
+            x = vectors[modality].reshape(-1, vectors[modality].shape[-1]).double()
             mean = x.mean(0)
             _, s, vh = torch.linalg.svd(x - mean, full_matrices=False)
-            k = min(self.config.dim, vh.shape[0])
             scale = s[:k] / (len(x) - 1) ** 0.5
             self.means[modality] = mean.float()
             self.projections[modality] = (vh[:k].T / scale.clamp_min(1e-8)).float()

@@ -1,0 +1,171 @@
+"""The synthetic world: deterministic, atomic, readable by the real readers, and discriminating."""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from avtbench.api import UserError
+from avtbench.data.ave import read_ave, read_ave_annotations, read_h5
+from avtbench.data.avvp import read_avvp
+from avtbench.data.corpus import read_corpus
+from avtbench.synth import world as world_module
+from avtbench.synth.vocab import AVE_CLASSES, AVVP_CLASSES, CORPUS_CLASSES, PHRASES
+from avtbench.synth.world import GENERATOR_VERSION, PROFILES, ensure_world
+
+TINY = PROFILES["tiny"]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return ensure_world(tmp_path_factory.mktemp("synth") / "tiny", "tiny", 0)
+
+
+@pytest.fixture(scope="module")
+def default(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return ensure_world(tmp_path_factory.mktemp("synth") / "default", "default", 0)
+
+
+def file_hashes(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path, tiny: Path) -> None:
+    again = file_hashes(ensure_world(tmp_path / "again", "tiny", 0))
+    assert again == file_hashes(tiny)
+    other = file_hashes(ensure_world(tmp_path / "other", "tiny", 1))
+    assert other.keys() != again.keys()  # other ids, so other AVVP feature file names
+    for name in ("corpus/audio_feature.h5", "ave/visual_feature.h5", "ave/Annotations.txt", "avvp/AVVP_train.csv"):
+        assert other[name] != again[name]
+
+
+def test_unknown_profile_names_the_valid_ones(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="tiny, default, paper"):
+        ensure_world(tmp_path / "w", "huge", 0)
+    assert not any(tmp_path.iterdir())
+
+
+def test_corpus_round_trip(tiny: Path) -> None:
+    clips = read_corpus(tiny / "corpus")
+    n, T = TINY.corpus_clips, TINY.segments
+    assert clips.audio.shape == (n, T, TINY.audio_dim) and clips.visual.shape == (n, T, TINY.grid, TINY.grid, TINY.channels)
+    assert clips.class_names == CORPUS_CLASSES and clips.labels["events"].shape == (n, T, len(CORPUS_CLASSES))
+    events = clips.labels["events"]
+    assert events.max() == 3 and (events.reshape(n, -1) > 0).any(1).all()  # every clip has an event
+    for caption, clip_events in zip(clips.text, events):
+        for k in np.flatnonzero(clip_events.any(0)):
+            assert PHRASES[CORPUS_CLASSES[k]] in caption
+
+
+def test_ave_round_trip(tiny: Path) -> None:
+    rows = read_ave_annotations(tiny / "ave" / "Annotations.txt")
+    assert (tiny / "ave" / "Annotations.txt").read_text().startswith("Category&VideoID&Quality&StartTime&EndTime\n")
+    orders = [read_h5(tiny / "ave" / f"{s}_order.h5", "order", "") for s in ("train", "val", "test")]
+    assert [len(o) for o in orders] == list(TINY.ave_splits)
+    assert sorted(np.concatenate(orders).tolist()) == list(range(len(rows)))
+    for split, order in zip(("train", "val", "test"), orders):
+        clips = read_ave(tiny / "ave", split)
+        assert clips.audio.shape == (len(order), 10, TINY.audio_dim)
+        assert clips.visual.shape == (len(order), 10, TINY.grid, TINY.grid, TINY.channels)
+        segment = clips.labels["segment"]
+        assert np.all(segment.sum(-1) == 1) and clips.class_names == AVE_CLASSES
+        for i, row in enumerate(order):
+            a = rows[row]
+            assert clips.ids[i] == a.video_id and a.end - a.start >= 2
+            assert segment[i, a.start : a.end, a.label].all() and segment[i, : a.start, 28].all() and segment[i, a.end :, 28].all()
+
+
+def test_avvp_round_trip(tiny: Path) -> None:
+    for split, count in zip(("train", "val", "test"), TINY.avvp_splits):
+        clips = read_avvp(tiny / "avvp", split)
+        assert len(clips) == count and clips.class_names == AVVP_CLASSES
+        assert all(re.fullmatch(r"[A-Za-z0-9_-]{11}_\d+_\d+", name) for name in clips.ids)
+        assert clips.audio.shape == (count, 10, TINY.audio_dim)
+        assert clips.visual.shape == (count, 10, TINY.grid, TINY.grid, TINY.channels)
+        events = clips.labels["video"].sum(1)
+        assert events.min() >= 1 and events.max() <= 3
+        if split != "train":
+            heard, seen = clips.labels["audio"], clips.labels["visual"]
+            np.testing.assert_array_equal(clips.labels["video"], (heard | seen).any(-1))
+            for labels in (heard, seen):  # one contiguous range per event
+                starts = np.diff(np.pad(labels.astype(int), ((0, 0), (0, 0), (1, 0))), axis=-1) == 1
+                assert starts.sum(-1).max() <= 1
+
+
+def test_leftover_temp_and_incomplete_folder_do_not_break_generation(tmp_path: Path) -> None:
+    target = tmp_path / "w"
+    dead = _dead_pid()
+    leftover = tmp_path / f"{world_module._temp_prefix(target)}{dead}-abc"
+    (leftover / "ave").mkdir(parents=True)
+    (leftover / "ave" / "audio_feature.h5").write_bytes(b"half a file")
+    running = tmp_path / f"{world_module._temp_prefix(target)}{os.getpid()}-xyz"
+    running.mkdir()
+    (target / "ave").mkdir(parents=True)  # a half world without COMPLETE
+    (target / "ave" / "junk").write_text("x")
+
+    assert ensure_world(target, "tiny", 0) == target
+    assert (target / "COMPLETE").exists() and not (target / "ave" / "junk").exists()
+    assert read_ave(target / "ave", "test").audio.shape[0] == TINY.ave_splits[2]
+    assert not leftover.exists()  # its generator is dead
+    assert running.exists()  # a generation in progress is left alone
+
+
+def test_complete_world_is_reused_and_races_resolve(tmp_path: Path) -> None:
+    target = tmp_path / "w"
+    results: list[Path] = []
+    threads = [threading.Thread(target=lambda: results.append(ensure_world(target, "tiny", 2))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [target, target]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w"]  # no temp left behind
+    assert f'"generator": "{GENERATOR_VERSION}"' in (target / "COMPLETE").read_text()
+    (target / "marker").write_text("kept")
+    ensure_world(target, "tiny", 2)
+    assert (target / "marker").exists()
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def _ridge(x: np.ndarray, y: np.ndarray, classes: int = 29, lam: float = 1.0):
+    """Least-squares one-vs-all head on standardised features."""
+    mu, sd = x.mean(0), x.std(0) + 1e-6
+    design = lambda z: np.c_[(z - mu) / sd, np.ones(len(z))]  # noqa: E731
+    a = design(x)
+    w = np.linalg.solve(a.T @ a + lam * np.eye(a.shape[1]), a.T @ np.eye(classes)[y])
+    return lambda z: (design(z) @ w).argmax(1)
+
+
+def _segments(clips, modality: str, projection: np.ndarray | None = None) -> np.ndarray:
+    x = clips.audio if modality == "audio" else clips.visual.mean(axis=(2, 3))
+    x = x.reshape(-1, x.shape[-1])
+    return x if projection is None else x @ projection
+
+
+def test_default_world_discriminates(default: Path) -> None:
+    """Supervised on the same modality: high. Trained on visual, tested on audio (common random
+    projection, no alignment): near chance on event segments (1/28)."""
+    train, test = read_ave(default / "ave", "train"), read_ave(default / "ave", "test")
+    y_train = train.labels["segment"].reshape(-1, 29).argmax(1)
+    y_test = test.labels["segment"].reshape(-1, 29).argmax(1)
+    event = y_test != 28
+    for modality in ("audio", "visual"):
+        head = _ridge(_segments(train, modality), y_train)
+        assert (head(_segments(test, modality)) == y_test).mean() > 0.8, modality
+    rng = np.random.default_rng(0)
+    project = {"audio": rng.standard_normal((train.audio.shape[-1], 32)), "visual": rng.standard_normal((train.visual.shape[-1], 32))}
+    for source, target in (("visual", "audio"), ("audio", "visual")):
+        head = _ridge(_segments(train, source, project[source]), y_train)
+        predicted = head(_segments(test, target, project[target]))
+        assert (predicted[event] == y_test[event]).mean() < 0.12, f"{source}->{target}"
