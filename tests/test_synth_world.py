@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from avtbench.api import UserError
-from avtbench.data.ave import read_ave, read_ave_annotations, read_h5
+from avtbench.data.ave import read_ave, read_ave_annotations
+from avtbench.data.files import read_h5
 from avtbench.data.avvp import read_avvp
 from avtbench.data.corpus import read_corpus
 from avtbench.synth import world as world_module

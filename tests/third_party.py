@@ -1,7 +1,6 @@
 """Writes a fake installed distribution (dist-info with entry_points.txt) the way pip would."""
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 GOOD_PLUGIN = '''

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from avtbench.api import Clips, UserError
-from avtbench.data.ave import check_finite, read_text, require_dir
+from avtbench.data.files import check_finite, read_text, require_dir
 from avtbench.synth.vocab import AVVP_CLASSES
 
 SEGMENTS = 10

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from avtbench.api import Clips, UserError
-from avtbench.data.ave import FEATURE_KEY, read_h5, read_h5_rows, read_text, require_dir, with_h5_dataset
+from avtbench.data.files import FEATURE_KEY, read_h5, read_h5_rows, read_text, require_dir, with_h5_dataset
 
 CAPTION_HEADER = ["video_id", "caption"]
 _FIX = "re-convert the corpus to the format in avtbench/data/corpus.py; in a synthetic world, delete the world folder to regenerate it"
