@@ -1,5 +1,6 @@
 import importlib.metadata
 import subprocess
+import sys
 
 import pytest
 
@@ -58,3 +59,25 @@ def test_list_command_shows_third_party_and_failure(tmp_path, session_cache):
     assert out.returncode == 0, out.stderr
     assert "third_party_mean" in out.stdout and "unaligned" in out.stdout
     assert "failed plugin broken_plugin" in out.stdout
+
+
+def test_pip_installed_package_with_entry_point(tmp_path, session_cache):
+    """A real `pip install` of a third-party package: its entry point makes the method appear."""
+    pytest.importorskip("setuptools")
+    from .third_party import GOOD_PLUGIN
+
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "thirdparty_avt.py").write_text(GOOD_PLUGIN)
+    (pkg / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "thirdparty-avt"\nversion = "0.1"\n'
+        '[tool.setuptools]\npy-modules = ["thirdparty_avt"]\n'
+        '[project.entry-points.avtbench]\nthird_party_mean = "thirdparty_avt"\n')
+    site = tmp_path / "site"
+    install = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+                              "--no-index", "--target", str(site), str(pkg)], capture_output=True, text=True)
+    assert install.returncode == 0, install.stderr
+    out = subprocess.run(avtbench_cmd("list"), capture_output=True, text=True, env=cli_env(session_cache, site))
+    assert out.returncode == 0, out.stderr
+    assert "third_party_mean" in out.stdout and "a third-party method" in out.stdout
