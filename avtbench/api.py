@@ -58,9 +58,15 @@ class Direction:
 class Clips:
     """N clips of T one-second segments, with whichever modalities a dataset has.
 
+    Feature level (`level="features"`, what most methods take):
     audio:  float32 [N, T, Da]            (VGGish-like, Da=128 on real data)
     visual: float32 [N, T, H, W, C]       (VGG19 pool5-like, 7x7x512 on real data)
+    Raw level (`level="raw"`, for methods on pretrained backbones):
+    audio:  float32 [N, T * 16000]        mono waveform at 16 kHz in [-1, 1]
+    visual: uint8   [N, T, S, S, 3]       one RGB frame per segment
+    Both levels:
     text:   one caption per clip, or None
+    captions: every caption of each clip (several per clip where a dataset has them), or None
     labels: task-specific arrays, first axis N (e.g. "segment" [N, T, K+1] for AVE,
             "audio"/"visual" [N, K, T] 0/1 for AVVP, "events" [N, T, K] for the synthetic corpus)
     """
@@ -71,6 +77,7 @@ class Clips:
     text: list[str] | None = None
     labels: dict[str, np.ndarray] = field(default_factory=dict)
     class_names: list[str] = field(default_factory=list)
+    captions: list[list[str]] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -94,6 +101,7 @@ class Clips:
             text=None if self.text is None else [self.text[i] for i in index],
             labels={k: v[index] for k, v in self.labels.items()},
             class_names=list(self.class_names),
+            captions=None if self.captions is None else [self.captions[i] for i in index],
         )
 
 
@@ -135,6 +143,8 @@ class Method(ABC):
     config_class: ClassVar[type] = NoConfig
     corpus: ClassVar[str] = "corpus"
     """Name of the dataset the method pretrains on (resolved by the data context)."""
+    input_level: ClassVar[str] = "features"
+    """"features" (pre-extracted VGGish/VGG19-like features) or "raw" (waveforms, frames); see `Clips`."""
     summary: ClassVar[str] = ""
     status: ClassVar[str] = "working"
 

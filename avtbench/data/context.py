@@ -9,7 +9,8 @@ from pathlib import Path
 
 from avtbench.api import UserError
 
-DATASET_NAMES = ("corpus", "ave", "avvp")
+DATASET_NAMES = ("corpus", "ave", "avvp", "retrieval")
+LEVELS = ("features", "raw")
 
 
 @dataclass
@@ -34,9 +35,13 @@ class DataConfig:
 class DataContext:
     """Resolves dataset names to folders and fingerprints them for cache keys."""
 
-    def __init__(self, config: DataConfig, cache_dir: Path) -> None:
+    def __init__(self, config: DataConfig, cache_dir: Path, level: str = "features") -> None:
+        if level not in LEVELS:
+            raise UserError(f"unknown input level {level!r}; a method's input_level is one of {', '.join(LEVELS)}")
         self.config = config
         self.cache_dir = Path(cache_dir)
+        self.level = level
+        """Which level readers should return: tasks pass `data.level` on to the readers."""
 
     def real_root(self, name: str) -> Path | None:
         explicit = getattr(self.config, f"{name}_root", None)
