@@ -95,7 +95,7 @@ def test_corrupt_h5_stops_the_grid_but_keeps_finished_cells_and_resumes(results,
     tiny = next((session_cache / "synth").glob("tiny-*"))
     broken = tmp_path / "ave"
     broken.mkdir()
-    for f in (tiny / "ave").iterdir():
+    for f in (f for f in (tiny / "ave").iterdir() if f.is_file()):  # the feature level; raw/ is not needed
         (broken / f.name).write_bytes(f.read_bytes())
     (broken / "audio_feature.h5").write_bytes((tiny / "ave" / "audio_feature.h5").read_bytes()[:500])
     grid = ["run", "-m", "unaligned", "-t", "avvp", "-t", "ave", "-d", "v2a", "--results", str(results), *TINY]
@@ -112,7 +112,7 @@ def test_nan_features_are_refused(results, session_cache, tmp_path):
     tiny = next((session_cache / "synth").glob("tiny-*"))
     root = tmp_path / "ave"
     root.mkdir()
-    for f in (tiny / "ave").iterdir():
+    for f in (f for f in (tiny / "ave").iterdir() if f.is_file()):  # the feature level; raw/ is not needed
         (root / f.name).write_bytes(f.read_bytes())
     with h5py.File(root / "visual_feature.h5", "r+") as fh:
         data = fh["avadataset"][...]

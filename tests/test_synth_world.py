@@ -15,6 +15,7 @@ from avtbench.api import UserError
 from avtbench.data.ave import read_ave, read_ave_annotations
 from avtbench.data.files import read_h5
 from avtbench.data.avvp import read_avvp
+from avtbench.data.context import DataConfig, DataContext
 from avtbench.data.corpus import read_corpus
 from avtbench.synth import world as world_module
 from avtbench.synth.vocab import AVE_CLASSES, AVVP_CLASSES, CORPUS_CLASSES, PHRASES
@@ -24,13 +25,17 @@ TINY = PROFILES["tiny"]
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return ensure_world(tmp_path_factory.mktemp("synth") / "tiny", "tiny", 0)
+def tiny(session_cache: Path) -> Path:
+    """The session's tiny world (shared with the CLI and raw-level tests: generated once)."""
+    return DataContext(DataConfig(profile="tiny"), session_cache).synth_root()
 
 
 @pytest.fixture(scope="module")
 def default(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return ensure_world(tmp_path_factory.mktemp("synth") / "default", "default", 0)
+    """The default world's feature level (its raw level costs ~20 s and is not needed here)."""
+    root = tmp_path_factory.mktemp("synth") / "default"
+    world_module.generate_world(root, PROFILES["default"], 0, raw_level=False)
+    return root
 
 
 def file_hashes(root: Path) -> dict[str, str]:
@@ -39,10 +44,16 @@ def file_hashes(root: Path) -> dict[str, str]:
 
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path, tiny: Path) -> None:
     again = file_hashes(ensure_world(tmp_path / "again", "tiny", 0))
-    assert again == file_hashes(tiny)
-    other = file_hashes(ensure_world(tmp_path / "other", "tiny", 1))
+    assert again == file_hashes(tiny)  # .wav and .png included: no timestamps in them
+    for kind in ("audio/", "frames/", "masks/"):
+        assert all(any(k.startswith(f"{d}/raw/{kind}") for k in again) for d in ("corpus", "ave", "avvp", "retrieval"))
+    # the raw level draws from its own streams: without it, the feature level is byte for byte the same
+    world_module.generate_world(tmp_path / "features", TINY, 0, raw_level=False)
+    assert file_hashes(tmp_path / "features") == {k: v for k, v in again.items() if "/raw/" not in k and k != "COMPLETE"}
+    world_module.generate_world(tmp_path / "other", TINY, 1, raw_level=False)
+    other = file_hashes(tmp_path / "other")
     assert other.keys() != again.keys()  # other ids, so other AVVP feature file names
-    for name in ("corpus/audio_feature.h5", "ave/visual_feature.h5", "ave/Annotations.txt", "avvp/AVVP_train.csv"):
+    for name in ("corpus/audio_feature.h5", "ave/visual_feature.h5", "ave/Annotations.txt", "avvp/AVVP_train.csv", "ave/captions.tsv"):
         assert other[name] != again[name]
 
 
@@ -59,9 +70,10 @@ def test_corpus_round_trip(tiny: Path) -> None:
     assert clips.class_names == CORPUS_CLASSES and clips.labels["events"].shape == (n, T, len(CORPUS_CLASSES))
     events = clips.labels["events"]
     assert events.max() == 3 and (events.reshape(n, -1) > 0).any(1).all()  # every clip has an event
-    for caption, clip_events in zip(clips.text, events):
+    assert all(len(c) == 3 and c[0] == t for c, t in zip(clips.captions, clips.text))  # several captions per clip
+    for captions, clip_events in zip(clips.captions, events):
         for k in np.flatnonzero(clip_events.any(0)):
-            assert PHRASES[CORPUS_CLASSES[k]] in caption
+            assert all(PHRASES[CORPUS_CLASSES[k]] in caption for caption in captions)
 
 
 def test_ave_round_trip(tiny: Path) -> None:
@@ -99,7 +111,14 @@ def test_avvp_round_trip(tiny: Path) -> None:
                 assert starts.sum(-1).max() <= 1
 
 
-def test_leftover_temp_and_incomplete_folder_do_not_break_generation(tmp_path: Path) -> None:
+@pytest.fixture
+def features_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ensure_world without the raw level: these tests are about publishing, and raw costs ~2 s per world."""
+    generate = world_module.generate_world
+    monkeypatch.setattr(world_module, "generate_world", lambda root, sizes, seed: generate(root, sizes, seed, raw_level=False))
+
+
+def test_leftover_temp_and_incomplete_folder_do_not_break_generation(tmp_path: Path, features_only: None) -> None:
     target = tmp_path / "w"
     dead = _dead_pid()
     leftover = tmp_path / f"{world_module._temp_prefix(target)}{dead}-abc"
@@ -117,7 +136,7 @@ def test_leftover_temp_and_incomplete_folder_do_not_break_generation(tmp_path: P
     assert running.exists()  # a generation in progress is left alone
 
 
-def test_complete_world_is_reused_and_races_resolve(tmp_path: Path) -> None:
+def test_complete_world_is_reused_and_races_resolve(tmp_path: Path, features_only: None) -> None:
     target = tmp_path / "w"
     results: list[Path] = []
     threads = [threading.Thread(target=lambda: results.append(ensure_world(target, "tiny", 2))) for _ in range(2)]

@@ -10,6 +10,10 @@ Folder layout (as in YapengTian/AVE-ECCV18 `data/`):
     labels.h5              key `avadataset`, float [N, 10, 29] one-hot per segment, background
                            last (optional: derived from Annotations.txt when absent)
     {train,val,test}_order.h5  key `order`, int indices into the rows
+    captions.tsv           optional, not in the release (the synthetic world writes it): see
+                           avtbench/data/captions.py; rows of a video id serve every row of that id
+    raw/                   the raw level, not in the release (extract it from the videos): see
+                           avtbench/data/raw.py; files are named by VideoID
 
 The event of a row covers the segments s with StartTime <= s < EndTime (the rows with
 StartTime == EndTime, which the release has, carry no event: every segment is background).
@@ -22,7 +26,10 @@ from pathlib import Path
 import numpy as np
 
 from avtbench.api import Clips, UserError
+from avtbench.data.captions import CAPTIONS_FILE, read_captions
+from avtbench.data.context import LEVELS
 from avtbench.data.files import FEATURE_KEY, read_h5, read_h5_rows, read_text, require_dir
+from avtbench.data.raw import read_raw
 from avtbench.synth.vocab import AVE_CLASSES
 
 SEGMENTS = 10
@@ -44,33 +51,47 @@ class AveAnnotation:
         return AVE_CLASSES.index(self.category)
 
 
-def read_ave(root: Path, split: str) -> Clips:
-    """Clips of one split, with `labels["segment"]` float32 [N, 10, 29] and AVE_CLASSES as class names."""
+def read_ave(root: Path, split: str, level: str = "features") -> Clips:
+    """Clips of one split at `level` ("features" or "raw"; see `Clips`), with `labels["segment"]`
+    float32 [N, 10, 29] and AVE_CLASSES as class names; at the raw level also `labels["masks"]`
+    when raw/masks/ exists; `text` and `captions` when captions.tsv exists."""
     if split not in SPLITS:
         raise UserError(f"unknown AVE split {split!r}; use one of {', '.join(SPLITS)}")
+    if level not in LEVELS:
+        raise UserError(f"unknown input level {level!r}; use one of {', '.join(LEVELS)}")
     root = require_dir(Path(root), "AVE")
     annotations = read_ave_annotations(root / "Annotations.txt")
     n = len(annotations)
     order = _read_order(root / f"{split}_order.h5", n)
     count = (n, "Annotations.txt")
+    ids = [annotations[i].video_id for i in order]
+    labels_path = root / "labels.h5"
+    if labels_path.exists():
+        labels = read_h5_rows(labels_path, FEATURE_KEY, order, count, (SEGMENTS, len(AVE_CLASSES) + 1), _FIX)
+    else:
+        labels = ave_labels_from_annotations([annotations[i] for i in order])
+    clips = Clips(ids=ids, labels={"segment": labels.astype(np.float32)}, class_names=list(AVE_CLASSES))
+    if level == "raw":
+        raw = read_raw(root, ids, "AVE", SEGMENTS)
+        clips.audio, clips.visual = raw.audio, raw.visual
+        if raw.masks is not None:
+            clips.labels["masks"] = raw.masks
+    else:
+        clips.audio, clips.visual = _read_features(root, order, count)
+    if (root / CAPTIONS_FILE).exists():
+        clips.captions = read_captions(root / CAPTIONS_FILE, ids, _FIX)
+        clips.text = [c[0] for c in clips.captions]
+    return clips
+
+
+def _read_features(root: Path, order: np.ndarray, count: tuple[int, str]) -> tuple[np.ndarray, np.ndarray]:
     audio = read_h5_rows(root / "audio_feature.h5", FEATURE_KEY, order, count, (SEGMENTS, None), _FIX)
     visual = read_h5_rows(
         root / "visual_feature.h5", FEATURE_KEY, order, count, (SEGMENTS, None, None, None), _FIX, alt_shape=(SEGMENTS, None)
     )
     if visual.ndim == 3:
         visual = visual[:, :, None, None, :]
-    labels_path = root / "labels.h5"
-    if labels_path.exists():
-        labels = read_h5_rows(labels_path, FEATURE_KEY, order, count, (SEGMENTS, len(AVE_CLASSES) + 1), _FIX)
-    else:
-        labels = ave_labels_from_annotations([annotations[i] for i in order])
-    return Clips(
-        ids=[annotations[i].video_id for i in order],
-        audio=audio,
-        visual=visual,
-        labels={"segment": labels.astype(np.float32)},
-        class_names=list(AVE_CLASSES),
-    )
+    return audio, visual
 
 
 def read_ave_annotations(path: Path) -> list[AveAnnotation]:

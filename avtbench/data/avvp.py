@@ -9,8 +9,13 @@ Folder layout (as in YapengTian/AVVP-ECCV20 `data/` plus its feature folders):
     feats/vggish/<id>.npy           float [10, 128]
     feats/<visual_features>/<id>.npy  [10, H, W, C]; or [10, D], or [80, D] (res152 at 8 fps,
                                     averaged per second), both returned as [10, 1, 1, D]
+    captions.tsv                    optional, not in the release (the synthetic world writes it):
+                                    see avtbench/data/captions.py; ids are filenames (or 11-char ids)
+    raw/                            the raw level, not in the release (extract it from the videos):
+                                    see avtbench/data/raw.py
 Filenames look like `<11-char YouTube id>_<start>_<end>`; the official loader names feature
-files by the 11-char id, which is what is looked up (`<filename>.npy` is accepted too).
+files by the 11-char id, which is what is looked up (`<filename>.npy` is accepted too); raw files
+likewise (`raw/audio/<id>.wav`, or `raw/audio/<filename>.wav`).
 
 Segment s of an event row is active when onset <= s < offset, as the official evaluation
 fills `GT[class, onset:offset] = 1` (main_avvp.py). Rows with onset >= offset therefore mark
@@ -25,7 +30,10 @@ from pathlib import Path
 import numpy as np
 
 from avtbench.api import Clips, UserError
+from avtbench.data.captions import CAPTIONS_FILE, read_captions
+from avtbench.data.context import LEVELS
 from avtbench.data.files import check_finite, read_text, require_dir
+from avtbench.data.raw import read_raw
 from avtbench.synth.vocab import AVVP_CLASSES
 
 SEGMENTS = 10
@@ -46,10 +54,15 @@ class AvvpEvent:
     label: str
 
 
-def read_avvp(root: Path, split: str, visual_features: str = "vgg19") -> Clips:
-    """Clips of one split: `labels["video"]` [N, 25]; for val/test also `labels["audio"/"visual"]` uint8 [N, 25, 10]."""
+def read_avvp(root: Path, split: str, visual_features: str = "vgg19", level: str = "features") -> Clips:
+    """Clips of one split at `level` ("features" or "raw"; see `Clips`): `labels["video"]` [N, 25];
+    for val/test also `labels["audio"/"visual"]` uint8 [N, 25, 10]; at the raw level also
+    `labels["masks"]` when raw/masks/ exists; `text` and `captions` when captions.tsv exists.
+    `visual_features` (the folder under feats/) matters at the features level only."""
     if split not in SPLIT_FILES:
         raise UserError(f"unknown AVVP split {split!r}; use one of {', '.join(SPLIT_FILES)}")
+    if level not in LEVELS:
+        raise UserError(f"unknown input level {level!r}; use one of {', '.join(LEVELS)}")
     if not visual_features or "/" in visual_features or visual_features.startswith("."):
         raise UserError(f"bad AVVP visual feature folder {visual_features!r}; name a folder under feats/, e.g. vgg19 or res152")
     root = require_dir(Path(root), "AVVP")
@@ -59,9 +72,24 @@ def read_avvp(root: Path, split: str, visual_features: str = "vgg19") -> Clips:
     if split != "train":
         for modality, file in EVAL_FILES.items():
             labels[modality] = avvp_segment_labels(names, read_avvp_eval_csv(root / file))
-    audio = _load_features(root / "feats" / "vggish", names, _audio_array)
-    visual = _load_features(root / "feats" / visual_features, names, _visual_array)
-    return Clips(ids=names, audio=audio, visual=visual, labels=labels, class_names=list(AVVP_CLASSES))
+    clips = Clips(ids=names, labels=labels, class_names=list(AVVP_CLASSES))
+    if level == "raw":
+        raw = read_raw(root, names, "AVVP", SEGMENTS, file_names=_short_first)
+        clips.audio, clips.visual = raw.audio, raw.visual
+        if raw.masks is not None:
+            clips.labels["masks"] = raw.masks
+    else:
+        clips.audio = _load_features(root / "feats" / "vggish", names, _audio_array)
+        clips.visual = _load_features(root / "feats" / visual_features, names, _visual_array)
+    if (root / CAPTIONS_FILE).exists():
+        clips.captions = read_captions(root / CAPTIONS_FILE, names, _FIX, aliases=lambda name: [name[:11]])
+        clips.text = [c[0] for c in clips.captions]
+    return clips
+
+
+def _short_first(name: str) -> list[str]:
+    """File stems to try for a filename: the 11-char id, as the official loader names files, then the filename."""
+    return [name[:11], name] if len(name) > 11 else [name]
 
 
 def read_avvp_csv(path: Path) -> list[tuple[str, list[str]]]:

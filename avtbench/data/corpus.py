@@ -1,14 +1,20 @@
 """Reader of a pretraining corpus in avtbench's own format (the synthetic world writes it; a real
-corpus such as VGGSound-AVEL can be converted to it).
+corpus such as VGGSound-AVEL can be converted to it). The retrieval set (`retrieval/`) has the same
+format.
 
 Folder layout:
     video_ids.txt        one clip id per line; defines the row order
     audio_feature.h5     key `avadataset`, float [N, T, Da]
     visual_feature.h5    key `avadataset`, float [N, T, H, W, C] ([N, T, D] is read as [N, T, 1, 1, D])
-    captions.tsv         optional; tab-separated `video_id<TAB>caption` with that header, one row per clip
+    captions.tsv         optional; tab-separated `video_id<TAB>caption` with that header, one row per
+                         caption: a clip with several captions has several rows (at least one per clip)
     events.h5            optional, synthetic corpora only; key `events`, uint8 [N, T, K] (bit 0: the
                          event is audible in that segment, bit 1: visible; 0: inactive) and attr
                          `class_names` (K names)
+    raw/                 the raw level (see avtbench/data/raw.py): raw/audio/<id>.wav,
+                         raw/frames/<id>.png, optional raw/masks/<id>.png; and optional
+                         raw/video_ids.txt, the clips that have a raw level when only some have
+                         (the synthetic corpus renders its first `raw_clips` clips only)
 """
 from __future__ import annotations
 
@@ -18,16 +24,40 @@ from typing import Any
 import numpy as np
 
 from avtbench.api import Clips, UserError
+from avtbench.data.captions import CAPTIONS_FILE, read_captions
+from avtbench.data.context import LEVELS
 from avtbench.data.files import FEATURE_KEY, read_h5, read_h5_rows, read_text, require_dir, with_h5_dataset
+from avtbench.data.raw import read_raw
 
-CAPTION_HEADER = ["video_id", "caption"]
 _FIX = "re-convert the corpus to the format in avtbench/data/corpus.py; in a synthetic world, delete the world folder to regenerate it"
 
 
-def read_corpus(root: Path) -> Clips:
-    """All clips of the corpus; `text` when captions.tsv exists, `labels["events"]` when events.h5 exists."""
+def read_corpus(root: Path, level: str = "features") -> Clips:
+    """All clips of the corpus at `level` ("features" or "raw"; see `Clips`).
+
+    `text` (first caption) and `captions` (all) when captions.tsv exists, `labels["events"]` when
+    events.h5 exists; at the raw level also `labels["masks"]` when raw/masks/ exists. The raw
+    level covers the clips of raw/video_ids.txt when that file exists, else all clips.
+    """
+    if level not in LEVELS:
+        raise UserError(f"unknown input level {level!r}; use one of {', '.join(LEVELS)}")
     root = require_dir(Path(root), "corpus")
     ids = _read_ids(root / "video_ids.txt")
+    if level == "raw":
+        clips, rows = _read_raw_level(root, ids)
+    else:
+        clips, rows = _read_features(root, ids), np.arange(len(ids))
+    if (root / CAPTIONS_FILE).exists():
+        clips.captions = read_captions(root / CAPTIONS_FILE, clips.ids, _FIX)
+        clips.text = [c[0] for c in clips.captions]
+    if (root / "events.h5").exists():
+        segments = clips.audio.shape[1] if level == "features" else clips.visual.shape[1]
+        events, clips.class_names = _read_events(root / "events.h5", (len(ids), segments))
+        clips.labels["events"] = events[rows]
+    return clips
+
+
+def _read_features(root: Path, ids: list[str]) -> Clips:
     rows, count = np.arange(len(ids)), (len(ids), "video_ids.txt")
     audio = read_h5_rows(root / "audio_feature.h5", FEATURE_KEY, rows, count, (None, None), _FIX)
     visual = read_h5_rows(root / "visual_feature.h5", FEATURE_KEY, rows, count, (None, None, None, None), _FIX, alt_shape=(None, None))
@@ -35,12 +65,27 @@ def read_corpus(root: Path) -> Clips:
         visual = visual[:, :, None, None, :]
     if audio.shape[1] != visual.shape[1]:
         raise UserError(f"{root}: audio has {audio.shape[1]} segments per clip, visual {visual.shape[1]}; {_FIX}")
-    clips = Clips(ids=ids, audio=audio, visual=visual)
-    if (root / "captions.tsv").exists():
-        clips.text = _read_captions(root / "captions.tsv", ids)
-    if (root / "events.h5").exists():
-        clips.labels["events"], clips.class_names = _read_events(root / "events.h5", audio.shape[:2])
-    return clips
+    return Clips(ids=ids, audio=audio, visual=visual)
+
+
+def _read_raw_level(root: Path, ids: list[str]) -> tuple[Clips, np.ndarray]:
+    """Clips with raw audio and frames, and their rows in video_ids.txt."""
+    subset = root / "raw" / "video_ids.txt"
+    if subset.exists():
+        row_of = {clip: i for i, clip in enumerate(ids)}
+        chosen = _read_ids(subset)
+        unknown = [clip for clip in chosen if clip not in row_of]
+        if unknown:
+            raise UserError(f"{subset}: {len(unknown)} id(s) not in video_ids.txt, e.g. {unknown[0]!r}; list clips of the corpus only")
+        rows = np.array([row_of[clip] for clip in chosen], dtype=np.int64)
+    else:
+        rows = np.arange(len(ids))
+    names = [ids[i] for i in rows]
+    raw = read_raw(root, names, "corpus")
+    clips = Clips(ids=names, audio=raw.audio, visual=raw.visual)
+    if raw.masks is not None:
+        clips.labels["masks"] = raw.masks
+    return clips, rows
 
 
 def _read_ids(path: Path) -> list[str]:
@@ -50,24 +95,6 @@ def _read_ids(path: Path) -> list[str]:
     if len(set(ids)) != len(ids):
         raise UserError(f"{path}: duplicate clip ids; keep each id once")
     return ids
-
-
-def _read_captions(path: Path, ids: list[str]) -> list[str]:
-    lines = read_text(path, _FIX).splitlines()
-    if not lines or lines[0].rstrip("\r").split("\t") != CAPTION_HEADER:
-        raise UserError(f"{path}: first line must be the tab-separated header video_id caption; {_FIX}")
-    captions: dict[str, str] = {}
-    for number, line in enumerate(lines[1:], 2):
-        if not line.strip():
-            continue
-        fields = line.rstrip("\r").split("\t")
-        if len(fields) != 2:
-            raise UserError(f"{path}:{number}: expected 2 tab-separated fields (video_id, caption), got {len(fields)}; fix the row")
-        captions[fields[0].strip()] = fields[1].strip()
-    missing = [i for i in ids if i not in captions]
-    if missing:
-        raise UserError(f"{path}: no caption for {len(missing)} clip(s) of video_ids.txt, e.g. {missing[0]!r}; add one row per clip")
-    return [captions[i] for i in ids]
 
 
 def _read_events(path: Path, leading: tuple[int, int]) -> tuple[np.ndarray, list[str]]:

@@ -13,8 +13,18 @@ Generative model (DESIGN.md, "The synthetic world"):
 The modality maps are independent, so audio and visual features are not aligned: only a method
 that learns the alignment from co-occurrence in the corpus can transfer a head across them.
 
+Raw level (`raw.py`): the same events (and their instance latents) are also rendered as 16 kHz
+waveforms, S x S RGB frames and object masks, written as raw/audio/<id>.wav, raw/frames/<id>.png
+and raw/masks/<id>.png next to each dataset's features, plus captions.tsv (three paraphrases per
+clip). AVE, AVVP and retrieval get the raw level for every clip; the corpus only for its first
+`raw_clips` clips (listed in corpus/raw/video_ids.txt), because a waveform costs 320 kB per clip.
+Datasets: corpus/ (pretraining), ave/, avvp/, and retrieval/ (held-out clips in the corpus
+format, never in the corpus, for clip <-> clip and clip <-> caption retrieval).
+
 Determinism: every array comes from numpy Generators seeded by (seed, stream name), .h5 datasets
-are written with `track_times=False` and fixed attributes, so (profile, seed) fixes every byte.
+are written with `track_times=False` and fixed attributes, .wav and .png files without metadata,
+so (profile, seed) fixes every byte. The raw level draws from its own streams, so it leaves the
+feature level's numbers as they were.
 """
 from __future__ import annotations
 
@@ -31,9 +41,10 @@ from typing import Any, Callable
 import numpy as np
 
 from avtbench.api import UserError
-from avtbench.synth.vocab import AVE_CLASSES, AVVP_CLASSES, CORPUS_CLASSES, PHRASES, corpus_index
+from avtbench.synth import raw
+from avtbench.synth.vocab import AVE_CLASSES, AVVP_CLASSES, CORPUS_CLASSES, corpus_index
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 
 _ID_ALPHABET = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"))
 _CHUNK = 64  # clips rendered at a time: bounds memory on the paper profile
@@ -53,17 +64,37 @@ class WorldSizes:
     latent_dim: int = 16
     hidden: int = 64
     nuisance_dim: int = 8
+    retrieval_clips: int = 300
+    frame_size: int = 32  # raw frames are S x S RGB
+    raw_clips: int | None = None  # corpus clips (the first ones) with a raw level; None: all
 
 
 PROFILES: dict[str, WorldSizes] = {
-    # for tests: well under a second to generate, still enough AVE clips per class to fit a head
-    "tiny": WorldSizes(audio_dim=32, grid=2, channels=16, corpus_clips=120, ave_splits=(280, 40, 40), avvp_splits=(40, 12, 12)),
-    # the default grid: small and fast on 2 CPU cores (~1-2 s, ~70 MB on disk)
-    "default": WorldSizes(audio_dim=128, grid=3, channels=32, corpus_clips=2000, ave_splits=(480, 60, 60), avvp_splits=(800, 120, 200)),
+    # for tests: enough AVE clips per class to fit a head; features in ~0.2 s, with the raw level
+    # ~2 s and 160 MB (its 360 AVE waveforms dominate)
+    "tiny": WorldSizes(
+        audio_dim=32, grid=2, channels=16, corpus_clips=120, ave_splits=(280, 40, 40), avvp_splits=(40, 12, 12), retrieval_clips=30, raw_clips=30
+    ),
+    # the default grid: small and fast on 2 CPU cores; features ~70 MB; raw level ~0.78 GB, as it
+    # holds 2320 waveforms of 320 kB (AVE, AVVP, retrieval complete, 300 corpus clips); ~12-20 s
+    "default": WorldSizes(
+        audio_dim=128, grid=3, channels=32, corpus_clips=2000, ave_splits=(480, 60, 60), avvp_splits=(800, 120, 200), raw_clips=300
+    ),
     # real feature dims (VGGish 128, VGG19 pool5 7x7x512) and the real AVE / AVVP split sizes;
-    # about 4 GB (AVE) + 12 GB (AVVP) + 10 GB (corpus) of float32 features
+    # about 4 GB (AVE) + 12 GB (AVVP) + 10 GB (corpus) of float32 features, ~8 GB of raw level
+    # (19000 waveforms of 320 kB, film strips of ~95 kB).
+    # Frames are 64 x 64, not the 224 x 224 of real backbones: 12x less disk and rendering, and a
+    # backbone resizes them anyway.
     "paper": WorldSizes(
-        audio_dim=128, grid=7, channels=512, corpus_clips=10000, ave_splits=(3339, 402, 402), avvp_splits=(10000, 649, 1200)
+        audio_dim=128,
+        grid=7,
+        channels=512,
+        corpus_clips=10000,
+        ave_splits=(3339, 402, 402),
+        avvp_splits=(10000, 649, 1200),
+        retrieval_clips=1000,
+        frame_size=64,
+        raw_clips=2000,
     ),
 }
 
@@ -115,13 +146,16 @@ def profile_sizes(profile: str) -> WorldSizes:
     return PROFILES[profile]
 
 
-def generate_world(root: Path, sizes: WorldSizes, seed: int) -> None:
-    """Write corpus/, ave/ and avvp/ into `root` (no COMPLETE marker)."""
+def generate_world(root: Path, sizes: WorldSizes, seed: int, raw_level: bool = True) -> None:
+    """Write corpus/, ave/, avvp/ and retrieval/ into `root` (no COMPLETE marker).
+
+    raw_level=False skips the raw level (for feature-only uses such as tests; `ensure_world`
+    always writes it); the feature level is the same either way.
+    """
     world = _World.create(sizes, seed)
     ids = _IdMaker(_rng(seed, "ids"))
-    _write_corpus(root / "corpus", world, ids, _rng(seed, "corpus"))
-    _write_ave(root / "ave", world, ids, _rng(seed, "ave"))
-    _write_avvp(root / "avvp", world, ids, _rng(seed, "avvp"))
+    for name, write in (("corpus", _write_corpus), ("ave", _write_ave), ("avvp", _write_avvp), ("retrieval", _write_retrieval)):
+        write(root / name, world, ids, _rng(seed, name), _rng(seed, f"raw-{name}") if raw_level else None)
 
 
 def _publish(tmp: Path, directory: Path) -> None:
@@ -200,19 +234,22 @@ class _World:
     visual: _Mlp  # latent -> C channel vector of an object
     audio_nuisance: _Mlp
     visual_nuisance: _Mlp  # nuisance latent -> H*W*C map
+    looks: raw.Looks  # how each class sounds and looks at the raw level
 
     @classmethod
     def create(cls, sizes: WorldSizes, seed: int, noise: Noise = Noise()) -> "_World":
         rng = _rng(seed, "maps")
         s = sizes
+        prototypes = rng.standard_normal((len(CORPUS_CLASSES), s.latent_dim), dtype=np.float32)
         return cls(
             sizes=s,
             noise=noise,
-            prototypes=rng.standard_normal((len(CORPUS_CLASSES), s.latent_dim), dtype=np.float32),
+            prototypes=prototypes,
             audio=_Mlp.create(rng, s.latent_dim, s.hidden, s.audio_dim),
             visual=_Mlp.create(rng, s.latent_dim, s.hidden, s.channels),
             audio_nuisance=_Mlp.create(rng, s.nuisance_dim, s.hidden, s.audio_dim),
             visual_nuisance=_Mlp.create(rng, s.nuisance_dim, s.hidden, s.grid * s.grid * s.channels),
+            looks=raw.Looks.create(prototypes, _rng(seed, "raw-looks")),
         )
 
 
@@ -275,13 +312,14 @@ def _sample_events(rng: np.random.Generator, n: int, spec: _EventSpec, sizes: Wo
 # ---- rendering ---------------------------------------------------------------------------
 
 
-def _render(world: _World, ev: _Events, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Audio [n, T, Da] and visual [n, T, H, W, C] float32 features of the clips of `ev`."""
+def _render(world: _World, ev: _Events, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Audio [n, T, Da] and visual [n, T, H, W, C] float32 features of the clips of `ev`, and the
+    events' instance latents [n, E, latent] (which the raw level renders too)."""
     s, nz = world.sizes, world.noise
     n, slots = ev.cls.shape
     T, G = s.segments, s.grid
-    z = world.prototypes[np.maximum(ev.cls, 0)] + nz.instance_jitter * rng.standard_normal((n, slots, s.latent_dim), dtype=np.float32)
-    z = z[:, :, None, :] + nz.segment_jitter * rng.standard_normal((n, slots, T, s.latent_dim), dtype=np.float32)
+    instance = world.prototypes[np.maximum(ev.cls, 0)] + nz.instance_jitter * rng.standard_normal((n, slots, s.latent_dim), dtype=np.float32)
+    z = instance[:, :, None, :] + nz.segment_jitter * rng.standard_normal((n, slots, T, s.latent_dim), dtype=np.float32)
     on = ev.active(T) * ev.gain[:, :, None]  # [n, E, T]
     audio = np.einsum("net,netd->ntd", on * ev.audible[:, :, None], world.audio(z))
     audio += nz.nuisance * world.audio_nuisance(_nuisance_latents(rng, n, s, nz))
@@ -294,7 +332,7 @@ def _render(world: _World, ev: _Events, rng: np.random.Generator) -> tuple[np.nd
         visual += (weight[:, e, :, None, None, None] * blobs[:, e, None, :, :, None]) * channels[:, e, :, None, None, :]
     visual += nz.nuisance * world.visual_nuisance(_nuisance_latents(rng, n, s, nz)).reshape(n, T, G, G, s.channels)
     visual += nz.noise * rng.standard_normal(visual.shape, dtype=np.float32)
-    return audio.astype(np.float32), visual
+    return audio.astype(np.float32), visual, instance
 
 
 def _nuisance_latents(rng: np.random.Generator, n: int, s: WorldSizes, nz: Noise) -> np.ndarray:
@@ -311,15 +349,49 @@ def _blobs(where: np.ndarray, grid: int, width: float) -> np.ndarray:
     return np.exp(-(dr[:, :, :, None] + dc[:, :, None, :]) / np.float32(2 * width * width)).astype(np.float32)
 
 
-def _render_into(world: _World, ev: _Events, rng: np.random.Generator, sink: Callable[[slice, np.ndarray, np.ndarray], None]) -> None:
+Sink = Callable[[slice, np.ndarray, np.ndarray], None]
+"""Receives (rows, audio features, visual features) of a chunk of clips."""
+
+
+def _render_into(world: _World, ev: _Events, rng: np.random.Generator, sink: Sink, raw_sink: "_RawSink | None" = None) -> None:
     n = ev.cls.shape[0]
     for start in range(0, n, _CHUNK):
         rows = slice(start, min(n, start + _CHUNK))
-        audio, visual = _render(world, ev.take(rows), rng)
+        part = ev.take(rows)
+        audio, visual, instance = _render(world, part, rng)
         sink(rows, audio, visual)
+        if raw_sink is not None:
+            raw_sink(rows, part, instance)
 
 
-# ---- ids and captions --------------------------------------------------------------------
+class _RawSink:
+    """Renders and writes the raw level of the first `limit` clips, one chunk at a time.
+
+    It draws only from its own generator, so the feature level is the same with or without it.
+    """
+
+    def __init__(self, world: _World, folder: Path, names: list[str], rng: np.random.Generator, limit: int | None = None) -> None:
+        self.world, self.names, self.rng = world, names, rng
+        self.limit = len(names) if limit is None else min(limit, len(names))
+        self.writer = raw.RawWriter(folder)
+
+    def __call__(self, rows: slice, ev: _Events, instance: np.ndarray) -> None:
+        count = min(rows.stop, self.limit) - rows.start
+        if count <= 0:
+            return
+        ev, instance = ev.take(slice(0, count)), instance[:count]
+        w, s = self.world, self.world.sizes
+        waves = raw.render_audio(w.looks, ev, instance, w.prototypes, s.segments, self.rng)
+        frames, masks = raw.render_frames(w.looks, ev, instance, w.prototypes, s.segments, s.grid, s.frame_size, self.rng)
+        for i, name in enumerate(self.names[rows.start : rows.start + count]):
+            self.writer.write(name, waves[i], frames[i], masks[i])
+
+
+def _raw_sink(world: _World, folder: Path, names: list[str], rng: np.random.Generator | None, limit: int | None = None) -> _RawSink | None:
+    return None if rng is None else _RawSink(world, folder, names, rng, limit)
+
+
+# ---- ids --------------------------------------------------------------------------------
 
 
 class _IdMaker:
@@ -335,18 +407,6 @@ class _IdMaker:
             if vid not in self.used:
                 self.used.add(vid)
                 return vid
-
-
-def _caption(ev: _Events, row: int) -> str:
-    slots = [e for e in np.argsort(ev.onset[row], kind="stable") if ev.cls[row, e] >= 0]
-    phrases = [PHRASES[CORPUS_CLASSES[ev.cls[row, e]]] for e in slots]
-    if len(phrases) == 1:
-        return phrases[0]
-    if len(phrases) == 2:
-        a, b = slots
-        overlap = ev.onset[row, b] < ev.offset[row, a]
-        return f"{phrases[0]} along with {phrases[1]}" if overlap else f"{phrases[0]}, then {phrases[1]}"
-    return ", ".join(phrases[:-1]) + " and " + phrases[-1]
 
 
 # ---- writers -----------------------------------------------------------------------------
@@ -369,7 +429,7 @@ def _h5_write(path: Path, key: str, data: np.ndarray, attrs: dict | None = None)
         ds[...] = data
 
 
-def _write_features(folder: Path, world: _World, ev: _Events, rng: np.random.Generator) -> None:
+def _write_features(folder: Path, world: _World, ev: _Events, rng: np.random.Generator, raw_sink: _RawSink | None = None) -> None:
     s = world.sizes
     n = ev.cls.shape[0]
     fa, da = _h5_create(folder / "audio_feature.h5", "avadataset", (n, s.segments, s.audio_dim))
@@ -380,18 +440,39 @@ def _write_features(folder: Path, world: _World, ev: _Events, rng: np.random.Gen
             da[rows] = audio
             dv[rows] = visual
 
-        _render_into(world, ev, rng, sink)
+        _render_into(world, ev, rng, sink, raw_sink)
 
 
-def _write_corpus(folder: Path, world: _World, ids: _IdMaker, rng: np.random.Generator) -> None:
+_CORPUS_SPEC = _EventSpec(list(range(len(CORPUS_CLASSES))), np.ones(len(CORPUS_CLASSES)), (0.5, 0.35, 0.15), (0.7, 0.15, 0.15), 0.4, 2)
+_AVE_SPEC = _EventSpec([corpus_index(c) for c in AVE_CLASSES], np.ones(len(AVE_CLASSES)), (1.0,), (1.0, 0.0, 0.0), 0.66, 2)
+_AVVP_SPEC = _EventSpec(
+    [corpus_index(c) for c in AVVP_CLASSES],
+    np.array([4.0 if c == "Speech" else 1.0 for c in AVVP_CLASSES]),  # speech is everywhere in LLP
+    (0.45, 0.4, 0.15),
+    (0.5, 0.35, 0.15),
+    0.5,
+    1,
+)
+
+
+def _write_corpus(folder: Path, world: _World, ids: _IdMaker, rng: np.random.Generator, raw_rng: np.random.Generator | None) -> None:
+    _write_corpus_format(folder, world, ids, rng, raw_rng, world.sizes.corpus_clips, world.sizes.raw_clips)
+
+
+def _write_retrieval(folder: Path, world: _World, ids: _IdMaker, rng: np.random.Generator, raw_rng: np.random.Generator | None) -> None:
+    """Held-out clips in the corpus format: drawn like the corpus, with ids no other dataset has."""
+    _write_corpus_format(folder, world, ids, rng, raw_rng, world.sizes.retrieval_clips, None)
+
+
+def _write_corpus_format(
+    folder: Path, world: _World, ids: _IdMaker, rng: np.random.Generator, raw_rng: np.random.Generator | None, count: int, raw_limit: int | None
+) -> None:
     folder.mkdir(parents=True)
     s = world.sizes
-    spec = _EventSpec(list(range(len(CORPUS_CLASSES))), np.ones(len(CORPUS_CLASSES)), (0.5, 0.35, 0.15), (0.7, 0.15, 0.15), 0.4, 2)
-    ev = _sample_events(rng, s.corpus_clips, spec, s)
-    names = [ids() for _ in range(s.corpus_clips)]
+    ev = _sample_events(rng, count, _CORPUS_SPEC, s)
+    names = [ids() for _ in range(count)]
     (folder / "video_ids.txt").write_text("".join(f"{v}\n" for v in names))
-    captions = [_caption(ev, i) for i in range(len(names))]
-    (folder / "captions.tsv").write_text("video_id\tcaption\n" + "".join(f"{v}\t{c}\n" for v, c in zip(names, captions)))
+    raw.write_captions(folder / "captions.tsv", names, ev)
     events = np.zeros((len(names), s.segments, len(CORPUS_CLASSES)), dtype=np.uint8)
     active = ev.active(s.segments)
     for e in range(ev.cls.shape[1]):
@@ -400,45 +481,51 @@ def _write_corpus(folder: Path, world: _World, ids: _IdMaker, rng: np.random.Gen
         events[n_idx, t_idx, ev.cls[n_idx, e]] |= code[n_idx]
     attrs = {"class_names": np.array(CORPUS_CLASSES, dtype=object), "encoding": "bit 0: audible, bit 1: visible, 0: inactive"}
     _h5_write(folder / "events.h5", "events", events, attrs)
-    _write_features(folder, world, ev, rng)
+    raw_sink = _raw_sink(world, folder, names, raw_rng, raw_limit)
+    if raw_sink is not None:
+        (folder / "raw" / "video_ids.txt").write_text("".join(f"{v}\n" for v in names[: raw_sink.limit]))
+    _write_features(folder, world, ev, rng, raw_sink)
 
 
-def _write_ave(folder: Path, world: _World, ids: _IdMaker, rng: np.random.Generator) -> None:
+def _write_ave(folder: Path, world: _World, ids: _IdMaker, rng: np.random.Generator, raw_rng: np.random.Generator | None) -> None:
     from avtbench.data.ave import ANNOTATION_HEADER, AveAnnotation, ave_labels_from_annotations
 
     folder.mkdir(parents=True)
     s = world.sizes
     n = sum(s.ave_splits)
-    spec = _EventSpec([corpus_index(c) for c in AVE_CLASSES], np.ones(len(AVE_CLASSES)), (1.0,), (1.0, 0.0, 0.0), 0.66, 2)
-    ev = _sample_events(rng, n, spec, s)
+    ev = _sample_events(rng, n, _AVE_SPEC, s)
     # AVE classes are the first 28 corpus classes, so a corpus index is also the AVE label
     rows = [AveAnnotation(CORPUS_CLASSES[ev.cls[i, 0]], ids(), "good", int(ev.onset[i, 0]), int(ev.offset[i, 0])) for i in range(n)]
     lines = [ANNOTATION_HEADER] + [f"{r.category}&{r.video_id}&{r.quality}&{r.start}&{r.end}" for r in rows]
     (folder / "Annotations.txt").write_text("\n".join(lines) + "\n")
+    names = [r.video_id for r in rows]
+    raw.write_captions(folder / "captions.tsv", names, ev)
     _h5_write(folder / "labels.h5", "avadataset", ave_labels_from_annotations(rows, s.segments))
     order = rng.permutation(n).astype(np.int64)
     bounds = np.cumsum((0,) + s.ave_splits)
     for split, lo, hi in zip(("train", "val", "test"), bounds[:-1], bounds[1:]):
         _h5_write(folder / f"{split}_order.h5", "order", order[lo:hi])
-    _write_features(folder, world, ev, rng)
+    _write_features(folder, world, ev, rng, _raw_sink(world, folder, names, raw_rng))
 
 
-def _write_avvp(folder: Path, world: _World, ids: _IdMaker, rng: np.random.Generator) -> None:
+def _write_avvp(folder: Path, world: _World, ids: _IdMaker, rng: np.random.Generator, raw_rng: np.random.Generator | None) -> None:
     s = world.sizes
-    weights = np.array([4.0 if c == "Speech" else 1.0 for c in AVVP_CLASSES])  # speech is everywhere in LLP
-    spec = _EventSpec([corpus_index(c) for c in AVVP_CLASSES], weights, (0.45, 0.4, 0.15), (0.5, 0.35, 0.15), 0.5, 1)
     for sub in ("vggish", "vgg19"):
         (folder / "feats" / sub).mkdir(parents=True)
     eval_rows: dict[str, list[str]] = {"audio": [], "visual": []}
+    caption_rows: list[str] = []
     for split, count in zip(("train", "val", "test"), s.avvp_splits):
-        ev = _sample_events(rng, count, spec, s)
+        ev = _sample_events(rng, count, _AVVP_SPEC, s)
         names = [f"{ids()}_{start}_{start + s.segments}" for start in (10 * rng.integers(0, 30, size=count)).tolist()]
         weak, audio_rows, visual_rows = _avvp_rows(ev, names)
         (folder / _AVVP_FILES[split]).write_text("filename\tevent_labels\n" + "".join(f"{w}\n" for w in weak))
         if split != "train":
             eval_rows["audio"] += audio_rows
             eval_rows["visual"] += visual_rows
-        _render_into(world, ev, rng, _npy_sink(folder / "feats", names))
+        caption_rows += [f"{name}\t{c}\n" for i, name in enumerate(names) for c in raw.captions(ev, i)]
+        # raw files are named by the 11-char id, like the feature files
+        _render_into(world, ev, rng, _npy_sink(folder / "feats", names), _raw_sink(world, folder, [v[:11] for v in names], raw_rng))
+    (folder / "captions.tsv").write_text("video_id\tcaption\n" + "".join(caption_rows))
     for modality, rows in eval_rows.items():
         (folder / f"AVVP_eval_{modality}.csv").write_text("filename\tonset\toffset\tevent_labels\n" + "".join(f"{r}\n" for r in rows))
 
@@ -462,7 +549,7 @@ def _avvp_rows(ev: _Events, names: list[str]) -> tuple[list[str], list[str], lis
     return weak, audio, visual
 
 
-def _npy_sink(feats: Path, names: list[str]) -> Callable[[slice, np.ndarray, np.ndarray], None]:
+def _npy_sink(feats: Path, names: list[str]) -> Sink:
     """Writes per-video features named by the 11-char id, as the official AVVP loader expects."""
 
     def sink(rows: slice, audio: np.ndarray, visual: np.ndarray) -> None:
