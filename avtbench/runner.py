@@ -139,6 +139,7 @@ class Runner:
     ) -> None:
         self.store = store
         self.cache = cache
+        self.data_config = data_config
         self.data = DataContext(data_config, cache.root)
         self.device = device
         self.progress = progress or SilentProgress()
@@ -152,7 +153,7 @@ class Runner:
         started = time.perf_counter()
         method, pretrain_info = self.pretrained_method(planned.method_cls, planned.method_config, planned.cell.seed)
         task = planned.task_cls(planned.task_config)
-        splits = self._task_splits(task, planned)
+        splits = self._task_splits(task, planned, planned.method_cls.input_level)
         encode_started = time.perf_counter()
         embeddings = {
             (split, modality): self.embed(method, pretrain_info["key"], splits[split], modality)
@@ -184,7 +185,7 @@ class Runner:
             state, meta = self.cache.load_checkpoint(key)
             method.load_state_dict(state)
             return method, {"key": key, "cached": True, "seconds": 0.0, "stats": meta.get("stats", {})}
-        corpus = self._read_corpus(method_cls.corpus)
+        corpus = self._read_corpus(method_cls.corpus, method_cls.input_level)
         self.log(f"pretraining {method_cls.name} (seed {seed}) on {len(corpus)} clips")
         started = time.perf_counter()
         stats = method.pretrain(corpus, self.progress) or {}
@@ -193,15 +194,16 @@ class Runner:
         self.cache.save_checkpoint(key, method.state_dict(), meta)
         return method, {"key": key, "cached": False, "seconds": seconds, "stats": stats}
 
-    def _read_corpus(self, name: str) -> Clips:
+    def _read_corpus(self, name: str, level: str) -> Clips:
         from avtbench.data.corpus import read_corpus
 
-        return read_corpus(self.data.root(name))
+        return read_corpus(self.data.root(name), level=level)
 
-    def _task_splits(self, task: Task, planned: PlannedCell) -> dict[str, Clips]:
-        key = (planned.cell.task, planned.cell.task_version, hash_json(planned.cell.task_config))
+    def _task_splits(self, task: Task, planned: PlannedCell, level: str) -> dict[str, Clips]:
+        """The task's clips at the level the method reads, loaded once per run and shared by its cells."""
+        key = (planned.cell.task, planned.cell.task_version, hash_json(planned.cell.task_config), level)
         if key not in self._splits:
-            self._splits[key] = task.splits(self.data)
+            self._splits[key] = task.splits(DataContext(self.data_config, self.cache.root, level))
         return self._splits[key]
 
     def embed(self, method: Method, checkpoint_key: str, clips: Clips, modality: str) -> np.ndarray:

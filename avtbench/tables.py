@@ -40,9 +40,11 @@ class Table:
     cells: dict[tuple[str, str], Aggregate]
     metric_names: dict[str, str]
 
-    def best(self, column: str) -> str | None:
-        present = [(self.cells[(r, column)].mean, r) for r in self.rows if (r, column) in self.cells]
-        return max(present)[1] if present else None
+    def best(self, column: str) -> set[str]:
+        """Rows with the highest mean in `column` (all of them when tied)."""
+        means = {r: self.cells[(r, column)].mean for r in self.rows if (r, column) in self.cells}
+        top = max(means.values(), default=None)
+        return {r for r, m in means.items() if m == top}
 
 
 def build_table(records: Iterable[dict[str, Any]], metric: str | None = None) -> Table:
@@ -98,7 +100,7 @@ def render(table: Table, fmt: str = "markdown", precision: int = 1) -> str:
                 line.append("")
                 continue
             text = f"{agg.mean:.{precision}f}{pm}{agg.std:.{precision}f} ({agg.n})"
-            line.append(bold(text) if best[col] == row else text)
+            line.append(bold(text) if row in best[col] else text)
         body.append(line)
     headers = ["method"] + [f"{col} {table.metric_names[col]}" for col in table.columns]
     return tabulate(body, headers=headers, tablefmt="pipe" if fmt == "markdown" else "latex_raw",

@@ -24,6 +24,12 @@ def test_mean_std_n_and_best_in_bold():
     assert csv[0] == "method,column,metric,mean,std,n" and "a,ave/v2a,accuracy,15,7.07107,2" in csv
 
 
+def test_ties_are_all_bold():
+    table = build_table([_record("a", 0, 10.0), _record("b", 0, 10.0), _record("c", 0, 5.0)])
+    assert table.best("ave/v2a") == {"a", "b"}
+    assert render(table).count("**") == 4
+
+
 def test_different_configs_never_mix():
     records = [_record("a", 0, 10.0, mhash="h1"), _record("a", 0, 50.0, mhash="h2"),
                _record("a", 1, 12.0, mhash="h1")]

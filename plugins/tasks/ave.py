@@ -47,7 +47,7 @@ class AVE(Task):
         from avtbench.data.ave import read_ave
 
         root = data.root("ave")
-        return {split: read_ave(root, split) for split in ("train", "test")}
+        return {split: read_ave(root, split, level=data.level) for split in ("train", "test")}
 
     def needs(self, direction: Direction, splits: dict[str, Clips]) -> list[tuple[str, str]]:
         return [("train", direction.source), ("test", direction.target), ("test", direction.source)]

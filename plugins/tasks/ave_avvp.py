@@ -50,10 +50,10 @@ class AVEAVVP(Task):
         from avtbench.data.ave import read_ave
         from avtbench.data.avvp import read_avvp
 
-        ave = read_ave(data.root("ave"), "train")
+        ave = read_ave(data.root("ave"), "train", level=data.level)
         ave = ave.subset(np.flatnonzero(shared_ave_events(ave).any(axis=(1, 2))))
         avvp_root = data.root("avvp")
-        annotated = [read_avvp(avvp_root, s, self.config.visual_features) for s in ("val", "test")]
+        annotated = [read_avvp(avvp_root, s, self.config.visual_features, level=data.level) for s in ("val", "test")]
         return {"ave_train": ave, "avvp_val": annotated[0], "avvp_test": annotated[1]}
 
     def needs(self, direction: Direction, splits: dict[str, Clips]) -> list[tuple[str, str]]:

@@ -53,7 +53,7 @@ class AVVP(Task):
         if self.config.protocol not in PROTOCOLS:
             raise UserError(f"avvp.protocol must be one of {', '.join(PROTOCOLS)}, got {self.config.protocol!r}")
         root = data.root("avvp")
-        return {s: read_avvp(root, s, self.config.visual_features) for s in ("val", "test")}
+        return {s: read_avvp(root, s, self.config.visual_features, level=data.level) for s in ("val", "test")}
 
     def evaluate(self, embeddings: Embeddings, splits: dict[str, Clips], direction: Direction,
                  seed: int, device: str, progress: Progress) -> dict[str, float]:
