@@ -1,7 +1,7 @@
 """CLUB: a contrastive log-ratio upper bound of mutual information (Cheng et al., ICML 2020).
 
 CMG minimizes I(quantized semantic code; modality-specific feature) per modality so that the
-specific encoder keeps what the shared code does not (DCID, Sec. 3.2 of the paper). Follows
+specific encoder keeps what the shared code does not (the paper's DCID module). Follows
 `CLUBSample_group` in haihuangcode/CMG `model/CLUB.py` (mu and log-variance MLPs, tanh on the
 log-variance, negatives by shuffling clips) and `mi_first_forward` / `mi_second_forward` in
 `code/src/pretrain.py` (q_theta trained several steps per main step on detached inputs).

@@ -35,9 +35,11 @@ class UnifiedVQConfig:
     semantic_ff_dim, semantic_layers, semantic_heads, dropout: the 2-layer transformer over time
         of every semantic encoder (reference: 1024 feed-forward, 2 layers, 4 heads, dropout 0.1).
     audio_hidden, text_hidden, video_hidden: widths of the modality-specific encoders
-        (reference: 256, 256, 2048).
+        (reference: 256, 256, 2048; the default video_hidden is 64 to save CPU time).
     text_encoder: a Hugging Face id or local path of a BERT-like model, or "synth://text" (the
-        synthetic world's small word-level BERT). Its token features are frozen.
+        synthetic world's small word-level BERT). Its token features are frozen. The paper uses
+        BERT-base (768-d); on real data set "bert-base-uncased" or a local copy of it. It is not
+        part of the `paper` preset, which must keep working on the synthetic world offline.
     text_lstm_hidden: hidden size per direction of the trainable 2-layer BiLSTM over token
         features (128, so the BiLSTM emits 256).
     text_steps: number of word tokens a caption is padded/truncated to when no corpus fixed it
@@ -45,11 +47,15 @@ class UnifiedVQConfig:
     synth_text_hidden, synth_text_layers: size of the `synth://text` model when it is built.
     club_hidden, club_steps, club_lr: the CLUB variational net q_theta, trained `club_steps` times
         per main step on detached inputs with its own Adam (reference: 256, 5, 1e-3).
+    club_positions: (clip, time) positions per modality drawn at random for each q_theta update;
+        0 uses all B*T positions as the reference does. The default 256 (of 800) cuts the step time
+        on CPU; the bound added to the main loss always uses every position.
     cpc_mode: "cpc" (Cross-CPC, the paper) or "infonce" (ablation: plain symmetric InfoNCE on
         time-pooled semantic vectors).
     cpc_steps: prediction steps K (1-4); 0 picks the reference value: 1 for three modalities,
         2 for two.
-    cpc_context_dim, cpc_layers: the autoregressive LSTM of Cross-CPC (256, 2).
+    cpc_context_dim, cpc_layers: the autoregressive LSTM of Cross-CPC (reference: 256, 2 layers;
+        the default uses 1 layer to save CPU time).
     cpc_self_weight: weight of the same-modality prediction pairs (cross pairs weigh 1).
     infonce_temperature: temperature of the `infonce` ablation.
     recon_weight, commit_weight, cmcm_weight, club_weight, cpc_weight: loss weights (all 1 in
@@ -57,6 +63,7 @@ class UnifiedVQConfig:
     epochs, batch_size, lr, grad_clip, lr_milestones, lr_gamma: training schedule (reference:
         Adam lr 4e-4, batch 80, gradient-norm clip 0.5, MultiStepLR at 10/20/30 x0.5,
         6 epochs in `pretrain.sh`; the README notes the best checkpoint comes within 5 epochs).
+        The default runs 3 epochs to keep the default-corpus pretraining near half a minute.
     finetune_encoder: False (default) means downstream tasks use the frozen encoder's codes.
         True only raises the method-level flag `UnifiedVQ.finetune_encoder`, which a task may
         read to fine-tune the semantic encoder of its source modality; the method itself
@@ -71,7 +78,7 @@ class UnifiedVQConfig:
     commitment_cost: float = 0.25
     reset_after: int = 300
     active_window: int = 100
-    semantic_ff_dim: int = 512
+    semantic_ff_dim: int = 256
     semantic_layers: int = 2
     semantic_heads: int = 4
     dropout: float = 0.1
@@ -86,10 +93,11 @@ class UnifiedVQConfig:
     club_hidden: int = 256
     club_steps: int = 5
     club_lr: float = 1e-3
+    club_positions: int = 256
     cpc_mode: Literal["cpc", "infonce"] = "cpc"
     cpc_steps: int = 0
     cpc_context_dim: int = 256
-    cpc_layers: int = 2
+    cpc_layers: int = 1
     cpc_self_weight: float = 0.1
     infonce_temperature: float = 0.1
     recon_weight: float = 1.0
@@ -97,7 +105,7 @@ class UnifiedVQConfig:
     cmcm_weight: float = 1.0
     club_weight: float = 1.0
     cpc_weight: float = 1.0
-    epochs: int = 10
+    epochs: int = 3
     batch_size: int = 80
     lr: float = 4e-4
     grad_clip: float = 0.5
@@ -118,6 +126,8 @@ class UnifiedVQConfig:
             "club_hidden": 256,
             "club_steps": 5,
             "club_lr": 1e-3,
+            "club_positions": 0,
+            "cpc_layers": 2,
             "epochs": 6,
             "batch_size": 80,
             "lr": 4e-4,

@@ -2,7 +2,7 @@
 the CMCM code-matching loss and the reset of idle codes.
 
 Follows `Cross_VQEmbeddingEMA` / `Cross_VQEmbeddingEMA_AVT` in haihuangcode/CMG
-`code/src/model/main_model_2.py` and Sec. 3.3 (MM-EMA) of the paper.
+`code/src/model/main_model_2.py` and the paper's MM-EMA and CMCM descriptions.
 """
 from __future__ import annotations
 
@@ -34,6 +34,10 @@ class UnifiedCodebook(nn.Module):
       ema_weight [M, D] o_i, smoothed sums of assigned features
       idle [M]          training batches since code i was last chosen by any modality
                         (-1 at start, as in the reference)
+
+    `reset_after`: idle batches before a code is re-seeded; 300 in the reference code, 200 in the
+    paper's appendix. The reference counts only audio and visual choices even with text; here every
+    trained modality keeps a code alive.
     """
 
     def __init__(self, size: int = 400, dim: int = 256, decay: float = 0.99, commitment_cost: float = 0.25,
@@ -78,7 +82,7 @@ class UnifiedCodebook(nn.Module):
         """Quantize every modality's semantic features [B,T,D]; in training mode also update the codebook.
 
         Losses are computed against the codes as they were before this batch's EMA update, as in
-        the reference. Commitment for modality m (Eq. 5 of the paper, reference weights):
+        the reference. Commitment for modality m (reference weights):
             L_m = beta * (2 ||x_m - sg(q_m)||^2 + sum_{o != m} w ||x_m - sg(q_o)||^2),
         with w = 1 for two modalities and 1/2 for three (mean squared errors).
         """
@@ -163,7 +167,7 @@ class UnifiedCodebook(nn.Module):
         return dead
 
     def cmcm_loss(self, features: dict[str, Tensor]) -> Tensor:
-        """Cross-modal code matching (CMCM, Sec. 3.3 of the paper; reference `Lcmcm`).
+        """Cross-modal code matching (CMCM in the paper; `Lcmcm` in the reference).
 
         For each modality, p_m(b) = mean_t softmax_k(-||x_m(b,t) - e_k||) is a soft code histogram
         of clip b. The clip-pair score S_ab(i, j) = p_a(i) . log p_b(j) + p_b(i) . log p_a(j) is

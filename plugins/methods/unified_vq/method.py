@@ -1,0 +1,281 @@
+"""`unified_vq`: the CMG method (Xia et al., "Achieving Cross Modal Generalization with Multimodal
+Unified Representation", NeurIPS 2023; reference code haihuangcode/CMG).
+
+Pretraining follows `train_epoch` in `code/src/pretrain.py`: per batch, one forward pass (which
+also updates the codebook by MM-EMA), `club_steps` updates of the CLUB nets on detached inputs,
+then one Adam step on recon + commitment + CLUB + Cross-CPC + CMCM with per-module gradient-norm
+clipping; MultiStepLR per epoch. Downstream, `encode` returns the quantized code vectors of the
+frozen semantic encoder (the shared discrete space), `code_indices` their indices.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from avtbench.api import Batch, Clips, Method, Progress, UserError
+
+from .config import UnifiedVQConfig
+from .losses import LossWeights, total_loss
+from .model import InputDims, UnifiedVQModel
+from .usage import CodebookUsage, plot_codebook
+
+
+class UnifiedVQ(Method):
+    name = "unified_vq"
+    version = "1"
+    modalities = ("audio", "visual", "text")
+    config_class = UnifiedVQConfig
+    corpus = "corpus"
+    summary = "CMG / Uni-Code: shared VQ codebook with MM-EMA, CMCM, Cross-CPC and CLUB (NeurIPS 2023)"
+
+    def __init__(self, config: UnifiedVQConfig, device: str = "cpu", seed: int = 0) -> None:
+        super().__init__(config, device, seed)
+        self.model: UnifiedVQModel | None = None
+        self.usage: CodebookUsage | None = None
+        self.text_steps = config.text_steps
+        self.text_words: list[str] = []
+        self._text_backbone: tuple[object, object] | None = None
+
+    @property
+    def finetune_encoder(self) -> bool:
+        """Whether a downstream task may fine-tune the semantic encoder (config `finetune_encoder`); False: frozen codes."""
+        return bool(self.config.finetune_encoder)
+
+    # ------------------------------------------------------------------ pretraining
+
+    def pretrain(self, corpus: Clips, progress: Progress) -> dict[str, float]:
+        cfg = self.config
+        mods = cfg.modality_list
+        for m in mods:
+            if not corpus.has(m):
+                raise UserError(
+                    f"unified_vq pretrains on {cfg.modalities} but the corpus has no {m}; "
+                    "set unified_vq.modalities to the modalities it has (e.g. audio,visual)"
+                )
+        if len(corpus) < 2:
+            raise UserError("unified_vq needs a corpus of at least 2 clips")
+        steps = self._clip_steps(corpus, mods)
+        if cfg.cpc_mode == "cpc" and steps < cfg.prediction_steps + 1:
+            raise UserError(
+                f"clips of {steps} segments are too short for Cross-CPC predicting {cfg.prediction_steps} steps; "
+                "lower unified_vq.cpc_steps or set unified_vq.cpc_mode=infonce"
+            )
+        self._text_backbone = None
+        device = torch.device(self.device)
+        cuda_devices = []
+        if device.type == "cuda":
+            cuda_devices = [device.index if device.index is not None else torch.cuda.current_device()]
+        with torch.random.fork_rng(devices=cuda_devices):
+            torch.manual_seed(self.seed)
+            data = self._corpus_tensors(corpus, mods, steps)
+            dims = self._dims(data)
+            self.model = model = UnifiedVQModel(cfg, dims).to(self.device)
+            result = self._train(model, data, progress)
+        return result
+
+    def _clip_steps(self, corpus: Clips, mods: tuple[str, ...]) -> int:
+        lengths = {m: corpus.modality(m).shape[1] for m in mods if m != "text"}
+        if len(set(lengths.values())) > 1:
+            raise UserError(f"corpus modalities have different numbers of segments: {lengths}")
+        return next(iter(lengths.values()), self.config.text_steps)
+
+    def _corpus_tensors(self, corpus: Clips, mods: tuple[str, ...], steps: int) -> dict[str, Tensor]:
+        data = {m: torch.from_numpy(np.ascontiguousarray(corpus.modality(m), dtype=np.float32)) for m in mods if m != "text"}
+        if "audio" in data and data["audio"].dim() != 3:
+            raise UserError(f"corpus audio must be [N, T, D], got {tuple(data['audio'].shape)}")
+        if "visual" in data and data["visual"].dim() != 5:
+            raise UserError(f"corpus visual must be [N, T, H, W, C], got {tuple(data['visual'].shape)}")
+        if "text" in mods:
+            self.text_steps = steps
+            self.text_words = self._vocabulary(corpus.modality("text"))
+            data["text"] = self.token_features(list(corpus.modality("text"))).cpu()
+        return data
+
+    @staticmethod
+    def _dims(data: dict[str, Tensor]) -> InputDims:
+        h = w = c = 0
+        if "visual" in data:
+            h, w, c = data["visual"].shape[2:]
+        return InputDims(audio=data["audio"].shape[-1] if "audio" in data else 0, height=h, width=w, channels=c,
+                         text=data["text"].shape[-1] if "text" in data else 0)
+
+    def _train(self, model: UnifiedVQModel, data: dict[str, Tensor], progress: Progress) -> dict[str, float]:
+        cfg = self.config
+        n = next(iter(data.values())).shape[0]
+        optimizer = torch.optim.Adam(model.main_parameters(), lr=cfg.lr)
+        club_optimizer = torch.optim.Adam(model.club.parameters(), lr=cfg.club_lr)
+        scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=list(cfg.lr_milestones), gamma=cfg.lr_gamma)
+        weights = LossWeights(cfg.recon_weight, cfg.commit_weight, cfg.cmcm_weight, cfg.club_weight, cfg.cpc_weight)
+        order_rng = np.random.default_rng(self.seed)
+        generator = torch.Generator().manual_seed(self.seed)
+        self.usage = CodebookUsage(model.modalities, cfg.codebook_size)
+        batch_size = max(2, min(cfg.batch_size, n))
+        means: dict[str, float] = {}
+        model.train()
+        for _ in progress.track(range(cfg.epochs), total=cfg.epochs, description="unified_vq pretraining"):
+            sums: dict[str, float] = {}
+            batches = 0
+            order = order_rng.permutation(n)
+            for start in range(0, n, batch_size):
+                index = torch.from_numpy(order[start:start + batch_size])
+                if len(index) < 2:
+                    continue
+                inputs = {m: x[index].to(self.device, non_blocking=True) for m, x in data.items()}
+                stats = self._step(model, inputs, optimizer, club_optimizer, weights, generator)
+                for k, v in stats.items():
+                    sums[k] = sums.get(k, 0.0) + v
+                batches += 1
+            self.usage.end_epoch()
+            scheduler.step()
+            means = {k: v / max(batches, 1) for k, v in sums.items()}
+        model.eval()
+        last = self.usage.history[-1] if self.usage.masks else {}
+        means.update({f"codes_{k}": float(v) for k, v in last.items()})
+        return means
+
+    def _step(self, model: UnifiedVQModel, inputs: dict[str, Tensor], optimizer: torch.optim.Optimizer,
+              club_optimizer: torch.optim.Optimizer, weights: LossWeights, generator: torch.Generator) -> dict[str, float]:
+        cfg = self.config
+        state = model(inputs)
+        club_fit = torch.zeros(())
+        for _ in range(cfg.club_steps):
+            club_optimizer.zero_grad()
+            club_fit = model.club_learning_loss(state, cfg.club_positions, generator)
+            club_fit.backward()
+            club_optimizer.step()
+        terms = model.loss_terms(state, generator)
+        loss = total_loss(terms, weights)
+        optimizer.zero_grad()
+        loss.backward()
+        if cfg.grad_clip > 0:
+            for group in model.clip_groups().values():
+                torch.nn.utils.clip_grad_norm_(group, cfg.grad_clip)
+        optimizer.step()
+        if self.usage is not None:
+            self.usage.observe(state.codes.indices)
+        stats = {k: float(v.detach()) for k, v in terms.items()}
+        stats["loss"] = float(loss.detach())
+        stats["club_fit"] = float(club_fit.detach())
+        names = model.modalities
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                ia, ib = state.codes.indices[a], state.codes.indices[b]
+                stats[f"agree_{a[0]}{b[0]}"] = float((ia == ib).float().mean())
+        return stats
+
+    # ------------------------------------------------------------------ text features
+
+    @staticmethod
+    def _vocabulary(captions: list[str]) -> list[str]:
+        from avtbench.backbones.text import caption_words
+
+        return caption_words(captions)
+
+    def _backbone(self) -> tuple[object, object]:
+        if self._text_backbone is None:
+            from avtbench.backbones.text import default_cache_dir, load_text_encoder
+
+            tokenizer, model = load_text_encoder(self.config.text_encoder, default_cache_dir(), self.text_words,
+                                                 self.config.synth_text_hidden, self.config.synth_text_layers)
+            self._text_backbone = (tokenizer, model.to(self.device))
+        return self._text_backbone
+
+    @torch.no_grad()
+    def token_features(self, captions: list[str], chunk: int = 256) -> Tensor:
+        """Frozen token features of captions aligned to `text_steps` steps: [B, T, hidden].
+
+        As in the reference collate (`collate_func_AVT` in `code/src/pretrain.py`): the whole caption
+        goes through the frozen encoder, the contextual features of its word tokens ([CLS], [SEP] and
+        padding dropped) are kept in order, truncated to T and zero-padded to T.
+        """
+        tokenizer, model = self._backbone()
+        out = []
+        for start in range(0, len(captions), chunk):
+            texts = [str(c) for c in captions[start:start + chunk]]
+            enc = tokenizer(texts, padding=True, truncation=True, return_special_tokens_mask=True, return_tensors="pt",
+                            max_length=min(getattr(tokenizer, "model_max_length", 512), 512))
+            special = enc.pop("special_tokens_mask").bool()
+            enc = {k: v.to(self.device) for k, v in enc.items()}
+            hidden = model(**enc).last_hidden_state.float()
+            keep = enc["attention_mask"].bool() & ~special.to(self.device)
+            slot = keep.long().cumsum(1) - 1
+            keep &= slot < self.text_steps
+            feats = hidden.new_zeros(hidden.shape[0], self.text_steps, hidden.shape[-1])
+            rows = torch.arange(hidden.shape[0], device=hidden.device)[:, None].expand_as(slot)
+            feats[rows[keep], slot[keep]] = hidden[keep]
+            out.append(feats)
+        return torch.cat(out) if out else torch.zeros(0, self.text_steps, 0)
+
+    # ------------------------------------------------------------------ encoding
+
+    def _trained_model(self) -> UnifiedVQModel:
+        if self.model is None:
+            raise RuntimeError("unified_vq is not pretrained: call pretrain or load_state_dict first")
+        return self.model
+
+    def _input(self, modality: str, batch: Batch) -> Tensor:
+        model = self._trained_model()
+        if modality not in model.modalities:
+            raise UserError(
+                f"unified_vq was pretrained on {', '.join(model.modalities)}, not {modality}; "
+                "set unified_vq.modalities to include it"
+            )
+        if modality == "text":
+            return self.token_features(list(batch))
+        return torch.as_tensor(batch, dtype=torch.float32).to(self.device)
+
+    @torch.no_grad()
+    def encode(self, modality: str, batch: Batch) -> Tensor:
+        """Quantized code vectors [B, T, embedding_dim] of the frozen semantic encoder."""
+        x = self._input(modality, batch)
+        model = self._trained_model().eval()
+        codes, _ = model.quantized(modality, x)
+        return codes
+
+    @torch.no_grad()
+    def code_indices(self, modality: str, batch: Batch) -> Tensor:
+        """Indices [B, T] (int64) of the codes `encode` returns."""
+        x = self._input(modality, batch)
+        model = self._trained_model().eval()
+        _, indices = model.quantized(modality, x)
+        return indices
+
+    # ------------------------------------------------------------------ state
+
+    def state_dict(self) -> dict[str, Tensor]:
+        """The semantic encoders, text BiLSTM and codebook (what encoding needs; the specific encoders,
+        decoders, Cross-CPC and CLUB nets only serve pretraining), input sizes, the synthetic text
+        vocabulary and the per-epoch codebook usage."""
+        model = self._trained_model()
+        keep = ("semantic.", "text_lstm.", "codebook.")
+        state = {f"model.{k}": v.detach().cpu() for k, v in model.state_dict().items() if k.startswith(keep)}
+        state["meta.dims"] = torch.tensor(model.dims.as_list(), dtype=torch.long)
+        state["meta.text_steps"] = torch.tensor([self.text_steps], dtype=torch.long)
+        words = bytearray("\n".join(self.text_words).encode() or b"\n")
+        state["meta.text_words"] = torch.frombuffer(words, dtype=torch.uint8).clone()
+        if self.usage is not None:
+            state["usage.masks"] = self.usage.to_tensor()
+        return state
+
+    def load_state_dict(self, state: dict[str, Tensor]) -> None:
+        dims = InputDims.from_list(state["meta.dims"].tolist())
+        self.text_steps = int(state["meta.text_steps"][0])
+        words = bytes(state["meta.text_words"].to(torch.uint8).tolist()).decode()
+        self.text_words = [w for w in words.split("\n") if w]
+        self._text_backbone = None
+        model = UnifiedVQModel(self.config, dims, training_parts=False)
+        model.load_state_dict({k[len("model."):]: v for k, v in state.items() if k.startswith("model.")})
+        self.model = model.to(self.device).eval()
+        masks = state.get("usage.masks")
+        self.usage = CodebookUsage.from_tensor(model.modalities, masks) if masks is not None else None
+
+    def plots(self) -> dict[str, Callable[[Path], Path]]:
+        """`codebook`: per-epoch codes used by one modality only, shared, or dead (the paper's Fig. 2)."""
+        usage = self.usage
+        if usage is None:
+            return {}
+        return {"codebook": lambda path: plot_codebook(usage, path)}
