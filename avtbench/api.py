@@ -153,6 +153,11 @@ class Method(ABC):
         self.device = device
         self.seed = seed
 
+    @classmethod
+    def modalities_for(cls, config: Any) -> tuple[str, ...]:
+        """The modalities this method can encode under `config` (a method may pretrain on a subset)."""
+        return cls.modalities
+
     @abstractmethod
     def pretrain(self, corpus: Clips, progress: Progress) -> dict[str, float]:
         """Train on the unlabeled corpus; return a few summary numbers (final losses) for the record."""

@@ -65,9 +65,10 @@ def make_plan(
             task_config = cfg.build(task_cls.config_class, document.get(task_name, {}), task_name)
             data = _data_identity(data_config, context, (method_cls.corpus, *task_cls.datasets))
             for direction in _directions(task_cls, directions):
-                missing = [m for m in (direction.source, direction.target) if m not in method_cls.modalities]
+                encodable = method_cls.modalities_for(method_config)
+                missing = [m for m in (direction.source, direction.target) if m not in encodable]
                 if missing:
-                    skipped.append(f"{method_name} / {task_name} / {direction}: {method_name} has no {missing[0]} encoder")
+                    skipped.append(f"{method_name} / {task_name} / {direction}: {method_name} has no {missing[0]} encoder under this config")
                     continue
                 for seed in seeds:
                     cell = Cell(

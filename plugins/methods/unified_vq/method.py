@@ -18,7 +18,7 @@ from torch import Tensor
 
 from avtbench.api import Batch, Clips, Method, Progress, UserError
 
-from .config import UnifiedVQConfig
+from .config import MODALITY_SETS, UnifiedVQConfig
 from .losses import LossWeights, total_loss
 from .model import InputDims, UnifiedVQModel
 from .usage import CodebookUsage, plot_codebook
@@ -28,6 +28,10 @@ class UnifiedVQ(Method):
     name = "unified_vq"
     version = "1"
     modalities = ("audio", "visual", "text")
+
+    @classmethod
+    def modalities_for(cls, config: UnifiedVQConfig) -> tuple[str, ...]:
+        return MODALITY_SETS[config.modalities]
     config_class = UnifiedVQConfig
     corpus = "corpus"
     summary = "CMG / Uni-Code: shared VQ codebook with MM-EMA, CMCM, Cross-CPC and CLUB (NeurIPS 2023)"
