@@ -1,41 +1,67 @@
-"""Per-modality whitened PCA fitted on the corpus: each modality gets a good encoder of its own, none aligned."""
+"""Per-modality whitened PCA fitted on the corpus: each modality gets a good encoder of its own, none aligned.
+
+Audio and visual segments are PCA'd feature vectors (visual pooled over space); a caption is its
+bag of words over the corpus vocabulary, PCA'd the same way. No step ever looks at two modalities
+together, so a head trained on one modality sees an unrelated space in another: the lower bound.
+"""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
-from avtbench.api import Clips, Method, Progress
+from avtbench.api import Clips, Method, Progress, UserError
 
 from ..features import segment_vectors
 
 
 @dataclass
 class UnalignedConfig:
-    """dim: size of each modality's embedding (capped by the modality's input size)."""
+    """dim: size of each modality's embedding (capped by the smallest modality's input size)."""
 
     dim: int = 64
 
 
+def words(caption: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", caption.lower())
+
+
+def bag_of_words(captions: list[str], vocabulary: dict[str, int]) -> torch.Tensor:
+    counts = np.zeros((len(captions), len(vocabulary)), dtype=np.float32)
+    for row, caption in enumerate(captions):
+        for word in words(caption):
+            if word in vocabulary:
+                counts[row, vocabulary[word]] += 1
+    return torch.from_numpy(counts)
+
+
 class Unaligned(Method):
     name = "unaligned"
-    version = "1"
-    modalities = ("audio", "visual")
+    version = "2"
+    modalities = ("audio", "visual", "text")
     config_class = UnalignedConfig
-    summary = "lower bound: per-modality whitened PCA, no cross-modal training"
+    summary = "lower bound: per-modality whitened PCA (text: bag of words), no cross-modal training"
 
     def __init__(self, config: UnalignedConfig, device: str = "cpu", seed: int = 0) -> None:
         super().__init__(config, device, seed)
         self.means: dict[str, torch.Tensor] = {}
         self.projections: dict[str, torch.Tensor] = {}
+        self.vocabulary: dict[str, int] = {}
 
     def pretrain(self, corpus: Clips, progress: Progress) -> dict[str, float]:
         """One whitened PCA per modality; all share the same output size so a head can cross over."""
-        vectors = {m: segment_vectors(m, torch.from_numpy(corpus.modality(m))) for m in self.modalities}
+        vectors = {m: segment_vectors(m, torch.from_numpy(corpus.modality(m))) for m in ("audio", "visual")}
+        vectors = {m: x.reshape(-1, x.shape[-1]) for m, x in vectors.items()}
+        if corpus.has("text"):
+            captions = [c for caps in (corpus.captions or [[t] for t in corpus.text]) for c in caps]
+            self.vocabulary = {w: i for i, w in enumerate(sorted({w for c in captions for w in words(c)}))}
+            vectors["text"] = bag_of_words(captions, self.vocabulary)
         k = min(self.config.dim, *(x.shape[-1] for x in vectors.values()))
         explained = {}
-        for modality in progress.track(self.modalities, description="fitting PCA"):
-            x = vectors[modality].reshape(-1, vectors[modality].shape[-1]).double()
+        for modality in progress.track(list(vectors), description="fitting PCA"):
+            x = vectors[modality].double()
             mean = x.mean(0)
             _, s, vh = torch.linalg.svd(x - mean, full_matrices=False)
             scale = s[:k] / (len(x) - 1) ** 0.5
@@ -44,15 +70,24 @@ class Unaligned(Method):
             explained[f"{modality}_explained_variance"] = float((s[:k] ** 2).sum() / (s ** 2).sum())
         return explained
 
-    def encode(self, modality: str, batch: torch.Tensor) -> torch.Tensor:
-        x = segment_vectors(modality, batch)
+    def encode(self, modality: str, batch) -> torch.Tensor:
+        if modality not in self.projections:
+            raise UserError(f"unaligned has no {modality} encoder: its corpus had no {modality}")
+        if modality == "text":
+            x = bag_of_words(list(batch), self.vocabulary)[:, None, :]
+        else:
+            x = segment_vectors(modality, batch)
         return (x - self.means[modality]) @ self.projections[modality]
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         state = {f"mean.{m}": v for m, v in self.means.items()}
         state.update({f"projection.{m}": v for m, v in self.projections.items()})
+        if self.vocabulary:
+            state["vocabulary"] = torch.frombuffer(bytearray("\n".join(self.vocabulary).encode()), dtype=torch.uint8)
         return state
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         self.means = {k.split(".", 1)[1]: v for k, v in state.items() if k.startswith("mean.")}
         self.projections = {k.split(".", 1)[1]: v for k, v in state.items() if k.startswith("projection.")}
+        vocab = bytes(state["vocabulary"].numpy()).decode().split("\n") if "vocabulary" in state else []
+        self.vocabulary = {w: i for i, w in enumerate(vocab)}
