@@ -34,7 +34,8 @@ def _cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyP
 def tiny_config(**overrides: object) -> UnifiedVQConfig:
     values = dict(codebook_size=16, embedding_dim=16, semantic_ff_dim=32, semantic_heads=2, audio_hidden=12,
                   text_hidden=12, video_hidden=8, text_lstm_hidden=8, synth_text_hidden=16, synth_text_layers=1,
-                  club_hidden=16, club_positions=0, club_steps=2, cpc_context_dim=16, epochs=2, batch_size=8)
+                  club_hidden=16, club_positions=0, club_steps=2, cpc_context_dim=16, epochs=2, batch_size=8,
+                  modalities="audio,visual,text")
     values.update(overrides)
     return UnifiedVQConfig(**values)  # type: ignore[arg-type]
 
@@ -84,7 +85,8 @@ def test_plugin_registers_method_and_paper_preset_builds() -> None:
     assert UnifiedVQConfig().finetune_encoder is False
     assert UnifiedVQ(UnifiedVQConfig(finetune_encoder=True)).finetune_encoder is True
     assert UnifiedVQConfig(modalities="audio,visual").prediction_steps == 2
-    assert UnifiedVQConfig().prediction_steps == 1
+    assert UnifiedVQConfig(modalities="audio,visual,text").prediction_steps == 1
+    assert UnifiedVQConfig().modalities == "audio,visual" and paper.modalities == "audio,visual,text"
 
 
 # ---------------------------------------------------------------- shapes
