@@ -1,0 +1,285 @@
+"""`vip_ant`: VIP-ANT (Zhao et al., "Connecting the Dots between Audio and Text without Parallel
+Data through Visual Knowledge Transfer", NAACL 2022; reference code zhaoyanpeng/vipant).
+
+Audio is pulled into CLIP's image-text space through images: an audio ViT initialised from CLIP's
+image tower is trained so that a segment's audio embedding finds the frozen CLIP embedding of the
+frame shown with it (symmetric InfoNCE, both directions summed, learnable temperature); text then
+reaches audio through CLIP's frozen text tower without any audio-text pairs. An optional second
+stage adds audio-text InfoNCE on captions that CLIP retrieves for the frames (`curation`).
+
+Deviation from the paper, for the benchmark's [B, T, D] contract: VIP-ANT embeds a 10 s AudioSet
+clip (1000 FBANK frames, `configs/running/audio/default.yaml`) against one random frame of it
+(`cvap/dataset/audioset_cap.py`); here each one-second segment's audio window
+(`window_seconds`, 1 s by default; the `paper` preset uses 10 s) is embedded and paired with that
+segment's frame, so pretraining sees N x T pairs and `encode` returns one embedding per segment.
+Not reproduced: the reference's LARS wrapper and warm-up (`configs/optimizer/standard.yaml`; its
+VA script turns warm-up off), SpecAugment-style FBANK masking and mixup.
+
+Saved state: the audio ViT, the temperatures, and the whole CLIP backbone (weights plus the
+config, tokenizer and image-processor files `save_pretrained` writes), so that `load_state_dict`
+rebuilds `encode` through `from_pretrained` with no cache and no retraining. Storing only the
+backbone's cache key would be lighter but breaks on a fresh cache (the synthetic CLIP would have
+to be retrained from the corpus, which `load_state_dict` does not have).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from avtbench.api import Batch, Clips, Method, Progress, UserError
+from avtbench.backbones.resolve import (
+    SYNTH_CLIP,
+    ContrastiveSchedule,
+    SynthClipConfig,
+    backbone_from_state,
+    backbone_state,
+    bytes_tensor,
+    data_fingerprint,
+    load_clip,
+    tensor_bytes,
+)
+from avtbench.backbones.text import default_cache_dir
+
+from . import curation
+from .config import SAMPLE_RATE, VipAntConfig
+from .frontend import fbank_images, segment_count, segment_windows
+from .model import FrozenClip, VipAntAudio
+
+FBANK_CACHE_BYTES = 1 << 30
+"""Pretraining keeps every segment's FBANK (float16) in memory when it fits in this; else recomputes per batch."""
+
+
+class VipAnt(Method):
+    name = "vip_ant"
+    version = "1"
+    modalities = ("audio", "visual", "text")
+    config_class = VipAntConfig
+    corpus = "corpus"
+    input_level = "raw"
+    summary = "VIP-ANT: audio ViT from CLIP's image tower aligned to frozen CLIP through frames (NAACL 2022)"
+    status = "experimental: near chance on the default synthetic world (the synth CLIP it stands on is too weak)"
+
+    def __init__(self, config: VipAntConfig, device: str = "cpu", seed: int = 0) -> None:
+        super().__init__(config, device, seed)
+        self.clip: FrozenClip | None = None
+        self.net: VipAntAudio | None = None
+        self.history: dict[str, list[float]] = {}
+
+    # ------------------------------------------------------------------ pretraining
+
+    def pretrain(self, corpus: Clips, progress: Progress) -> dict[str, float]:
+        cfg = self.config
+        cfg.check()
+        audio, visual = self._raw_corpus(corpus)
+        pool = curation.caption_pool(corpus) if cfg.curation != "none" else []
+        with torch.random.fork_rng(devices=self._cuda_devices()):
+            torch.manual_seed(self.seed)
+            self.clip = self._load_clip(corpus, visual)
+            self.net = VipAntAudio.from_clip(self.clip.model, cfg).to(self.device)
+            frames = self.clip.images(torch.from_numpy(visual.reshape(-1, *visual.shape[2:])))
+            fbanks = self._fbank_cache(audio, progress)
+            stats = self._train(audio, frames, fbanks, corpus, pool, progress)
+        self.net.eval()
+        return stats
+
+    def _cuda_devices(self) -> list[int]:
+        device = torch.device(self.device)
+        return [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
+
+    def _raw_corpus(self, corpus: Clips) -> tuple[Tensor, np.ndarray]:
+        if not corpus.has("audio") or not corpus.has("visual"):
+            raise UserError("vip_ant pretrains on audio with its frames: the corpus needs raw audio and visual")
+        audio, visual = corpus.audio, corpus.visual
+        if audio.ndim != 2 or visual.ndim != 5 or visual.shape[-1] != 3:
+            raise UserError(f"vip_ant takes raw clips (audio [N, T*{SAMPLE_RATE}], frames [N, T, S, S, 3]); got audio "
+                            f"{audio.shape} and visual {visual.shape}: load the corpus at the raw level")
+        steps = segment_count(audio.shape[1], self.config)
+        if steps != visual.shape[1] or len(corpus) < 2:
+            raise UserError(f"vip_ant needs >= 2 clips whose audio seconds match their frames; got {len(corpus)} clips, "
+                            f"{steps} s of audio and {visual.shape[1]} frames each")
+        return torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)), visual
+
+    def _load_clip(self, corpus: Clips, visual: np.ndarray) -> FrozenClip:
+        cfg = self.config
+        pairs = self._clip_pairs(corpus, visual) if cfg.clip == SYNTH_CLIP else None
+        model, tokenizer, preprocess = load_clip(
+            cfg.clip, default_cache_dir(), train_pairs=(lambda: pairs) if pairs else None,
+            fingerprint=data_fingerprint(*pairs) if pairs else None, config=self._synth_clip_config(),
+            vocabulary=self._vocabulary(corpus), setting="vip_ant.clip",
+        )
+        return FrozenClip(model, tokenizer, preprocess, self.device)
+
+    def _synth_clip_config(self) -> SynthClipConfig:
+        cfg = self.config
+        heads = 4 if cfg.synth_clip_hidden % 4 == 0 and cfg.synth_clip_hidden >= 128 else 2
+        return SynthClipConfig(image_size=cfg.synth_clip_image_size, vision_hidden=cfg.synth_clip_hidden, vision_layers=cfg.synth_clip_layers, vision_heads=heads,
+                               text_hidden=cfg.synth_clip_hidden, text_layers=cfg.synth_clip_layers, text_heads=heads,
+                               projection_dim=cfg.synth_clip_hidden,
+                               schedule=ContrastiveSchedule(epochs=cfg.synth_clip_epochs, seed=cfg.synth_clip_seed))
+
+    @staticmethod
+    def _clip_pairs(corpus: Clips, visual: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """The synthetic CLIP's data: the first half of the clips, each caption with the clip's middle
+        frame (VIP-ANT's evaluation frame, index ceil(T/2) - 1, `cvap/dataset/audioset_cap.py`)."""
+        captions = corpus.captions or ([[t] for t in corpus.text] if corpus.text is not None else None)
+        if captions is None:
+            raise UserError("vip_ant with clip=synth://clip trains its CLIP on the corpus captions, but the corpus has "
+                            "none; pass a pretrained CLIP: --set vip_ant.clip=/path/to/clip-vit-base-patch32")
+        half = max(2, len(corpus) // 2)
+        middle = int(np.ceil(visual.shape[1] / 2)) - 1
+        rows = [(i, str(c)) for i in range(half) for c in captions[i] if str(c).strip()]
+        if len(rows) < 2:
+            raise UserError("vip_ant needs at least 2 captions in the first half of the corpus to train synth://clip")
+        frames = np.stack([visual[i, middle] for i, _ in rows])
+        return frames, [c for _, c in rows]
+
+    @staticmethod
+    def _vocabulary(corpus: Clips) -> list[str]:
+        if corpus.captions is not None:
+            return [c for clip in corpus.captions for c in clip]
+        return list(corpus.text or [])
+
+    def _fbank_cache(self, audio: Tensor, progress: Progress) -> Tensor | None:
+        """float16 FBANK of every segment [N*T, frames, mel], when it fits in FBANK_CACHE_BYTES."""
+        cfg = self.config
+        count = audio.shape[0] * segment_count(audio.shape[1], cfg)
+        if count * cfg.frames * cfg.num_mel_bins * 2 > FBANK_CACHE_BYTES:
+            return None
+        cache = torch.empty(count, cfg.frames, cfg.num_mel_bins, dtype=torch.float16)
+        starts = range(0, count, 1024)
+        for start in progress.track(starts, total=len(starts), description="vip_ant FBANK"):
+            index = np.arange(start, min(start + 1024, count))
+            cache[start:start + len(index)] = fbank_images(segment_windows(audio, cfg, index), cfg).half()
+        return cache
+
+    def _batch_fbank(self, audio: Tensor, fbanks: Tensor | None, index: Tensor) -> Tensor:
+        if fbanks is not None:
+            return fbanks[index].float().to(self.device)
+        return fbank_images(segment_windows(audio, self.config, index.numpy()), self.config).to(self.device)
+
+    def _train(self, audio: Tensor, frames: Tensor, fbanks: Tensor | None, corpus: Clips, pool: list[str],
+               progress: Progress) -> dict[str, float]:
+        cfg, net = self.config, self.net
+        assert net is not None and self.clip is not None
+        optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        generator = torch.Generator().manual_seed(self.seed)
+        self.history = {"loss_va": [], "loss_at": []}
+        stats: dict[str, float] = {}
+        for _ in progress.track(range(cfg.epochs), total=cfg.epochs, description="vip_ant audio-image"):
+            stats = self._epoch(audio, frames, fbanks, None, optimizer, generator)
+        if cfg.curation != "none" and cfg.curation_epochs > 0:
+            texts = self.clip.texts(pool)
+            segments = audio.shape[1] // SAMPLE_RATE
+            candidates = curation.retrieve(frames, texts, cfg.curation_top_k)
+            for _ in progress.track(range(cfg.curation_epochs), total=cfg.curation_epochs, description="vip_ant curation"):
+                chosen = (curation.draw(candidates, generator) if cfg.curation == "retrieved"
+                          else curation.random_captions(frames.shape[0], len(pool), generator))
+                stats = self._epoch(audio, frames, fbanks, (texts, chosen), optimizer, generator)
+            stats["curation_own_caption"] = curation.own_caption_rate(chosen.cpu(), pool, corpus, segments)
+        stats["logit_scale_va"] = float(net.logit_scale_va.detach().exp())
+        return stats
+
+    def _epoch(self, audio: Tensor, frames: Tensor, fbanks: Tensor | None, captions: tuple[Tensor, Tensor] | None,
+               optimizer: torch.optim.Optimizer, generator: torch.Generator) -> dict[str, float]:
+        cfg, net = self.config, self.net
+        assert net is not None
+        net.train()
+        order = torch.randperm(frames.shape[0], generator=generator)
+        sums, steps = {"loss_va": 0.0, "loss_at": 0.0}, 0
+        for start in range(0, len(order) - 1, cfg.batch_size):
+            index = order[start:start + cfg.batch_size]
+            if len(index) < 2:
+                continue
+            embedded = net(self._batch_fbank(audio, fbanks, index))
+            loss_va = net.loss_va(embedded, frames[index])
+            loss = loss_va
+            if captions is not None:
+                texts, chosen = captions
+                groups = chosen[index]
+                loss_at = net.loss_at(embedded, texts[groups.to(texts.device)], groups)
+                loss = loss + cfg.curation_weight * loss_at
+                sums["loss_at"] += float(loss_at.detach())
+            optimizer.zero_grad()
+            loss.backward()
+            if cfg.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip)
+            optimizer.step()
+            net.clamp_scales()
+            sums["loss_va"] += float(loss_va.detach())
+            steps += 1
+        means = {k: v / max(steps, 1) for k, v in sums.items()}
+        self.history["loss_va"].append(means["loss_va"])
+        if captions is not None:
+            self.history["loss_at"].append(means["loss_at"])
+            return means
+        return {"loss_va": means["loss_va"]}
+
+    # ------------------------------------------------------------------ encoding
+
+    def _ready(self) -> tuple[FrozenClip, VipAntAudio]:
+        if self.clip is None or self.net is None:
+            raise RuntimeError("vip_ant is not pretrained: call pretrain or load_state_dict first")
+        return self.clip, self.net
+
+    @torch.no_grad()
+    def encode(self, modality: str, batch: Batch) -> Tensor:
+        """audio [B, T*16000] -> [B, T, D]; visual uint8 [B, T, S, S, 3] -> [B, T, D]; text: B captions ->
+        [B, 1, D]. All L2-normalized in CLIP's joint space."""
+        clip, net = self._ready()
+        if modality == "text":
+            return clip.texts([str(c) for c in batch]).unsqueeze(1)
+        x = torch.as_tensor(batch)
+        if modality == "visual":
+            if x.dim() != 5:
+                raise UserError(f"vip_ant encodes raw frames [B, T, S, S, 3], got shape {tuple(x.shape)}")
+            return clip.images(x.reshape(-1, *x.shape[2:])).reshape(x.shape[0], x.shape[1], -1)
+        if modality == "audio":
+            return self._encode_audio(x.float(), net)
+        raise UserError(f"vip_ant encodes audio, visual and text, not {modality!r}")
+
+    def _encode_audio(self, waveforms: Tensor, net: VipAntAudio) -> Tensor:
+        net.eval()
+        steps = segment_count(waveforms.shape[1], self.config)
+        windows = segment_windows(waveforms.cpu(), self.config)
+        out = [net(fbank_images(windows[s:s + self.config.encode_batch], self.config).to(self.device))
+               for s in range(0, windows.shape[0], self.config.encode_batch)]
+        return torch.cat(out).reshape(waveforms.shape[0], steps, -1)
+
+    def encode_batch_size(self) -> int:
+        return 32
+
+    # ------------------------------------------------------------------ state
+
+    def state_dict(self) -> dict[str, Tensor]:
+        """The audio ViT and temperatures (`net.*`), the whole CLIP backbone (`clip.*`, see
+        `backbone_state`), the audio input geometry and the per-epoch losses (`meta.*`)."""
+        clip, net = self._ready()
+        state = {f"net.{k}": v.detach().cpu() for k, v in net.state_dict().items()}
+        state.update(backbone_state(clip.model, clip.tokenizer, clip.preprocess, prefix="clip."))
+        geometry = {"frames": net.audio.n_frames, "mels": net.audio.n_mels, "stride": list(net.audio.stride)}
+        state["meta.geometry"] = bytes_tensor(json.dumps(geometry).encode())
+        for key, values in self.history.items():
+            state[f"meta.history.{key}"] = torch.tensor(values, dtype=torch.float32)
+        return state
+
+    def load_state_dict(self, state: dict[str, Tensor]) -> None:
+        model, tokenizer, preprocess = backbone_from_state("clip", state, prefix="clip.")
+        self.clip = FrozenClip(model, tokenizer, preprocess, self.device)
+        geometry: dict[str, Any] = json.loads(tensor_bytes(state["meta.geometry"]))
+        _check_geometry(self.config, geometry)
+        net = VipAntAudio.from_clip(self.clip.model, self.config)
+        net.load_state_dict({k[len("net."):]: v for k, v in state.items() if k.startswith("net.")})
+        self.net = net.to(self.device).eval()
+        self.history = {k[len("meta.history."):]: v.tolist() for k, v in state.items() if k.startswith("meta.history.")}
+
+
+def _check_geometry(config: VipAntConfig, geometry: dict[str, Any]) -> None:
+    """The audio ViT is rebuilt from `config`: its input geometry must be the one the state was trained with."""
+    if (config.frames, config.num_mel_bins, tuple(config.stride)) != (geometry["frames"], geometry["mels"], tuple(geometry["stride"])):
+        raise UserError(f"this saved vip_ant was trained on {geometry['frames']} frames x {geometry['mels']} mel bins "
+                        f"with stride {tuple(geometry['stride'])}, but the configuration asks for {config.frames} x "
+                        f"{config.num_mel_bins} with {tuple(config.stride)}; pretrain again")

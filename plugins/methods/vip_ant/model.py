@@ -1,0 +1,97 @@
+"""VIP-ANT's modules: the audio ViT built from CLIP's image tower, and the frozen CLIP towers.
+
+The audio encoder is `avtbench.audio.vit.audio_vit_from_clip_vision` applied to the CLIP model (its
+32x32 RGB kernel averaged to one channel, its square position grid interpolated to the FBANK
+grid, everything else copied, the image projection included), as VIP-ANT's `ViTPreEncoder` and
+`interp_clip_vp_embedding` do (zhaoyanpeng/vipant `cvap/module/val.py`). Only it and the
+temperatures are trained; CLIP's image and text towers stay frozen, so audio lands in CLIP's
+joint image-text space.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from avtbench.audio.vit import AudioViT, audio_vit_from_clip_vision
+from avtbench.backbones.resolve import ImagePreprocess, symmetric_info_nce
+
+from .config import VipAntConfig
+
+
+class VipAntAudio(nn.Module):
+    """The trainable part: the audio ViT and one learnable temperature per contrastive pair.
+
+    `logit_scale_va` (audio-image) and `logit_scale_at` (audio-text, used by curation) start at
+    `config.logit_scale_init`; VIP-ANT keeps one `CELossHead` (with its own scale) per modality pair
+    (`VALCELossHead` in `cvap/module/decoder/loss_head.py`).
+    """
+
+    def __init__(self, audio: AudioViT, config: VipAntConfig) -> None:
+        super().__init__()
+        self.audio = audio
+        self.logit_scale_va = nn.Parameter(torch.tensor(float(config.logit_scale_init)))
+        self.logit_scale_at = nn.Parameter(torch.tensor(float(config.logit_scale_init)))
+        self.max_log_scale = float(torch.log(torch.tensor(config.logit_scale_max)))
+
+    @classmethod
+    def from_clip(cls, clip: nn.Module, config: VipAntConfig) -> "VipAntAudio":
+        audio = audio_vit_from_clip_vision(clip, n_frames=config.frames, n_mels=config.num_mel_bins, stride=config.stride)
+        return cls(audio, config)
+
+    def forward(self, fbank: Tensor) -> Tensor:
+        """Normalized FBANK [N, frames, mel] -> L2-normalized audio embeddings [N, D] in CLIP space."""
+        return F.normalize(self.audio(fbank), dim=-1)
+
+    def loss_va(self, audio: Tensor, image: Tensor) -> Tensor:
+        return symmetric_info_nce(audio, image, self.logit_scale_va)
+
+    def loss_at(self, audio: Tensor, text: Tensor, groups: Tensor | None = None) -> Tensor:
+        return symmetric_info_nce(audio, text, self.logit_scale_at, groups=groups)
+
+    def clamp_scales(self) -> None:
+        """CLIP's clamp: exp(logit_scale) stays within [1, logit_scale_max]."""
+        with torch.no_grad():
+            self.logit_scale_va.clamp_(0.0, self.max_log_scale)
+            self.logit_scale_at.clamp_(0.0, self.max_log_scale)
+
+
+class FrozenClip:
+    """CLIP's image and text towers with their projections, frozen, returning L2-normalized embeddings."""
+
+    def __init__(self, model: Any, tokenizer: Any, preprocess: ImagePreprocess, device: str = "cpu") -> None:
+        self.model = model.to(device).eval()
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+        self.tokenizer = tokenizer
+        self.preprocess = preprocess
+        self.device = device
+
+    @property
+    def dim(self) -> int:
+        return int(self.model.visual_projection.out_features)
+
+    @torch.no_grad()
+    def images(self, frames: Tensor, chunk: int = 512) -> Tensor:
+        """uint8 frames [N, S, S, 3] -> [N, D]."""
+        out = []
+        for start in range(0, frames.shape[0], chunk):
+            pixels = self.preprocess(frames[start:start + chunk]).to(self.device)
+            pooled = self.model.vision_model(pixel_values=pixels).pooler_output
+            out.append(F.normalize(self.model.visual_projection(pooled), dim=-1))
+        return torch.cat(out) if out else torch.zeros(0, self.dim, device=self.device)
+
+    @torch.no_grad()
+    def texts(self, captions: list[str], chunk: int = 512) -> Tensor:
+        """Captions -> [len(captions), D]."""
+        out = []
+        limit = min(int(getattr(self.tokenizer, "model_max_length", 77) or 77), self.model.config.text_config.max_position_embeddings)
+        for start in range(0, len(captions), chunk):
+            tokens = self.tokenizer([str(c) for c in captions[start:start + chunk]], padding=True, truncation=True,
+                                    max_length=limit, return_tensors="pt")
+            pooled = self.model.text_model(input_ids=tokens["input_ids"].to(self.device),
+                                           attention_mask=tokens["attention_mask"].to(self.device)).pooler_output
+            out.append(F.normalize(self.model.text_projection(pooled), dim=-1))
+        return torch.cat(out) if out else torch.zeros(0, self.dim, device=self.device)
