@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from avtbench.cli import main
+from avtbench.data.context import DataConfig, DataContext
 
 from .conftest import avtbench_cmd, cli_env
 
@@ -24,6 +25,15 @@ def results(tmp_path, cache_env):
 
 def record_files(results):
     return sorted(results.rglob("seed*.json"))
+
+
+def copy_tiny_ave(session_cache, target):
+    """The feature-level files of the tiny world's AVE (raw/ is not needed), to break one of them."""
+    tiny = DataContext(DataConfig(profile="tiny"), session_cache).synth_root()
+    target.mkdir()
+    for f in (f for f in (tiny / "ave").iterdir() if f.is_file()):
+        (target / f.name).write_bytes(f.read_bytes())
+    return target
 
 
 def test_run_records_a_cell_then_skips_it_then_overwrites(results):
@@ -92,12 +102,8 @@ def test_malformed_yaml(results, tmp_path):
 
 
 def test_corrupt_h5_stops_the_grid_but_keeps_finished_cells_and_resumes(results, session_cache, tmp_path):
-    tiny = next((session_cache / "synth").glob("tiny-*"))
-    broken = tmp_path / "ave"
-    broken.mkdir()
-    for f in (f for f in (tiny / "ave").iterdir() if f.is_file()):  # the feature level; raw/ is not needed
-        (broken / f.name).write_bytes(f.read_bytes())
-    (broken / "audio_feature.h5").write_bytes((tiny / "ave" / "audio_feature.h5").read_bytes()[:500])
+    broken = copy_tiny_ave(session_cache, tmp_path / "ave")
+    (broken / "audio_feature.h5").write_bytes((broken / "audio_feature.h5").read_bytes()[:500])
     grid = ["run", "-m", "unaligned", "-t", "avvp", "-t", "ave", "-d", "v2a", "--results", str(results), *TINY]
     out = invoke(*grid, "--set", f"data.ave_root={broken}")
     assert out.exit_code == 2 and "audio_feature.h5" in out.output
@@ -109,11 +115,7 @@ def test_corrupt_h5_stops_the_grid_but_keeps_finished_cells_and_resumes(results,
 
 
 def test_nan_features_are_refused(results, session_cache, tmp_path):
-    tiny = next((session_cache / "synth").glob("tiny-*"))
-    root = tmp_path / "ave"
-    root.mkdir()
-    for f in (f for f in (tiny / "ave").iterdir() if f.is_file()):  # the feature level; raw/ is not needed
-        (root / f.name).write_bytes(f.read_bytes())
+    root = copy_tiny_ave(session_cache, tmp_path / "ave")
     with h5py.File(root / "visual_feature.h5", "r+") as fh:
         data = fh["avadataset"][...]
         data[0, 0] = float("nan")
