@@ -55,8 +55,9 @@ def test_audio_to_visual_perfect_and_shuffled():
 
 def test_zeroshot_argmax_over_prompts():
     labels = np.zeros((2, 10, 29), dtype=np.float32)
-    labels[0, 2:5, 3] = 1
-    labels[1, :, 7] = 1
+    labels[:, :, 28] = 1
+    labels[0, 2:5, 28], labels[0, 2:5, 3] = 0, 1
+    labels[1, :, 28], labels[1, :, 7] = 0, 1
     test = Clips(ids=["p", "q"], labels={"segment": labels}, class_names=[f"c{i}" for i in range(28)])
     prompts = np.eye(28)[:, None, :]
     audio = np.stack([np.eye(28)[3], np.eye(28)[5]])[:, None, :]

@@ -17,7 +17,7 @@ from torch import nn
 from avtbench.api import Clips, Direction, Embeddings, Progress, Task
 from avtbench.data.context import DataContext
 from avtbench.hookspecs import hookimpl
-from avtbench.metrics.classification import accuracy
+from avtbench.metrics.classification import ave_accuracy
 
 from .heads import VideoClassifier, fit, predict
 
@@ -30,8 +30,8 @@ class AVEConfig:
 
 
 def video_classes(segment_labels: np.ndarray) -> np.ndarray:
-    """The event class of each video from [N, T, K+1] one-hot segment labels (background last)."""
-    return segment_labels[:, :, :-1].sum(axis=1).argmax(axis=-1)
+    """The event class of each video from [N, T, K+1] one-hot segment labels (background last), as CMG reduces them."""
+    return segment_labels[:, :, :-1].argmax(axis=-1).max(axis=-1)
 
 
 class AVE(Task):
@@ -56,23 +56,23 @@ class AVE(Task):
                  seed: int, device: str, progress: Progress) -> dict[str, float]:
         c = self.config
         train_y = video_classes(splits["train"].labels["segment"])
-        test_y = video_classes(splits["test"].labels["segment"])
+        test_labels = splits["test"].labels["segment"]
         n_classes = splits["train"].labels["segment"].shape[-1] - 1
         x_train = embeddings[("train", direction.source)]
         x_test = embeddings[("test", direction.target)]
         per_epoch: list[float] = []
 
         def score(head: nn.Module) -> None:
-            per_epoch.append(accuracy(predict(head, x_test, device).argmax(-1), test_y))
+            per_epoch.append(ave_accuracy(predict(head, x_test, device), test_labels, level="video"))
 
         head = fit(VideoClassifier(x_train.shape[-1], n_classes), nn.CrossEntropyLoss(), x_train, train_y,
                    epochs=c.epochs, lr=c.lr, batch_size=c.batch_size, seed=seed, device=device,
                    progress=progress, after_epoch=score)
-        same_modality = predict(head, embeddings[("test", direction.source)], device).argmax(-1)
+        same_modality = predict(head, embeddings[("test", direction.source)], device)
         return {
             "accuracy": per_epoch[-1],
             "accuracy_best_epoch": max(per_epoch),
-            "source_accuracy": accuracy(same_modality, test_y),
+            "source_accuracy": ave_accuracy(same_modality, test_labels, level="video"),
         }
 
 

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 
 from avtbench.api import Clips, Direction, Embeddings, Progress, Task
 from avtbench.data.context import DataContext
 from avtbench.hookspecs import hookimpl
-from avtbench.metrics.classification import accuracy
+from avtbench.metrics.classification import ave_accuracy
 from avtbench.synth.vocab import PHRASES
 
-from .ave import video_classes
 from .retrieval import pooled
 
 PROMPTS = "prompts"
@@ -56,8 +54,7 @@ class ZeroShot(Task):
                  seed: int, device: str, progress: Progress) -> dict[str, float]:
         audio = pooled(embeddings[("test", "audio")])
         prompts = pooled(embeddings[(PROMPTS, "text")])
-        predicted = (audio @ prompts.T).argmax(axis=1)
-        return {"accuracy": accuracy(predicted, video_classes(splits["test"].labels["segment"]))}
+        return {"accuracy": ave_accuracy(audio @ prompts.T, splits["test"].labels["segment"], level="video")}
 
 
 @hookimpl
