@@ -15,8 +15,9 @@ partial at a whole frequency then continues seamlessly from one segment to the n
   audible event holds only these.
 Frames, S x S RGB per segment: a per-clip background (colour gradient plus low-frequency
 blotches, drifting per segment) and every visible, active object drawn as its class's shape,
-colour and texture, centred where its feature-level blob is ((where + 0.5) * S / grid), sized by
-its gain, larger objects first; pixel noise on top.
+colour and texture, centred where its feature-level blob is ((where + 0.5) * S / grid), with
+radius 0.3 * S * gain (at 0.15 a tiny from-scratch CLIP learned the backgrounds, not the objects,
+and the vip_ant built on it stayed at chance), larger objects first; pixel noise on top.
 Masks, S x S uint8 per segment: 0 background, k where the k-th visible object of the clip is on
 top (objects numbered from 1 in order of onset, then of corpus class index). An object is never
 fully hidden: if it would be, its centre pixel is drawn on top.
@@ -229,7 +230,7 @@ def render_frames(
     k = np.maximum(ev.cls, 0)
     label = object_order(ev)
     on = ev.active(segments) & (label > 0)[:, :, None]  # [n, E, T]
-    radius = size * 0.15 * ev.gain  # [n, E]
+    radius = size * 0.3 * ev.gain  # [n, E]
     shapes = _shape_masks(looks.shape[k], (ev.where + 0.5) * size / grid, radius, size)  # [n, E, S, S]
     shade = 1 + 0.08 * np.tanh((z - prototypes[k]) @ looks.shade_axis)
     textures = _textures(looks, k, size) * shade[:, :, None, None, None]  # [n, E, S, S, 3]

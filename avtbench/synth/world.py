@@ -17,7 +17,8 @@ Raw level (`raw.py`): the same events (and their instance latents) are also rend
 waveforms, S x S RGB frames and object masks, written as raw/audio/<id>.wav, raw/frames/<id>.png
 and raw/masks/<id>.png next to each dataset's features, plus captions.tsv (three paraphrases per
 clip). AVE, AVVP and retrieval get the raw level for every clip; the corpus only for its first
-`raw_clips` clips (listed in corpus/raw/video_ids.txt), because a waveform costs 320 kB per clip.
+`raw_clips` clips (listed in corpus/raw/video_ids.txt), because a waveform costs 320 kB per clip;
+the default 1000 gives the synthetic CLIP and CLAP 500 clips each (disjoint halves).
 Datasets: corpus/ (pretraining), ave/, avvp/, and retrieval/ (held-out clips in the corpus
 format, never in the corpus, for clip <-> clip and clip <-> caption retrieval).
 
@@ -44,7 +45,7 @@ from avtbench.api import UserError
 from avtbench.synth import raw
 from avtbench.synth.vocab import AVE_CLASSES, AVVP_CLASSES, CORPUS_CLASSES, corpus_index
 
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 
 _ID_ALPHABET = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"))
 _CHUNK = 64  # clips rendered at a time: bounds memory on the paper profile
@@ -78,7 +79,7 @@ PROFILES: dict[str, WorldSizes] = {
     # the default grid: small and fast on 2 CPU cores; features ~70 MB; raw level ~0.78 GB, as it
     # holds 2320 waveforms of 320 kB (AVE, AVVP, retrieval complete, 300 corpus clips); ~12-20 s
     "default": WorldSizes(
-        audio_dim=128, grid=3, channels=32, corpus_clips=2000, ave_splits=(480, 60, 60), avvp_splits=(800, 120, 200), raw_clips=300
+        audio_dim=128, grid=3, channels=32, corpus_clips=2000, ave_splits=(480, 60, 60), avvp_splits=(800, 120, 200), raw_clips=1000
     ),
     # real feature dims (VGGish 128, VGG19 pool5 7x7x512) and the real AVE / AVVP split sizes;
     # about 4 GB (AVE) + 12 GB (AVVP) + 10 GB (corpus) of float32 features, ~8 GB of raw level
