@@ -188,6 +188,8 @@ class Task(ABC):
     version: ClassVar[str] = "0"
     directions: ClassVar[tuple[str, ...]] = ("a2v", "v2a")
     main_metric: ClassVar[str]
+    lower_is_better: ClassVar[tuple[str, ...]] = ()
+    """Metrics where smaller is better (e.g. ranks): tables mark their minimum as best."""
     datasets: ClassVar[tuple[str, ...]] = ()
     config_class: ClassVar[type] = NoConfig
     summary: ClassVar[str] = ""

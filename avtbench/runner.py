@@ -240,6 +240,7 @@ class Runner:
             "metrics": {k: float(v) for k, v in metrics.items()},
             "main_metric": planned.task_cls.main_metric,
             "main_value": float(metrics[planned.task_cls.main_metric]),
+            "lower_is_better": list(planned.task_cls.lower_is_better),
             "config": {"method": cell.method_config, "task": cell.task_config, "data": cell.data},
             "cell_hash": cell.cell_hash,
             "config_hash": cell.config_hash,

@@ -39,11 +39,14 @@ class Table:
     columns: list[str]
     cells: dict[tuple[str, str], Aggregate]
     metric_names: dict[str, str]
+    lower_is_better: set[str] = field(default_factory=set)
+    """Columns whose metric is better when smaller."""
 
     def best(self, column: str) -> set[str]:
-        """Rows with the highest mean in `column` (all of them when tied)."""
+        """Rows with the best mean in `column` (all of them when tied)."""
         means = {r: self.cells[(r, column)].mean for r in self.rows if (r, column) in self.cells}
-        top = max(means.values(), default=None)
+        pick = min if column in self.lower_is_better else max
+        top = pick(means.values(), default=None)
         return {r for r, m in means.items() if m == top}
 
 
@@ -54,6 +57,7 @@ def build_table(records: Iterable[dict[str, Any]], metric: str | None = None) ->
     col_keys = _labels({(f"{r['task']}/{r['direction']}", r["column_hash"]) for r in records})
     cells: dict[tuple[str, str], Aggregate] = defaultdict(Aggregate)
     metric_names: dict[str, str] = {}
+    lower: set[str] = set()
     seen: set[tuple[str, str, int]] = set()
     for r in records:
         name = metric or r["main_metric"]
@@ -66,11 +70,13 @@ def build_table(records: Iterable[dict[str, Any]], metric: str | None = None) ->
         seen.add((row, col, r["seed"]))
         cells[(row, col)].values.append(float(r["metrics"][name]))
         metric_names[col] = name
+        if name in r.get("lower_is_better", ()):
+            lower.add(col)
     if metric and not cells:
         raise UserError(f"no result has a metric named {metric!r}; leave out --metric to use each task's main metric")
     rows = sorted({row for row, _ in cells})
     columns = sorted({col for _, col in cells})
-    return Table(rows, columns, dict(cells), metric_names)
+    return Table(rows, columns, dict(cells), metric_names, lower)
 
 
 def _labels(keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:

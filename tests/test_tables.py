@@ -30,6 +30,12 @@ def test_ties_are_all_bold():
     assert render(table).count("**") == 4
 
 
+def test_lower_is_better_metrics_bold_the_minimum():
+    records = [dict(_record("a", 0, 10.0), lower_is_better=["accuracy"]), dict(_record("b", 0, 30.0), lower_is_better=["accuracy"])]
+    assert build_table(records).best("ave/v2a") == {"a"}
+    assert build_table([_record("a", 0, 10.0), _record("b", 0, 30.0)]).best("ave/v2a") == {"b"}
+
+
 def test_different_configs_never_mix():
     records = [_record("a", 0, 10.0, mhash="h1"), _record("a", 0, 50.0, mhash="h2"),
                _record("a", 1, 12.0, mhash="h1")]

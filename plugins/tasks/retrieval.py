@@ -60,6 +60,7 @@ class Retrieval(Task):
     version = "1"
     directions = ("a2v", "v2a", "a2t", "t2a", "v2t", "t2v")
     main_metric = "r1"
+    lower_is_better = ("median_rank", "mean_rank")
     datasets = ("retrieval",)
     config_class = RetrievalConfig
     summary = "clip<->clip and clip<->caption retrieval, R@1/5/10, median rank, mAP"
