@@ -61,7 +61,7 @@ class VipAnt(Method):
     corpus = "corpus"
     input_level = "raw"
     summary = "VIP-ANT: audio ViT from CLIP's image tower aligned to frozen CLIP through frames (NAACL 2022)"
-    status = "experimental: near chance on the default synthetic world (the synth CLIP it stands on is too weak)"
+    status = "working, weak on the synthetic world (small synth CLIP)"
 
     def __init__(self, config: VipAntConfig, device: str = "cpu", seed: int = 0) -> None:
         super().__init__(config, device, seed)
