@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from avtbench.api import UserError
+
 REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 
 
@@ -28,3 +30,23 @@ def cli_env(cache: Path, extra_path: Path | None = None) -> dict[str, str]:
 
 def avtbench_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "avtbench.cli", *args]
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Tiny models run faster on one thread, and a busy machine cannot stall a second one."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def user_error(call, *args, **kwargs) -> str:
+    """The one-line message of the UserError that call(*args, **kwargs) raises."""
+    with pytest.raises(UserError) as info:
+        call(*args, **kwargs)
+    message = str(info.value)
+    assert "\n" not in message
+    return message

@@ -34,13 +34,7 @@ TINY_CLAP = SynthClapConfig(patch_embeds_hidden=8, audio_heads=(1, 2), text_hidd
 WORDS = ["dog barks", "car passes by", "a bell rings", "baby cries"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run faster on one thread, and a busy machine cannot stall a second one."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _image_pairs(seed: int = 0, n: int = 8):

@@ -9,12 +9,13 @@ import h5py
 import numpy as np
 import pytest
 
-from avtbench.api import UserError
 from avtbench.data.ave import ave_labels_from_annotations, read_ave, read_ave_annotations
 from avtbench.data.files import read_h5
 from avtbench.data.avvp import read_avvp, read_avvp_csv, read_avvp_eval_csv
 from avtbench.data.corpus import read_corpus
 from avtbench.synth.vocab import AVE_CLASSES, AVVP_CLASSES
+
+from .conftest import user_error
 
 AVE_ROWS = [
     "Church bell&RUhOCu3LNXM&good&0&10",
@@ -82,14 +83,6 @@ def make_avvp(root: Path, features: dict[str, np.ndarray] | None = None) -> Path
     for rel, array in (features or {}).items():
         np.save(root / rel, array)
     return root
-
-
-def user_error(call, *args, **kwargs) -> str:
-    with pytest.raises(UserError) as info:
-        call(*args, **kwargs)
-    message = str(info.value)
-    assert "\n" not in message
-    return message
 
 
 # ---- real annotation files -----------------------------------------------------------------

@@ -10,7 +10,6 @@ import pytest
 import soundfile
 from PIL import Image
 
-from avtbench.api import UserError
 from avtbench.data.ave import read_ave
 from avtbench.data.avvp import read_avvp
 from avtbench.data.context import DataConfig, DataContext
@@ -18,6 +17,8 @@ from avtbench.data.corpus import read_corpus
 from avtbench.data.files import read_h5
 from avtbench.synth import world as world_module
 from avtbench.synth.raw import SAMPLE_RATE, RawWriter
+
+from .conftest import user_error
 from avtbench.synth.vocab import AVE_CLASSES, AVVP_CLASSES, CORPUS_CLASSES, PHRASES, corpus_index
 from avtbench.synth.world import PROFILES
 
@@ -29,14 +30,6 @@ T, S = TINY.segments, TINY.frame_size
 def tiny(session_cache: Path) -> Path:
     """The session's tiny world (shared with the CLI tests: generated once)."""
     return DataContext(DataConfig(profile="tiny"), session_cache).synth_root()
-
-
-def user_error(call, *args, **kwargs) -> str:
-    with pytest.raises(UserError) as info:
-        call(*args, **kwargs)
-    message = str(info.value)
-    assert "\n" not in message
-    return message
 
 
 def png_chunks(path: Path) -> list[str]:

@@ -24,13 +24,7 @@ TINY = dict(synth_clip_hidden=16, synth_clip_layers=1, synth_clip_epochs=2, synt
             batch_size=8, lr=2e-3)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run faster on one thread, and a busy machine cannot stall a second one."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _clips(seed: int = 0) -> Clips:
