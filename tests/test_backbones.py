@@ -25,7 +25,7 @@ from avtbench.backbones.resolve import (
     resample,
     synth_key,
 )
-from avtbench.backbones.text import build_word_tokenizer, load_text_encoder
+from avtbench.backbones.text import MlmSchedule, build_word_tokenizer, load_text_encoder
 
 TINY_CLIP = SynthClipConfig(image_size=64, vision_hidden=16, vision_layers=1, vision_heads=2, text_hidden=16, text_layers=1,
                             text_heads=2, projection_dim=16, schedule=ContrastiveSchedule(epochs=2, batch_size=4))
@@ -176,7 +176,7 @@ def test_unknown_synthetic_name_and_missing_pairs():
 
 def test_one_word_tokenizer_for_all_synthetic_backbones(clip_cache, tmp_path):
     _, _, (_, tokenizer, _) = clip_cache
-    text_tokenizer, _ = load_text_encoder("synth://text", tmp_path, WORDS, hidden_size=16, num_layers=1)
+    text_tokenizer, _ = load_text_encoder("synth://text", tmp_path, WORDS, hidden_size=16, num_layers=1, schedule=MlmSchedule(steps=5))
     for tok in (tokenizer, text_tokenizer):
         assert type(tok).__name__.startswith("BertTokenizer") and tok.is_fast
     words = sorted(tokenizer.get_vocab())

@@ -33,7 +33,7 @@ def _cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyP
 
 def tiny_config(**overrides: object) -> UnifiedVQConfig:
     values = dict(codebook_size=16, embedding_dim=16, semantic_ff_dim=32, semantic_heads=2, audio_hidden=12,
-                  text_hidden=12, video_hidden=8, text_lstm_hidden=8, synth_text_hidden=16, synth_text_layers=1,
+                  text_hidden=12, video_hidden=8, text_lstm_hidden=8, synth_text_hidden=16, synth_text_layers=1, synth_text_steps=20,
                   club_hidden=16, club_positions=0, club_steps=2, cpc_context_dim=16, epochs=2, batch_size=8,
                   modalities="audio,visual,text")
     values.update(overrides)

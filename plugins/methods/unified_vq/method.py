@@ -26,7 +26,7 @@ from .usage import CodebookUsage, plot_codebook
 
 class UnifiedVQ(Method):
     name = "unified_vq"
-    version = "1"
+    version = "2"
     modalities = ("audio", "visual", "text")
 
     @classmethod
@@ -41,7 +41,7 @@ class UnifiedVQ(Method):
         self.model: UnifiedVQModel | None = None
         self.usage: CodebookUsage | None = None
         self.text_steps = config.text_steps
-        self.text_words: list[str] = []
+        self.text_corpus: list[str] = []
         self._text_backbone: tuple[object, object] | None = None
 
     @property
@@ -95,7 +95,7 @@ class UnifiedVQ(Method):
             raise UserError(f"corpus visual must be [N, T, H, W, C], got {tuple(data['visual'].shape)}")
         if "text" in mods:
             self.text_steps = steps
-            self.text_words = self._vocabulary(corpus.modality("text"))
+            self.text_corpus = self._text_corpus(corpus)
             data["text"] = self.token_features(list(corpus.modality("text"))).cpu()
         return data
 
@@ -174,17 +174,20 @@ class UnifiedVQ(Method):
     # ------------------------------------------------------------------ text features
 
     @staticmethod
-    def _vocabulary(captions: list[str]) -> list[str]:
-        from avtbench.backbones.text import caption_words
-
-        return caption_words(captions)
+    def _text_corpus(corpus: Clips) -> list[str]:
+        """Distinct corpus captions (all of them when clips have several): what `synth://text` is
+        trained on and its vocabulary made of."""
+        captions = corpus.captions or [[c] for c in corpus.modality("text")]
+        return sorted({str(c).strip() for clip in captions for c in clip} - {""})
 
     def _backbone(self) -> tuple[object, object]:
         if self._text_backbone is None:
-            from avtbench.backbones.text import default_cache_dir, load_text_encoder
+            from avtbench.backbones.text import MlmSchedule, default_cache_dir, load_text_encoder
 
-            tokenizer, model = load_text_encoder(self.config.text_encoder, default_cache_dir(), self.text_words,
-                                                 self.config.synth_text_hidden, self.config.synth_text_layers)
+            cfg = self.config
+            tokenizer, model = load_text_encoder(cfg.text_encoder, default_cache_dir(), self.text_corpus,
+                                                 cfg.synth_text_hidden, cfg.synth_text_layers,
+                                                 schedule=MlmSchedule(steps=cfg.synth_text_steps))
             self._text_backbone = (tokenizer, model.to(self.device))
         return self._text_backbone
 
@@ -252,15 +255,17 @@ class UnifiedVQ(Method):
 
     def state_dict(self) -> dict[str, Tensor]:
         """The semantic encoders, text BiLSTM and codebook (what encoding needs; the specific encoders,
-        decoders, Cross-CPC and CLUB nets only serve pretraining), input sizes, the synthetic text
-        vocabulary and the per-epoch codebook usage."""
+        decoders, Cross-CPC and CLUB nets only serve pretraining), input sizes, the per-epoch codebook
+        usage and the distinct corpus captions. The captions, not the text encoder's weights, are kept:
+        `synth://text` is found again in the backbone cache by their hash (or retrained from them,
+        seeded, on a fresh cache), and a real text encoder is loaded by its name."""
         model = self._trained_model()
         keep = ("semantic.", "text_lstm.", "codebook.")
         state = {f"model.{k}": v.detach().cpu() for k, v in model.state_dict().items() if k.startswith(keep)}
         state["meta.dims"] = torch.tensor(model.dims.as_list(), dtype=torch.long)
         state["meta.text_steps"] = torch.tensor([self.text_steps], dtype=torch.long)
-        words = bytearray("\n".join(self.text_words).encode() or b"\n")
-        state["meta.text_words"] = torch.frombuffer(words, dtype=torch.uint8).clone()
+        texts = bytearray("\n".join(self.text_corpus).encode() or b"\n")
+        state["meta.text_corpus"] = torch.frombuffer(texts, dtype=torch.uint8).clone()
         if self.usage is not None:
             state["usage.masks"] = self.usage.to_tensor()
         return state
@@ -268,8 +273,8 @@ class UnifiedVQ(Method):
     def load_state_dict(self, state: dict[str, Tensor]) -> None:
         dims = InputDims.from_list(state["meta.dims"].tolist())
         self.text_steps = int(state["meta.text_steps"][0])
-        words = bytes(state["meta.text_words"].to(torch.uint8).tolist()).decode()
-        self.text_words = [w for w in words.split("\n") if w]
+        texts = bytes(state["meta.text_corpus"].to(torch.uint8).tolist()).decode()
+        self.text_corpus = [t for t in texts.split("\n") if t]
         self._text_backbone = None
         model = UnifiedVQModel(self.config, dims, training_parts=False)
         model.load_state_dict({k[len("model."):]: v for k, v in state.items() if k.startswith("model.")})
