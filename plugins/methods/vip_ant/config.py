@@ -27,9 +27,10 @@ class VipAntConfig:
     """Configuration of VIP-ANT on the benchmark's per-segment clips.
 
     clip: the CLIP backbone: a Hugging Face id, a local folder, or "synth://clip" (a tiny CLIP
-        trained on the corpus's first half: middle frames with their captions). VIP-ANT uses
-        OpenAI's ViT-B/32 (`clip_model_name: ViT-B32` in `configs/running/bimodal.yaml`); offline,
-        pass a downloaded copy: --set vip_ant.clip=/path/to/clip-vit-base-patch32.
+        trained on the frames of the corpus's first half with captions of the events they show, see
+        `avtbench.backbones.pairs`). VIP-ANT uses OpenAI's ViT-B/32 (`clip_model_name: ViT-B32` in
+        `configs/running/bimodal.yaml`); offline, pass a downloaded copy:
+        --set vip_ant.clip=/path/to/clip-vit-base-patch32.
     stride: (time, frequency) stride of the 32x32 audio patches (16, 24), `bash/run_bimodal_va.sh`.
     num_mel_bins: FBANK mel bins (128), `configs/running/audio/default.yaml`.
     normalization: FBANK (mean, std) from `avtbench.audio.fbank.NORMALIZATION` ("vip-ant":

@@ -31,6 +31,7 @@ import torch
 from torch import Tensor
 
 from avtbench.api import Batch, Clips, Method, Progress, UserError
+from avtbench.backbones.pairs import image_caption_pairs
 from avtbench.backbones.resolve import (
     SYNTH_CLIP,
     ContrastiveSchedule,
@@ -55,7 +56,7 @@ FBANK_CACHE_BYTES = 1 << 30
 
 class VipAnt(Method):
     name = "vip_ant"
-    version = "1"
+    version = "2"
     modalities = ("audio", "visual", "text")
     config_class = VipAntConfig
     corpus = "corpus"
@@ -123,19 +124,16 @@ class VipAnt(Method):
 
     @staticmethod
     def _clip_pairs(corpus: Clips, visual: np.ndarray) -> tuple[np.ndarray, list[str]]:
-        """The synthetic CLIP's data: the first half of the clips, each caption with the clip's middle
-        frame (VIP-ANT's evaluation frame, index ceil(T/2) - 1, `cvap/dataset/audioset_cap.py`)."""
-        captions = corpus.captions or ([[t] for t in corpus.text] if corpus.text is not None else None)
-        if captions is None:
+        """The synthetic CLIP's data: `avtbench.backbones.pairs.image_caption_pairs`, frames of the
+        corpus's first half with captions of the events they show (or, without event labels, each
+        clip caption with the clip's middle frame)."""
+        if corpus.captions is None and corpus.text is None:
             raise UserError("vip_ant with clip=synth://clip trains its CLIP on the corpus captions, but the corpus has "
                             "none; pass a pretrained CLIP: --set vip_ant.clip=/path/to/clip-vit-base-patch32")
-        half = max(2, len(corpus) // 2)
-        middle = int(np.ceil(visual.shape[1] / 2)) - 1
-        rows = [(i, str(c)) for i in range(half) for c in captions[i] if str(c).strip()]
-        if len(rows) < 2:
+        frames, captions = image_caption_pairs(corpus, visual)
+        if len(captions) < 2:
             raise UserError("vip_ant needs at least 2 captions in the first half of the corpus to train synth://clip")
-        frames = np.stack([visual[i, middle] for i, _ in rows])
-        return frames, [c for _, c in rows]
+        return frames, captions
 
     @staticmethod
     def _vocabulary(corpus: Clips) -> list[str]:
