@@ -2,12 +2,11 @@
 
 Every model goes through transformers' `AutoTokenizer.from_pretrained` / `AutoModel.from_pretrained`:
 a Hugging Face id or a local folder, or `synth://text`, the synthetic world's own small word-level
-BERT. The synthetic one is built once per vocabulary and size, saved in the Hugging Face format under
-`<cache>/backbones/synth-text/<key>/` and then loaded back through the same `from_pretrained` path
-that real checkpoints take. It is trained once per corpus with BERT's masked-language-model
-objective on the texts it is given (the corpus captions), so that its token features carry the
-synthetic world's co-occurrence structure as a pretrained BERT's carry English, and is frozen when
-loaded.
+BERT. The synthetic one is trained once per set of training texts (the corpus captions) and size,
+with BERT's masked-language-model objective, so that its token features carry the synthetic
+world's co-occurrence structure as a pretrained BERT's carry English; it is saved in the Hugging
+Face format under `<cache>/backbones/synth-text/<key>/` and loaded back, frozen, through the same
+`from_pretrained` path that real checkpoints take.
 """
 from __future__ import annotations
 
@@ -65,17 +64,17 @@ class MlmSchedule:
     mask_prob: float = 0.15
 
 
-def load_text_encoder(name_or_path: str, cache_dir: Path | None = None, vocabulary: Iterable[str] | None = None,
+def load_text_encoder(name_or_path: str, cache_dir: Path | None = None, texts: Iterable[str] | None = None,
                       hidden_size: int = 768, num_layers: int = 2, seed: int = 0,
                       schedule: MlmSchedule = MlmSchedule()) -> tuple[Any, Any]:
     """(tokenizer, model) in eval mode with frozen parameters; cached in-process.
 
-    For `synth://text`, `vocabulary` is the training texts (captions, or bare words): their words
+    For `synth://text`, `texts` are the training texts (captions, or bare words): their words
     make the vocabulary and the model is trained on them with `schedule`; `hidden_size`,
     `num_layers` and `seed` size and seed it. These are ignored for real models.
     """
     if name_or_path == SYNTH_TEXT or name_or_path.startswith(SYNTH_TEXT + "?"):
-        path = ensure_synth_text(Path(cache_dir) if cache_dir else default_cache_dir(), list(vocabulary or ()),
+        path = ensure_synth_text(Path(cache_dir) if cache_dir else default_cache_dir(), list(texts or ()),
                                  hidden_size, num_layers, seed, schedule)
         source = str(path)
     elif name_or_path.startswith("synth://"):
