@@ -91,6 +91,12 @@ class Clips:
             raise UserError(f"these clips carry no {modality} data; pick a direction over modalities the dataset has")
         return data
 
+    def caption_lists(self) -> list[list[str]]:
+        """Every caption of each clip: `captions`, else each clip's `text` as its one caption, else []."""
+        if self.captions is not None:
+            return self.captions
+        return [[t] for t in self.text] if self.text is not None else []
+
     def subset(self, index: Sequence[int] | np.ndarray) -> "Clips":
         index = np.asarray(index, dtype=np.int64)
         pick = lambda a: None if a is None else a[index]  # noqa: E731

@@ -60,3 +60,9 @@ def test_event_labels_that_do_not_match_the_class_names_are_refused():
     clips.class_names = NAMES[:2]
     with pytest.raises(ValueError, match="3 classes"):
         image_caption_pairs(clips, clips.visual)
+
+
+def test_caption_lists_fall_back_to_the_one_text_per_clip():
+    assert _clips().caption_lists()[3] == ["clip 3 first", "clip 3 second"]
+    assert Clips(ids=["a", "b"], text=["x", "y"]).caption_lists() == [["x"], ["y"]]
+    assert Clips(ids=["a"]).caption_lists() == []

@@ -61,9 +61,7 @@ def segment_captions(clips: Clips, rows: np.ndarray, cue: int) -> list[tuple[int
 
 def clip_captions(clips: Clips, rows: np.ndarray, steps: int) -> list[tuple[int, int, str]]:
     """(clip, middle segment, caption) for every caption of `rows`."""
-    captions = clips.captions or ([[t] for t in clips.text] if clips.text is not None else None)
-    if captions is None:
-        return []
+    captions = clips.caption_lists()
     middle = int(np.ceil(steps / 2)) - 1
     return [(int(i), middle, str(c)) for i in rows for c in captions[i] if str(c).strip()]
 

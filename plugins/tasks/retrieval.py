@@ -35,7 +35,7 @@ def pooled(embeddings: np.ndarray) -> np.ndarray:
 
 def caption_clips(clips: Clips) -> tuple[Clips, np.ndarray]:
     """Every caption as its own item, and the index of the clip it describes."""
-    captions = clips.captions or [[c] for c in clips.modality("text")]
+    captions = clips.caption_lists()
     owner = np.array([i for i, caps in enumerate(captions) for _ in caps], dtype=np.int64)
     texts = [c for caps in captions for c in caps]
     return Clips(ids=[clips.ids[i] for i in owner], text=texts), owner

@@ -55,7 +55,7 @@ class Unaligned(Method):
         vectors = {m: segment_vectors(m, torch.from_numpy(corpus.modality(m))) for m in ("audio", "visual")}
         vectors = {m: x.reshape(-1, x.shape[-1]) for m, x in vectors.items()}
         if corpus.has("text"):
-            captions = [c for caps in (corpus.captions or [[t] for t in corpus.text]) for c in caps]
+            captions = [c for caps in corpus.caption_lists() for c in caps]
             self.vocabulary = {w: i for i, w in enumerate(sorted({w for c in captions for w in words(c)}))}
             vectors["text"] = bag_of_words(captions, self.vocabulary)
         k = min(self.config.dim, *(x.shape[-1] for x in vectors.values()))

@@ -177,8 +177,7 @@ class UnifiedVQ(Method):
     def _text_corpus(corpus: Clips) -> list[str]:
         """Distinct corpus captions (all of them when clips have several): what `synth://text` is
         trained on and its vocabulary made of."""
-        captions = corpus.captions or [[c] for c in corpus.modality("text")]
-        return sorted({str(c).strip() for clip in captions for c in clip} - {""})
+        return sorted({str(c).strip() for clip in corpus.caption_lists() for c in clip} - {""})
 
     def _backbone(self) -> tuple[object, object]:
         if self._text_backbone is None:

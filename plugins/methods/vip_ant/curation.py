@@ -17,12 +17,7 @@ from avtbench.api import Clips, UserError
 
 def caption_pool(corpus: Clips) -> list[str]:
     """Distinct captions of the corpus (all of `captions`, else `text`), in first-seen order."""
-    if corpus.captions is not None:
-        texts = [c for clip in corpus.captions for c in clip]
-    elif corpus.text is not None:
-        texts = list(corpus.text)
-    else:
-        texts = []
+    texts = [c for clip in corpus.caption_lists() for c in clip]
     pool = list(dict.fromkeys(str(t).strip() for t in texts if str(t).strip()))
     if not pool:
         raise UserError("vip_ant.curation needs a corpus with captions (the caption pool); set vip_ant.curation=none")
@@ -49,7 +44,7 @@ def random_captions(count: int, pool_size: int, generator: torch.Generator) -> T
 
 def own_caption_rate(chosen: Tensor, pool: list[str], corpus: Clips, segments: int) -> float:
     """Fraction of segments paired with one of their own clip's captions (a diagnostic of retrieval)."""
-    own = corpus.captions if corpus.captions is not None else [[t] for t in (corpus.text or [])]
+    own = corpus.caption_lists()
     if not own:
         return float("nan")
     index = {c: i for i, c in enumerate(pool)}

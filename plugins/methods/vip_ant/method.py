@@ -127,7 +127,7 @@ class VipAnt(Method):
         """The synthetic CLIP's data: `avtbench.backbones.pairs.image_caption_pairs`, frames of the
         corpus's first half with captions of the events they show (or, without event labels, each
         clip caption with the clip's middle frame)."""
-        if corpus.captions is None and corpus.text is None:
+        if not corpus.caption_lists():
             raise UserError("vip_ant with clip=synth://clip trains its CLIP on the corpus captions, but the corpus has "
                             "none; pass a pretrained CLIP: --set vip_ant.clip=/path/to/clip-vit-base-patch32")
         frames, captions = image_caption_pairs(corpus, visual)
@@ -137,9 +137,7 @@ class VipAnt(Method):
 
     @staticmethod
     def _vocabulary(corpus: Clips) -> list[str]:
-        if corpus.captions is not None:
-            return [c for clip in corpus.captions for c in clip]
-        return list(corpus.text or [])
+        return [c for clip in corpus.caption_lists() for c in clip]
 
     def _fbank_cache(self, audio: Tensor, progress: Progress) -> Tensor | None:
         """float16 FBANK of every segment [N*T, frames, mel], when it fits in FBANK_CACHE_BYTES."""
