@@ -1,32 +1,52 @@
-"""The contracts every method and task plugin implements.
+"""The contracts every method, task and dataset plugin implements (plugin API version `API_VERSION`).
 
 The core talks to plugins only through these classes and the hook specs in
 `avtbench.hookspecs`. Nothing here imports torch at module level, so that the
 CLI's `--help` and `table` stay light.
+
+Lifecycle of a method, as the runner drives it:
+1. plan time, for every cell before anything trains: `Method.validate(config)` raises `UserError`
+   on a bad setting (the config dataclass itself was built from YAML / `--set` and type-checked);
+2. `method = Cls(config, device=..., seed=..., cache_dir=...)`; `cache_dir` is the artifact cache
+   (`--cache`), under which a method keeps the pretrained backbones it builds;
+3. either `method.pretrain(corpus, workdir, progress)` on the unlabeled corpus (`workdir` is an
+   empty scratch folder that is deleted afterwards) and then `method.save(directory)`, or, when the
+   checkpoint is cached, `method.load(directory)`;
+4. `method.encode(modality, batch)` -> float tensor [B, T, D], in eval mode, for each split.
+
+`save`/`load` write and read `MethodState`: tensors (safetensors, `tensors.safetensors`) plus a
+JSON side file (`state.json`) for everything that is not a tensor (sizes, vocabularies, captions,
+histories). A method that also keeps a pretrained backbone may override `save`/`load` to add its
+`save_pretrained` folder (safetensors weights) under `directory`, calling the base class too.
+Nothing is ever unpickled.
 """
 from __future__ import annotations
 
-import dataclasses
+import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, Protocol, Sequence, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, Mapping, Protocol, Sequence, TypeVar, Union
 
 import numpy as np
+
+from avtbench.errors import UserError
 
 if TYPE_CHECKING:
     import torch
 
-    from avtbench.data.context import DataContext
+API_VERSION = "2"
+"""Version of the plugin API: 2 added `validate`, `pretrain(corpus, workdir, progress)`, `MethodState`
+with `save`/`load`, `cache_dir`, declared `Dataset`s and `DatasetSource`s handed to `Task.splits`."""
 
-MODALITIES: tuple[str, ...] = ("audio", "visual", "text")
 MODALITY_LETTERS: dict[str, str] = {"a": "audio", "v": "visual", "t": "text"}
+LEVELS: tuple[str, ...] = ("features", "raw")
+"""Input levels a method reads: pre-extracted features, or raw waveforms and frames (see `Clips`)."""
 
 T = TypeVar("T")
 
-
-class UserError(Exception):
-    """A problem the user can fix; the CLI prints it on one line and exits with code 2."""
+__all__ = ["API_VERSION", "UserError", "Direction", "Clips", "Method", "MethodState", "Task", "Dataset",
+           "DatasetSource", "Progress", "SilentProgress", "NoConfig"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +98,9 @@ class Clips:
     labels: dict[str, np.ndarray] = field(default_factory=dict)
     class_names: list[str] = field(default_factory=list)
     captions: list[list[str]] | None = None
+    descriptions: list[str] = field(default_factory=list)
+    """How captions and prompts describe each of `class_names` (filled from the dataset's declaration
+    or its provider when read through a `DatasetSource`; empty when unknown)."""
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -108,6 +131,7 @@ class Clips:
             labels={k: v[index] for k, v in self.labels.items()},
             class_names=list(self.class_names),
             captions=None if self.captions is None else [self.captions[i] for i in index],
+            descriptions=list(self.descriptions),
         )
 
 
@@ -134,12 +158,44 @@ class NoConfig:
     """Config of a plugin that has no options."""
 
 
+@dataclass
+class MethodState:
+    """What a pretrained method is: tensors (saved with safetensors) and JSON-serialisable extras."""
+
+    tensors: dict[str, "torch.Tensor"] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    TENSORS: ClassVar[str] = "tensors.safetensors"
+    EXTRA: ClassVar[str] = "state.json"
+
+    def save(self, directory: Path) -> None:
+        from safetensors.torch import save_file
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        tensors = {k: v.detach().cpu().contiguous() for k, v in self.tensors.items()}
+        save_file(tensors, str(directory / self.TENSORS))
+        (directory / self.EXTRA).write_text(json.dumps(self.extra, indent=1, sort_keys=True) + "\n")
+
+    @classmethod
+    def load(cls, directory: Path) -> "MethodState":
+        from safetensors.torch import load_file
+
+        directory = Path(directory)
+        try:
+            tensors = load_file(str(directory / cls.TENSORS))
+            extra = json.loads((directory / cls.EXTRA).read_text())
+        except Exception as exc:  # any unreadable or missing file means the same to the user
+            raise UserError(f"saved method in {directory} is unreadable ({type(exc).__name__}); delete it to retrain") from None
+        return cls(tensors, extra)
+
+
 class Method(ABC):
     """A representation method: pretrained once on a corpus, then frozen and used to encode.
 
-    Subclasses set the class attributes and implement `pretrain`, `encode`,
-    `state_dict` and `load_state_dict`. Everything a plugin needs for its configuration
-    goes into its `config_class` dataclass, whose fields are settable from YAML and
+    Subclasses set the class attributes and implement `pretrain`, `encode`, `state` and
+    `load_state` (see the module docstring for the lifecycle). Everything a plugin needs for its
+    configuration goes into its `config_class` dataclass, whose fields are settable from YAML and
     `--set <name>.<field>=value`.
     """
 
@@ -148,16 +204,23 @@ class Method(ABC):
     modalities: ClassVar[tuple[str, ...]] = ("audio", "visual")
     config_class: ClassVar[type] = NoConfig
     corpus: ClassVar[str] = "corpus"
-    """Name of the dataset the method pretrains on (resolved by the data context)."""
+    """Name of the dataset the method pretrains on (resolved like any task dataset)."""
     input_level: ClassVar[str] = "features"
     """"features" (pre-extracted VGGish/VGG19-like features) or "raw" (waveforms, frames); see `Clips`."""
     summary: ClassVar[str] = ""
     status: ClassVar[str] = "working"
+    """One word or phrase of readiness ("working", "experimental"); measured standings go in the README."""
 
-    def __init__(self, config: Any, device: str = "cpu", seed: int = 0) -> None:
+    def __init__(self, config: Any, device: str = "cpu", seed: int = 0, cache_dir: Path | None = None) -> None:
         self.config = config
         self.device = device
         self.seed = seed
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        """The artifact cache (`--cache`); pretrained backbones a method builds belong under it."""
+
+    @classmethod
+    def validate(cls, config: Any) -> None:
+        """Raise `UserError` on a config this method cannot run; called at plan time for every cell."""
 
     @classmethod
     def modalities_for(cls, config: Any) -> tuple[str, ...]:
@@ -165,26 +228,86 @@ class Method(ABC):
         return cls.modalities
 
     @abstractmethod
-    def pretrain(self, corpus: Clips, progress: Progress) -> dict[str, float]:
-        """Train on the unlabeled corpus; return a few summary numbers (final losses) for the record."""
+    def pretrain(self, corpus: Clips, workdir: Path, progress: Progress) -> dict[str, float]:
+        """Train on the unlabeled corpus; return a few summary numbers (final losses) for the record.
+
+        `workdir` is an empty folder for scratch files, removed once the checkpoint is saved."""
 
     @abstractmethod
     def encode(self, modality: str, batch: Batch) -> "torch.Tensor":
         """Map a batch of one modality to the shared space: float tensor [B, T, D]."""
 
     @abstractmethod
-    def state_dict(self) -> dict[str, "torch.Tensor"]:
-        """Everything needed to restore the pretrained method (tensors only: saved with safetensors)."""
+    def state(self) -> MethodState:
+        """Everything needed to restore the pretrained method: tensors plus JSON extras."""
 
     @abstractmethod
-    def load_state_dict(self, state: dict[str, "torch.Tensor"]) -> None: ...
+    def load_state(self, state: MethodState) -> None:
+        """Restore what `state` returned (possibly in another process, on another device)."""
+
+    def save(self, directory: Path) -> None:
+        self.state().save(directory)
+
+    def load(self, directory: Path) -> None:
+        self.load_state(MethodState.load(directory))
 
     def encode_batch_size(self) -> int:
         return 64
 
-    def plots(self) -> dict[str, Callable[[Path], Path]]:
-        """Named plots of the pretrained method (for `avtbench plot NAME`): each writes a file and returns its path."""
-        return {}
+
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset as plugins declare it (hook `avtbench_datasets`).
+
+    name:    what tasks list in `Task.datasets` and users set roots for (`data.<name>_root`).
+    format:  one line on the on-disk format a real root must hold.
+    reader:  `reader(root, split, level, **options) -> Clips`; every bad file a `UserError`.
+    splits:  the split names the reader accepts.
+    class_names: the label vocabulary (empty for unlabeled data).
+    descriptions: how prompts describe each class (default: the name in lower case).
+    """
+
+    name: str
+    format: str
+    reader: Callable[..., Clips]
+    splits: tuple[str, ...] = ("all",)
+    class_names: tuple[str, ...] = ()
+    descriptions: Mapping[str, str] = field(default_factory=dict)
+
+    def describe(self, class_name: str) -> str:
+        return self.descriptions.get(class_name, class_name.lower())
+
+
+@dataclass
+class DatasetSource:
+    """A dataset resolved for one run: where its files are and who made them. Tasks read only these."""
+
+    dataset: Dataset
+    root: Path
+    level: str = "features"
+    origin: str = "real"
+    """"real", or the name of the provider that wrote the files (e.g. "synthetic world default/seed 0")."""
+    descriptions: Mapping[str, str] = field(default_factory=dict)
+    """Class descriptions of this copy (a provider describes its classes as its captions do)."""
+
+    @property
+    def name(self) -> str:
+        return self.dataset.name
+
+    def at_level(self, level: str) -> "DatasetSource":
+        if level not in LEVELS:
+            raise UserError(f"unknown input level {level!r}; a method's input_level is one of {', '.join(LEVELS)}")
+        return DatasetSource(self.dataset, self.root, level, self.origin, self.descriptions)
+
+    def describe(self, class_name: str) -> str:
+        return self.descriptions.get(class_name) or self.dataset.describe(class_name)
+
+    def read(self, split: str = "all", **options: Any) -> Clips:
+        if split not in self.dataset.splits:
+            raise UserError(f"dataset {self.name!r} has no split {split!r}; its splits: {', '.join(self.dataset.splits)}")
+        clips = self.dataset.reader(self.root, split, level=self.level, **options)
+        clips.descriptions = [self.describe(c) for c in clips.class_names]
+        return clips
 
 
 class Task(ABC):
@@ -197,6 +320,7 @@ class Task(ABC):
     lower_is_better: ClassVar[tuple[str, ...]] = ()
     """Metrics where smaller is better (e.g. ranks): tables mark their minimum as best."""
     datasets: ClassVar[tuple[str, ...]] = ()
+    """The datasets `splits` reads: it is handed exactly these, so the cell hash covers them all."""
     config_class: ClassVar[type] = NoConfig
     summary: ClassVar[str] = ""
     status: ClassVar[str] = "working"
@@ -204,9 +328,13 @@ class Task(ABC):
     def __init__(self, config: Any) -> None:
         self.config = config
 
+    @classmethod
+    def validate(cls, config: Any) -> None:
+        """Raise `UserError` on a config this task cannot run; called at plan time."""
+
     @abstractmethod
-    def splits(self, data: "DataContext") -> dict[str, Clips]:
-        """Load the clips this task uses, by split name (e.g. "train", "test")."""
+    def splits(self, data: Mapping[str, DatasetSource]) -> dict[str, Clips]:
+        """Load the clips this task uses, by split name (e.g. "train", "test"), from its `datasets`."""
 
     def needs(self, direction: Direction, splits: dict[str, Clips]) -> list[tuple[str, str]]:
         """(split, modality) pairs to encode; by default every split in both modalities of the direction."""
@@ -223,7 +351,3 @@ class Task(ABC):
         progress: Progress,
     ) -> dict[str, float]:
         """Fit the head and return metrics; must include `main_metric`."""
-
-
-def config_fields(config_class: type) -> dict[str, dataclasses.Field]:
-    return {f.name: f for f in dataclasses.fields(config_class)}

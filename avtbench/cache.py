@@ -1,18 +1,26 @@
-"""Content-addressed artifacts: pretrained checkpoints (safetensors) and per-modality embeddings (.npy)."""
+"""Content-addressed artifacts: pretrained checkpoints (folders a method saves) and per-modality embeddings (.npy).
+
+Pretrained backbones live under `<root>/backbones/`, the synthetic world under `<root>/synth/`."""
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from avtbench.api import UserError
-from avtbench.atomic import atomic_path, write_text_atomic
+from avtbench.atomic import atomic_path, publish_folder
+from avtbench.errors import UserError
+
+CHECKPOINT_META = "meta.json"
 
 
 def default_cache_dir() -> Path:
+    """`$AVTBENCH_CACHE`, else `~/.cache/avtbench`: the one default of every artifact's home."""
     return Path(os.environ.get("AVTBENCH_CACHE") or Path.home() / ".cache" / "avtbench")
 
 
@@ -20,33 +28,39 @@ class ArtifactCache:
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = Path(root) if root else default_cache_dir()
 
-    def checkpoint_path(self, key: str) -> Path:
-        return self.root / "checkpoints" / f"{key}.safetensors"
+    def checkpoint_dir(self, key: str) -> Path:
+        """A pretrained method: what `Method.save` wrote, plus `meta.json` (written last)."""
+        return self.root / "checkpoints" / key
 
     def has_checkpoint(self, key: str) -> bool:
-        return self.checkpoint_path(key).is_file() and self._meta_path(key).is_file()
+        return (self.checkpoint_dir(key) / CHECKPOINT_META).is_file()
 
-    def save_checkpoint(self, key: str, state: dict[str, Any], meta: dict[str, Any]) -> None:
-        from safetensors.torch import save_file
+    def publish_checkpoint(self, key: str, save: Callable[[Path], None], meta: dict[str, Any]) -> Path:
+        """Write a checkpoint folder with `save(folder)` and `meta`, published atomically."""
 
-        tensors = {k: v.detach().cpu().contiguous() for k, v in state.items()}
-        with atomic_path(self.checkpoint_path(key)) as tmp:
-            save_file(tensors, str(tmp))
-        write_text_atomic(self._meta_path(key), json.dumps(meta, indent=2, default=str))
+        def write(folder: Path) -> None:
+            save(folder)
+            (folder / CHECKPOINT_META).write_text(json.dumps(meta, indent=2, default=str) + "\n")
 
-    def load_checkpoint(self, key: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        from safetensors.torch import load_file
+        return publish_folder(self.checkpoint_dir(key), write, complete=CHECKPOINT_META)
 
-        path = self.checkpoint_path(key)
+    def checkpoint_meta(self, key: str) -> dict[str, Any]:
+        path = self.checkpoint_dir(key) / CHECKPOINT_META
         try:
-            state = load_file(str(path))
-            meta = json.loads(self._meta_path(key).read_text())
-        except Exception as exc:
-            raise UserError(f"cached checkpoint {path} is unreadable ({type(exc).__name__}); delete it to retrain") from None
-        return state, meta
+            return json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise UserError(f"cached checkpoint {path.parent} is unreadable ({type(exc).__name__}); delete it to retrain") from None
 
-    def _meta_path(self, key: str) -> Path:
-        return self.root / "checkpoints" / f"{key}.json"
+    @contextmanager
+    def workdir(self, key: str) -> Iterator[Path]:
+        """An empty scratch folder for one pretraining, removed afterwards."""
+        base = self.root / "work"
+        base.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=base))
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def embedding_path(self, key: str) -> Path:
         return self.root / "embeddings" / f"{key}.npy"

@@ -1,4 +1,6 @@
-"""Command line: `avtbench run`, `list`, `table`, `plot`. Heavy imports happen inside commands only."""
+"""Command line: `avtbench run`, `list`, `table`, `plot`, and the commands plugins add
+(hook `avtbench_commands`). Heavy imports happen inside commands only; plugins are discovered
+only when a command that is not built in is asked for (or listed by `--help`)."""
 from __future__ import annotations
 
 import sys
@@ -7,7 +9,7 @@ from typing import Any, Callable
 
 import click
 
-from avtbench.api import UserError
+from avtbench.errors import UserError
 
 EXIT_USER_ERROR = 2
 
@@ -45,10 +47,28 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class PluginGroup(click.Group):
+    """The built-in commands plus every command a plugin contributes; a built-in name always wins.
+
+    `--help` lists the built-in ones only, so that it never imports a plugin (nor torch);
+    `avtbench list` shows the plugins' commands."""
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return super().get_command(ctx, name) or _plugin_commands().get(name)
+
+
+def _plugin_commands() -> dict[str, click.Command]:
+    from avtbench.plugins import registry
+
+    return registry().commands
+
+
+@click.group(cls=PluginGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="avtbench")
 def main() -> None:
-    """avtbench: train and evaluate cross-modal representation methods on audio-visual-text tasks."""
+    """avtbench: train and evaluate cross-modal representation methods on audio-visual-text tasks.
+
+    Installed plugins may add commands of their own: `avtbench list` shows them."""
 
 
 @main.command()
@@ -69,8 +89,9 @@ def run(methods, tasks, directions, seeds, config_file, sets, device, results, c
 
     from avtbench.cache import ArtifactCache
     from avtbench.plugins import registry
+    from avtbench.plan import make_plan
     from avtbench.progress import RichProgress
-    from avtbench.runner import Runner, make_plan, resolve_device
+    from avtbench.runner import Runner, resolve_device
     from avtbench.store import ResultStore
 
     console = Console(stderr=True)
@@ -85,7 +106,7 @@ def run(methods, tasks, directions, seeds, config_file, sets, device, results, c
         console.print(f"[yellow]skipped[/] {reason}")
     store = ResultStore(results)
     with RichProgress(console) as progress:
-        runner = Runner(store, cache, plan.data_config, resolve_device(device), progress, log=console.log)
+        runner = Runner(store, cache, plan.data, resolve_device(device), progress, log=console.log)
         for planned in progress.track(plan.cells, description="cells"):
             record = runner.run(planned, overwrite=overwrite)
             label = planned.cell.label()
@@ -100,11 +121,10 @@ def run(methods, tasks, directions, seeds, config_file, sets, device, results, c
 @main.command(name="list")
 @_guard
 def list_plugins() -> None:
-    """Methods, tasks, directions and datasets, and plugins that failed to load."""
+    """Methods, tasks, directions, datasets, plots and plugin commands, and plugins that failed to load."""
     from rich.console import Console
     from rich.table import Table
 
-    from avtbench.data.context import DATASET_NAMES
     from avtbench.plugins import registry
 
     reg = registry()
@@ -118,7 +138,14 @@ def list_plugins() -> None:
     console.print(methods, tasks)
     directions = sorted({d for cls in reg.tasks.values() for d in cls.directions})
     console.print(f"directions: {', '.join(directions)}")
-    console.print(f"datasets: {', '.join(DATASET_NAMES)}")
+    datasets = Table("dataset", "splits", "classes", "on-disk format", title="datasets")
+    for name, ds in sorted(reg.datasets.items()):
+        datasets.add_row(name, ", ".join(ds.splits), str(len(ds.class_names)), ds.format)
+    console.print(datasets)
+    if reg.plots:
+        console.print("plots: " + ", ".join(f"{n} ({p.method})" for n, p in sorted(reg.plots.items())))
+    if reg.commands:
+        console.print("plugin commands: " + ", ".join(sorted(reg.commands)))
     for failure in reg.failures:
         console.print(f"[red]failed plugin[/] {failure.plugin} ({failure.target}): {failure.error}")
 
@@ -141,7 +168,7 @@ def table(results, fmt, metric, precision) -> None:
 
 @main.command()
 @click.argument("name")
-@click.option("--method", "-m", required=True)
+@click.option("--method", "-m", default=None, help="Method of the plot (default: the one the plot is for).")
 @click.option("--seed", "-s", default=0, show_default=True, type=int)
 @click.option("--config", "config_file", type=click.Path(dir_okay=False))
 @click.option("--set", "sets", multiple=True, metavar="SECTION.KEY=VALUE")
@@ -150,14 +177,27 @@ def table(results, fmt, metric, precision) -> None:
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="File to write (e.g. codebook.svg).")
 @_guard
 def plot(name, method, seed, config_file, sets, cache_dir, device, out_path) -> None:
-    """Draw a method's named plot (e.g. `avtbench plot codebook -m unified_vq --out usage.svg`)."""
+    """Draw a plugin's named plot (e.g. `avtbench plot codebook -m unified_vq --out usage.svg`)."""
     from rich.console import Console
 
-    from avtbench.plotting import draw_method_plot
+    from avtbench.cache import ArtifactCache
+    from avtbench.plan import data_resolver, method_config
+    from avtbench.plugins import registry
+    from avtbench.progress import RichProgress
+    from avtbench.runner import Runner, resolve_device
 
+    reg = registry()
+    figure = reg.plot(name)
+    if method is not None and method != figure.method:
+        raise UserError(f"plot {name!r} draws method {figure.method!r}, not {method!r}; drop -m or use -m {figure.method}")
     document = _document(config_file, sets)
-    path = draw_method_plot(name, method, seed, document, cache_dir, device, Path(out_path), Console(stderr=True))
-    click.echo(f"wrote {path}")
+    cache = ArtifactCache(cache_dir)
+    method_cls, config = method_config(reg, figure.method, document)
+    console = Console(stderr=True)
+    with RichProgress(console) as progress:
+        runner = Runner(None, cache, data_resolver(reg, document, cache), resolve_device(device), progress, console.log)
+        pretrained, _ = runner.pretrained_method(method_cls, config, seed)
+    click.echo(f"wrote {figure.draw(pretrained, Path(out_path))}")
 
 
 def _document(config_file: str | None, sets: tuple[str, ...]) -> dict:

@@ -9,7 +9,8 @@ from typing import Any, Iterable
 import pluggy
 
 from avtbench import hookspecs
-from avtbench.api import Method, Task, UserError
+from avtbench.api import Dataset, Method, Task, UserError
+from avtbench.plots import Plot
 
 GROUP = hookspecs.PROJECT
 
@@ -25,7 +26,12 @@ class PluginFailure:
 class Registry:
     methods: dict[str, type[Method]] = field(default_factory=dict)
     tasks: dict[str, type[Task]] = field(default_factory=dict)
+    datasets: dict[str, Dataset] = field(default_factory=dict)
+    commands: dict[str, Any] = field(default_factory=dict)
+    """click commands contributed by plugins, by name."""
+    plots: dict[str, Plot] = field(default_factory=dict)
     origins: dict[str, str] = field(default_factory=dict)
+    """"<kind>:<name>" -> the plugin that provided it."""
     failures: list[PluginFailure] = field(default_factory=list)
 
     def method(self, name: str) -> type[Method]:
@@ -34,11 +40,17 @@ class Registry:
     def task(self, name: str) -> type[Task]:
         return _lookup("task", name, self.tasks, self.failures)
 
+    def dataset(self, name: str) -> Dataset:
+        return _lookup("dataset", name, self.datasets, self.failures)
+
+    def plot(self, name: str) -> Plot:
+        return _lookup("plot", name, self.plots, self.failures)
+
 
 def _lookup(kind: str, name: str, known: dict[str, Any], failures: list[PluginFailure]) -> Any:
     if name in known:
         return known[name]
-    broken = [f for f in failures if f.plugin == name]
+    broken = [f for f in failures if f.plugin == name or f.target == f"{kind} {name}"]
     if broken:
         raise UserError(f"{kind} plugin {name!r} failed to load ({broken[0].error}); run `avtbench list` and fix or reinstall it")
     close = difflib.get_close_matches(name, list(known), n=1)
@@ -58,35 +70,58 @@ def discover(entry_points: Iterable[importlib.metadata.EntryPoint] | None = None
             manager.register(ep.load(), name=ep.name)
         except Exception as exc:  # a plugin may fail in any way; it must not take the others down
             registry.failures.append(PluginFailure(ep.name, ep.value, _describe(exc)))
-    _collect(manager.hook.avtbench_methods, Method, registry.methods, registry)
-    _collect(manager.hook.avtbench_tasks, Task, registry.tasks, registry)
+    _collect(manager.hook.avtbench_methods, "method", _subclass_of(Method), registry.methods, registry)
+    _collect(manager.hook.avtbench_tasks, "task", _subclass_of(Task), registry.tasks, registry)
+    _collect(manager.hook.avtbench_datasets, "dataset", _instance_of(Dataset), registry.datasets, registry)
+    _collect(manager.hook.avtbench_plots, "plot", _instance_of(Plot), registry.plots, registry)
+    _collect(manager.hook.avtbench_commands, "command", _click_command, registry.commands, registry)
     return registry
 
 
-def _collect(hook: Any, base: type, into: dict[str, type], registry: Registry) -> None:
+def _collect(hook: Any, kind: str, check: Any, into: dict[str, Any], registry: Registry) -> None:
+    """Add what every implementation of `hook` returns; a failing or clashing one is recorded, not raised."""
     for impl in hook.get_hookimpls():
         try:
             provided = list(impl.function() or [])
-            for cls in provided:
-                _check_plugin_class(cls, base)
+            for item in provided:
+                check(item)
         except Exception as exc:
             registry.failures.append(PluginFailure(impl.plugin_name, hook.name, _describe(exc)))
             continue
-        for cls in provided:
-            if cls.name in into and into[cls.name] is not cls:
+        for item in provided:
+            name = item.name
+            if name in into and into[name] is not item:
                 registry.failures.append(PluginFailure(
-                    impl.plugin_name, cls.__qualname__,
-                    f"name {cls.name!r} already provided by plugin {registry.origins[cls.name]!r}"))
+                    impl.plugin_name, f"{kind} {name}",
+                    f"{kind} name {name!r} already provided by plugin {registry.origins[f'{kind}:{name}']!r}"))
                 continue
-            into[cls.name] = cls
-            registry.origins[cls.name] = impl.plugin_name
+            into[name] = item
+            registry.origins[f"{kind}:{name}"] = impl.plugin_name
 
 
-def _check_plugin_class(cls: Any, base: type) -> None:
-    if not (isinstance(cls, type) and issubclass(cls, base)):
-        raise TypeError(f"{cls!r} is not a subclass of avtbench.api.{base.__name__}")
-    if not getattr(cls, "name", None):
-        raise TypeError(f"{cls.__qualname__} has no `name`")
+def _subclass_of(base: type) -> Any:
+    def check(cls: Any) -> None:
+        if not (isinstance(cls, type) and issubclass(cls, base)):
+            raise TypeError(f"{cls!r} is not a subclass of avtbench.api.{base.__name__}")
+        if not getattr(cls, "name", None):
+            raise TypeError(f"{cls.__qualname__} has no `name`")
+    return check
+
+
+def _instance_of(kind: type) -> Any:
+    def check(item: Any) -> None:
+        if not isinstance(item, kind):
+            raise TypeError(f"{item!r} is not an {kind.__module__}.{kind.__name__}")
+        if not getattr(item, "name", None):
+            raise TypeError(f"{item!r} has no `name`")
+    return check
+
+
+def _click_command(item: Any) -> None:
+    import click
+
+    if not isinstance(item, click.Command) or not item.name:
+        raise TypeError(f"{item!r} is not a named click.Command")
 
 
 def _describe(exc: BaseException) -> str:

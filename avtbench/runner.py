@@ -1,11 +1,10 @@
-"""plan -> pretrain (cached) -> encode (cached) -> task fit/eval -> record."""
+"""One cell: pretrained method (cached) -> encode (cached) -> task fit/eval -> record."""
 from __future__ import annotations
 
 import math
 import platform
 import subprocess
 import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -14,105 +13,12 @@ import numpy as np
 
 import avtbench
 from avtbench import config as cfg
-from avtbench.api import Clips, Direction, Method, Progress, SilentProgress, Task, UserError
+from avtbench.api import API_VERSION, Clips, Method, Progress, SilentProgress, Task, UserError
 from avtbench.cache import ArtifactCache
-from avtbench.cells import Cell
-from avtbench.data.context import DataConfig, DataContext
+from avtbench.data.sources import DatasetResolver
 from avtbench.hashing import hash_array, hash_json
-from avtbench.plugins import Registry
+from avtbench.plan import PlannedCell
 from avtbench.store import ResultStore
-
-DATA_SECTION = "data"
-
-
-@dataclass
-class PlannedCell:
-    cell: Cell
-    method_cls: type[Method]
-    task_cls: type[Task]
-    method_config: Any
-    task_config: Any
-    direction: Direction
-
-
-@dataclass
-class Plan:
-    cells: list[PlannedCell]
-    skipped: list[str]
-    data_config: DataConfig
-
-
-def make_plan(
-    registry: Registry,
-    methods: list[str],
-    tasks: list[str],
-    directions: list[str],
-    seeds: list[int],
-    document: cfg.Document,
-    cache: ArtifactCache,
-) -> Plan:
-    """Expand the grid; validate every name, direction and setting before anything runs."""
-    _check_sections(registry, document)
-    data_config = cfg.build(DataConfig, document.get(DATA_SECTION, {}), DATA_SECTION)
-    context = DataContext(data_config, cache.root)
-    cells: list[PlannedCell] = []
-    skipped: list[str] = []
-    for method_name in methods:
-        method_cls = registry.method(method_name)
-        method_config = cfg.build(method_cls.config_class, document.get(method_name, {}), method_name)
-        for task_name in tasks:
-            task_cls = registry.task(task_name)
-            task_config = cfg.build(task_cls.config_class, document.get(task_name, {}), task_name)
-            data = _data_identity(data_config, context, (method_cls.corpus, *task_cls.datasets))
-            for direction in _directions(task_cls, directions):
-                encodable = method_cls.modalities_for(method_config)
-                missing = [m for m in (direction.source, direction.target) if m not in encodable]
-                if missing:
-                    skipped.append(f"{method_name} / {task_name} / {direction}: {method_name} has no {missing[0]} encoder under this config")
-                    continue
-                for seed in seeds:
-                    cell = Cell(
-                        method=method_name, task=task_name, direction=direction.name, seed=seed,
-                        method_version=str(method_cls.version), task_version=str(task_cls.version),
-                        method_config=cfg.to_dict(method_config), task_config=cfg.to_dict(task_config), data=data,
-                    )
-                    cells.append(PlannedCell(cell, method_cls, task_cls, method_config, task_config, direction))
-    return Plan(cells, skipped, data_config)
-
-
-def _check_sections(registry: Registry, document: cfg.Document) -> None:
-    known = {DATA_SECTION, *registry.methods, *registry.tasks}
-    for section in document:
-        if section not in known:
-            import difflib
-
-            close = difflib.get_close_matches(section, sorted(known), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else "sections are a method name, a task name or `data`"
-            raise UserError(f"config section {section!r} names no method, task or data; {hint}")
-
-
-def _directions(task_cls: type[Task], requested: list[str]) -> list[Direction]:
-    if not requested or requested == ["all"]:
-        return [Direction.parse(d) for d in task_cls.directions]
-    out = []
-    for text in requested:
-        direction = Direction.parse(text)
-        if direction.name not in task_cls.directions:
-            raise UserError(
-                f"task {task_cls.name!r} does not support direction {direction.name}; "
-                f"supported: {', '.join(task_cls.directions)}"
-            )
-        out.append(direction)
-    return out
-
-
-def _data_identity(config: DataConfig, context: DataContext, datasets: tuple[str, ...]) -> dict[str, Any]:
-    return {
-        "profile": config.profile,
-        "world_seed": config.world_seed,
-        "fingerprints": {name: context.fingerprint(name) for name in dict.fromkeys(datasets)},
-    }
-
 
 def resolve_device(requested: str) -> str:
     import torch
@@ -131,17 +37,16 @@ class Runner:
 
     def __init__(
         self,
-        store: ResultStore,
+        store: ResultStore | None,
         cache: ArtifactCache,
-        data_config: DataConfig,
+        data: DatasetResolver,
         device: str = "cpu",
         progress: Progress | None = None,
         log: Callable[[str], None] = lambda msg: None,
     ) -> None:
         self.store = store
         self.cache = cache
-        self.data_config = data_config
-        self.data = DataContext(data_config, cache.root)
+        self.data = data
         self.device = device
         self.progress = progress or SilentProgress()
         self.log = log
@@ -149,6 +54,8 @@ class Runner:
 
     def run(self, planned: PlannedCell, overwrite: bool = False) -> dict[str, Any] | None:
         """Run one cell; return its record, or None when a record already exists and overwrite is off."""
+        if self.store is None:
+            raise ValueError("a Runner without a store pretrains methods only")
         if self.store.exists(planned.cell) and not overwrite:
             return None
         started = time.perf_counter()
@@ -181,30 +88,26 @@ class Runner:
         key = hash_json({"method": identity, "corpus": self.data.fingerprint(method_cls.corpus), "seed": seed}, length=24)
         torch.manual_seed(seed)
         np.random.seed(seed)
-        method = method_cls(method_config, device=self.device, seed=seed)
+        method = method_cls(method_config, device=self.device, seed=seed, cache_dir=self.cache.root)
         if self.cache.has_checkpoint(key):
-            state, meta = self.cache.load_checkpoint(key)
-            method.load_state_dict(state)
+            meta = self.cache.checkpoint_meta(key)
+            method.load(self.cache.checkpoint_dir(key))
             return method, {"key": key, "cached": True, "seconds": 0.0, "stats": meta.get("stats", {})}
-        corpus = self._read_corpus(method_cls.corpus, method_cls.input_level)
+        corpus = self.data.source(method_cls.corpus, method_cls.input_level).read()
         self.log(f"pretraining {method_cls.name} (seed {seed}) on {len(corpus)} clips")
         started = time.perf_counter()
-        stats = method.pretrain(corpus, self.progress) or {}
+        with self.cache.workdir(key) as workdir:
+            stats = method.pretrain(corpus, workdir, self.progress) or {}
         seconds = time.perf_counter() - started
         meta = {"method": identity, "seed": seed, "stats": stats, "seconds": seconds, "device": self.device}
-        self.cache.save_checkpoint(key, method.state_dict(), meta)
+        self.cache.publish_checkpoint(key, method.save, meta)
         return method, {"key": key, "cached": False, "seconds": seconds, "stats": stats}
-
-    def _read_corpus(self, name: str, level: str) -> Clips:
-        from avtbench.data.corpus import read_corpus
-
-        return read_corpus(self.data.root(name), level=level)
 
     def _task_splits(self, task: Task, planned: PlannedCell, level: str) -> dict[str, Clips]:
         """The task's clips at the level the method reads, loaded once per run and shared by its cells."""
         key = (planned.cell.task, planned.cell.task_version, hash_json(planned.cell.task_config), level)
         if key not in self._splits:
-            self._splits[key] = task.splits(DataContext(self.data_config, self.cache.root, level))
+            self._splits[key] = task.splits({name: self.data.source(name, level) for name in task.datasets})
         return self._splits[key]
 
     def embed(self, method: Method, checkpoint_key: str, clips: Clips, modality: str) -> np.ndarray:
@@ -242,11 +145,13 @@ class Runner:
             "main_value": float(metrics[planned.task_cls.main_metric]),
             "lower_is_better": list(planned.task_cls.lower_is_better),
             "config": {"method": cell.method_config, "task": cell.task_config, "data": cell.data},
+            "sources": {name: self.data.origin(name) for name in cell.data.get("fingerprints", {})},
             "cell_hash": cell.cell_hash,
             "config_hash": cell.config_hash,
             "method_hash": cell.method_hash,
             "column_hash": cell.column_hash,
-            "versions": {"method": cell.method_version, "task": cell.task_version, **package_versions()},
+            "versions": {"method": cell.method_version, "task": cell.task_version, "plugin_api": API_VERSION,
+                         **package_versions()},
             "git_sha": git_sha(),
             "pretrain": {"checkpoint": pretrain["key"], "cached": pretrain["cached"], "stats": pretrain["stats"]},
             "timings": timings,

@@ -15,6 +15,13 @@ def session_cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("avtbench-cache")
 
 
+def tiny_world_root(cache: Path) -> Path:
+    """The tiny synthetic world in `cache` (generated on first use), as the plan wires it in."""
+    from avtbench.synth.provider import SyntheticWorld
+
+    return SyntheticWorld("tiny", 0, cache).root("ave").parent
+
+
 @pytest.fixture
 def cache_env(session_cache, monkeypatch) -> Path:
     monkeypatch.setenv("AVTBENCH_CACHE", str(session_cache))

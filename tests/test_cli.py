@@ -7,9 +7,8 @@ import pytest
 from click.testing import CliRunner
 
 from avtbench.cli import main
-from avtbench.data.context import DataConfig, DataContext
 
-from .conftest import avtbench_cmd, cli_env
+from .conftest import avtbench_cmd, cli_env, tiny_world_root
 
 TINY = ["--set", "data.profile=tiny", "--set", "ave.epochs=2", "--set", "avvp.epochs=2", "--device", "cpu"]
 
@@ -29,7 +28,7 @@ def record_files(results):
 
 def copy_tiny_ave(session_cache, target):
     """The feature-level files of the tiny world's AVE (raw/ is not needed), to break one of them."""
-    tiny = DataContext(DataConfig(profile="tiny"), session_cache).synth_root()
+    tiny = tiny_world_root(session_cache)
     target.mkdir()
     for f in (f for f in (tiny / "ave").iterdir() if f.is_file()):
         (target / f.name).write_bytes(f.read_bytes())

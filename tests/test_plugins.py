@@ -15,7 +15,7 @@ def test_builtin_plugins_are_found_through_entry_points():
     registry = discover()
     assert {"unaligned", "oracle"} <= set(registry.methods)
     assert {"ave", "avvp", "ave_avvp"} <= set(registry.tasks)
-    assert registry.origins["unaligned"] == "unaligned"
+    assert registry.origins["method:unaligned"] == "unaligned"
 
 
 def test_third_party_entry_point_is_discovered_and_broken_one_is_reported(tmp_path, monkeypatch):

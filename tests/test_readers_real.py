@@ -13,7 +13,7 @@ from avtbench.data.ave import ave_labels_from_annotations, read_ave, read_ave_an
 from avtbench.data.files import read_h5
 from avtbench.data.avvp import read_avvp, read_avvp_csv, read_avvp_eval_csv
 from avtbench.data.corpus import read_corpus
-from avtbench.synth.vocab import AVE_CLASSES, AVVP_CLASSES
+from avtbench.data.vocab import AVE_CLASSES, AVVP_CLASSES
 
 from .conftest import user_error
 

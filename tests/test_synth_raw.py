@@ -12,13 +12,14 @@ from PIL import Image
 
 from avtbench.data.ave import read_ave
 from avtbench.data.avvp import read_avvp
-from avtbench.data.context import DataConfig, DataContext
 from avtbench.data.corpus import read_corpus
 from avtbench.data.files import read_h5
-from avtbench.synth import world as world_module
+from avtbench.synth.events import sample_events, stream_rng
+from avtbench.synth.model import World
+from avtbench.synth.writers import AVE_SPEC
 from avtbench.synth.raw import SAMPLE_RATE, RawWriter
 
-from .conftest import user_error
+from .conftest import user_error, tiny_world_root
 from avtbench.synth.vocab import AVE_CLASSES, AVVP_CLASSES, CORPUS_CLASSES, PHRASES, corpus_index
 from avtbench.synth.world import PROFILES
 
@@ -29,7 +30,7 @@ T, S = TINY.segments, TINY.frame_size
 @pytest.fixture(scope="module")
 def tiny(session_cache: Path) -> Path:
     """The session's tiny world (shared with the CLI tests: generated once)."""
-    return DataContext(DataConfig(profile="tiny"), session_cache).synth_root()
+    return tiny_world_root(session_cache)
 
 
 def png_chunks(path: Path) -> list[str]:
@@ -116,7 +117,7 @@ def band_energy(wave: np.ndarray, freqs: np.ndarray) -> float:
 
 
 def test_audible_event_has_its_class_partials(tiny: Path) -> None:
-    looks = world_module._World.create(TINY, 0).looks
+    looks = World.create(TINY, 0).looks
     clips = read_ave(tiny / "ave", "train", level="raw")
     ratios = []
     for wave, segment in zip(clips.audio, clips.labels["segment"]):
@@ -145,7 +146,7 @@ def test_masks_cover_each_visible_object_exactly_while_visible(tiny: Path) -> No
 
 def test_objects_sit_where_the_feature_level_blob_is(tiny: Path) -> None:
     n = sum(TINY.ave_splits)
-    ev = world_module._sample_events(world_module._rng(0, "ave"), n, world_module._AVE_SPEC, TINY)  # replay the AVE events
+    ev = sample_events(stream_rng(0, "ave"), n, AVE_SPEC, TINY)  # replay the AVE events
     clips = read_ave(tiny / "ave", "train", level="raw")
     order = read_h5(tiny / "ave" / "train_order.h5", "order", "")
     centre = (ev.where[order, 0] + 0.5) * S / TINY.grid  # [N, 2] (row, col) in pixels

@@ -11,12 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from .conftest import tiny_world_root
 from avtbench.api import UserError
 from avtbench.data.ave import read_ave, read_ave_annotations
 from avtbench.data.files import read_h5
 from avtbench.data.avvp import read_avvp
-from avtbench.data.context import DataConfig, DataContext
 from avtbench.data.corpus import read_corpus
+from avtbench.atomic import _temp_prefix
 from avtbench.synth import world as world_module
 from avtbench.synth.vocab import AVE_CLASSES, AVVP_CLASSES, CORPUS_CLASSES, PHRASES
 from avtbench.synth.world import GENERATOR_VERSION, PROFILES, ensure_world
@@ -27,7 +28,7 @@ TINY = PROFILES["tiny"]
 @pytest.fixture(scope="module")
 def tiny(session_cache: Path) -> Path:
     """The session's tiny world (shared with the CLI and raw-level tests: generated once)."""
-    return DataContext(DataConfig(profile="tiny"), session_cache).synth_root()
+    return tiny_world_root(session_cache)
 
 
 @pytest.fixture(scope="module")
@@ -121,10 +122,10 @@ def features_only(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_leftover_temp_and_incomplete_folder_do_not_break_generation(tmp_path: Path, features_only: None) -> None:
     target = tmp_path / "w"
     dead = _dead_pid()
-    leftover = tmp_path / f"{world_module._temp_prefix(target)}{dead}-abc"
+    leftover = tmp_path / f"{_temp_prefix(target)}{dead}-abc"
     (leftover / "ave").mkdir(parents=True)
     (leftover / "ave" / "audio_feature.h5").write_bytes(b"half a file")
-    running = tmp_path / f"{world_module._temp_prefix(target)}{os.getpid()}-xyz"
+    running = tmp_path / f"{_temp_prefix(target)}{os.getpid()}-xyz"
     running.mkdir()
     (target / "ave").mkdir(parents=True)  # a half world without COMPLETE
     (target / "ave" / "junk").write_text("x")

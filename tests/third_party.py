@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import torch
 
-from avtbench.api import Method
+from avtbench.api import Method, MethodState
 from avtbench.hookspecs import hookimpl
 
 
@@ -24,7 +24,7 @@ class MeanPool(Method):
     config_class = MeanConfig
     summary = "a third-party method"
 
-    def pretrain(self, corpus, progress):
+    def pretrain(self, corpus, workdir, progress):
         return {}
 
     def encode(self, modality, batch):
@@ -33,11 +33,11 @@ class MeanPool(Method):
             x = x.mean(dim=(2, 3))
         return x[..., :8] * self.config.scale
 
-    def state_dict(self):
-        return {"scale": torch.tensor(self.config.scale)}
+    def state(self):
+        return MethodState({"scale": torch.tensor(self.config.scale)}, {"note": "a third-party method"})
 
-    def load_state_dict(self, state):
-        pass
+    def load_state(self, state):
+        assert state.extra["note"] == "a third-party method"
 
 
 @hookimpl

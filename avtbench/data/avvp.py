@@ -31,10 +31,10 @@ import numpy as np
 
 from avtbench.api import Clips, UserError
 from avtbench.data.captions import CAPTIONS_FILE, read_captions
-from avtbench.data.context import LEVELS
+from avtbench.api import LEVELS
 from avtbench.data.files import check_finite, read_text, require_dir
 from avtbench.data.raw import read_raw
-from avtbench.synth.vocab import AVVP_CLASSES
+from avtbench.data.vocab import AVVP_CLASSES
 
 SEGMENTS = 10
 SPLIT_FILES = {"train": "AVVP_train.csv", "val": "AVVP_val_pd.csv", "test": "AVVP_test_pd.csv"}

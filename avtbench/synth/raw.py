@@ -38,7 +38,7 @@ import numpy as np
 from avtbench.synth.vocab import CORPUS_CLASSES, PHRASES
 
 if TYPE_CHECKING:
-    from avtbench.synth.world import _Events
+    from avtbench.synth.events import Events
 
 SAMPLE_RATE = 16000
 PARTIALS = 5
@@ -123,7 +123,7 @@ class Looks:
 # ---- audio -------------------------------------------------------------------------------
 
 
-def render_audio(looks: Looks, ev: "_Events", z: np.ndarray, prototypes: np.ndarray, segments: int, rng: np.random.Generator) -> np.ndarray:
+def render_audio(looks: Looks, ev: "Events", z: np.ndarray, prototypes: np.ndarray, segments: int, rng: np.random.Generator) -> np.ndarray:
     """Waveforms float32 [n, segments * SAMPLE_RATE] in [-1, 1] of the clips of `ev`.
 
     z: the events' instance latents [n, E, latent], as drawn for the feature level.
@@ -211,7 +211,7 @@ def _add_nuisance_tones(spectrum: np.ndarray, drift: np.ndarray, rng: np.random.
 # ---- frames and masks --------------------------------------------------------------------
 
 
-def object_order(ev: "_Events") -> np.ndarray:
+def object_order(ev: "Events") -> np.ndarray:
     """int [n, E]: 1-based number of each visible object of its clip (onset, then class order); 0 if not visible."""
     n, slots = ev.cls.shape
     visible = ev.visible & (ev.cls >= 0)
@@ -221,7 +221,7 @@ def object_order(ev: "_Events") -> np.ndarray:
 
 
 def render_frames(
-    looks: Looks, ev: "_Events", z: np.ndarray, prototypes: np.ndarray, segments: int, grid: int, size: int, rng: np.random.Generator
+    looks: Looks, ev: "Events", z: np.ndarray, prototypes: np.ndarray, segments: int, grid: int, size: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """Frames uint8 [n, T, S, S, 3] and masks uint8 [n, T, S, S] of the clips of `ev` (S = size)."""
     n, slots = ev.cls.shape
@@ -317,7 +317,7 @@ def _unhide(frames: np.ndarray, masks: np.ndarray, textures: np.ndarray, label: 
 # ---- captions ----------------------------------------------------------------------------
 
 
-def captions(ev: "_Events", row: int) -> list[str]:
+def captions(ev: "Events", row: int) -> list[str]:
     """Three paraphrases naming every event of clip `row` in order of onset (the first is the classic one)."""
     slots = [e for e in np.argsort(ev.onset[row], kind="stable") if ev.cls[row, e] >= 0]
     p = [PHRASES[CORPUS_CLASSES[ev.cls[row, e]]] for e in slots]
@@ -332,7 +332,7 @@ def captions(ev: "_Events", row: int) -> list[str]:
     return [listed, f"a video of {listed}", f"a short clip with {listed}"]
 
 
-def write_captions(path: Path, names: list[str], ev: "_Events") -> None:
+def write_captions(path: Path, names: list[str], ev: "Events") -> None:
     """`video_id<TAB>caption`, with a header and one row per caption (several rows per clip)."""
     rows = [f"{name}\t{c}\n" for i, name in enumerate(names) for c in captions(ev, i)]
     path.write_text("video_id\tcaption\n" + "".join(rows))

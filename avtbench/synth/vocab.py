@@ -1,97 +1,14 @@
-"""Class vocabularies of the real datasets and of the synthetic pretraining corpus.
+"""Class vocabulary of the synthetic pretraining corpus and the caption phrase of every class.
 
-Sources (read, not copied):
-- AVE: the 28 categories in the label-index order of YapengTian/AVE-ECCV18. That order is
-  the order of first appearance in its `data/Annotations.txt` and is what its
-  `mil_labels.h5` one-hot columns use (checked in tests/test_readers_real.py); background
-  is index 28, the last column of the 29-way segment labels.
-- AVVP: the 25 categories in the order of the `categories` list in YapengTian/AVVP-ECCV20
-  `dataloader.py` / `main_avvp.py`, spelled as in its CSV files.
-- AVE <-> AVVP shared classes: the 12 AVVP names of haihuangcode/CMG's AVE->AVVP protocol,
-  listed in its `data/AVE_AVVP/AVE_AVVP_Categories.txt` (read from the copy in
-  EMuLeMultimodal/CoDAAR `src_cvpr/data/AVE_AVVP/AVE_AVVP_Categories.txt`, in that file's
-  order), each paired with the AVE category it stands for. Note that speech is NOT shared:
-  AVE's male/female speech and AVVP's Speech stay distinct classes.
+The real datasets' vocabularies (AVE, AVVP, their shared classes) live with the readers in
+`avtbench.data.vocab`; the corpus adds everyday distractor classes only the synthetic world has.
 """
 from __future__ import annotations
 
-AVE_CLASSES: list[str] = [
-    "Church bell",
-    "Male speech, man speaking",
-    "Bark",
-    "Fixed-wing aircraft, airplane",
-    "Race car, auto racing",
-    "Female speech, woman speaking",
-    "Helicopter",
-    "Violin, fiddle",
-    "Flute",
-    "Ukulele",
-    "Frying (food)",
-    "Truck",
-    "Shofar",
-    "Motorcycle",
-    "Acoustic guitar",
-    "Train horn",
-    "Clock",
-    "Banjo",
-    "Goat",
-    "Baby cry, infant cry",
-    "Bus",
-    "Chainsaw",
-    "Cat",
-    "Horse",
-    "Toilet flush",
-    "Rodents, rats, mice",
-    "Accordion",
-    "Mandolin",
-]
-AVE_BACKGROUND = "background"
-AVE_LABEL_NAMES: list[str] = AVE_CLASSES + [AVE_BACKGROUND]
-"""The 29 columns of AVE segment labels: 28 events, then background."""
+from avtbench.data.vocab import AVE_AVVP_SHARED, AVE_BACKGROUND, AVE_CLASSES, AVE_LABEL_NAMES, AVVP_CLASSES
 
-AVVP_CLASSES: list[str] = [
-    "Speech",
-    "Car",
-    "Cheering",
-    "Dog",
-    "Cat",
-    "Frying_(food)",
-    "Basketball_bounce",
-    "Fire_alarm",
-    "Chainsaw",
-    "Cello",
-    "Banjo",
-    "Singing",
-    "Chicken_rooster",
-    "Violin_fiddle",
-    "Vacuum_cleaner",
-    "Baby_laughter",
-    "Accordion",
-    "Lawn_mower",
-    "Motorcycle",
-    "Helicopter",
-    "Acoustic_guitar",
-    "Telephone_bell_ringing",
-    "Baby_cry_infant_cry",
-    "Blender",
-    "Clapping",
-]
-
-AVE_AVVP_SHARED: list[tuple[str, str]] = [
-    ("Bark", "Dog"),
-    ("Race car, auto racing", "Car"),
-    ("Helicopter", "Helicopter"),
-    ("Violin, fiddle", "Violin_fiddle"),
-    ("Frying (food)", "Frying_(food)"),
-    ("Motorcycle", "Motorcycle"),
-    ("Acoustic guitar", "Acoustic_guitar"),
-    ("Banjo", "Banjo"),
-    ("Baby cry, infant cry", "Baby_cry_infant_cry"),
-    ("Chainsaw", "Chainsaw"),
-    ("Cat", "Cat"),
-    ("Accordion", "Accordion"),
-]
-"""(AVE name, AVVP name) of the 12 classes CMG's AVE->AVVP protocol evaluates, in CMG's order."""
+__all__ = ["AVE_AVVP_SHARED", "AVE_BACKGROUND", "AVE_CLASSES", "AVE_LABEL_NAMES", "AVVP_CLASSES",
+           "EXTRA_CORPUS_CLASSES", "CORPUS_CLASSES", "PHRASES", "corpus_index"]
 
 EXTRA_CORPUS_CLASSES: list[str] = [
     "Door knock",
@@ -196,10 +113,6 @@ def corpus_index(name: str) -> int:
 
 
 def _check() -> None:
-    assert len(AVE_CLASSES) == 28 and len(set(AVE_CLASSES)) == 28
-    assert len(AVVP_CLASSES) == 25 and len(set(AVVP_CLASSES)) == 25
-    assert len(AVE_AVVP_SHARED) == 12
-    assert all(a in AVE_CLASSES and v in AVVP_CLASSES for a, v in AVE_AVVP_SHARED)
     assert len(set(CORPUS_CLASSES)) == len(CORPUS_CLASSES) == 28 + 13 + len(EXTRA_CORPUS_CLASSES)
     assert set(PHRASES) == set(CORPUS_CLASSES)
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 from torch import nn
 
-from avtbench.api import Clips, Direction, Embeddings, Progress, Task
-from avtbench.data.context import DataContext
+from typing import Mapping
+
+from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
 from avtbench.hookspecs import hookimpl
 from avtbench.metrics.classification import ave_accuracy
 
@@ -43,11 +44,8 @@ class AVE(Task):
     config_class = AVEConfig
     summary = "AVE event classification (28 classes), video-level accuracy, CMG protocol"
 
-    def splits(self, data: DataContext) -> dict[str, Clips]:
-        from avtbench.data.ave import read_ave
-
-        root = data.root("ave")
-        return {split: read_ave(root, split, level=data.level) for split in ("train", "test")}
+    def splits(self, data: Mapping[str, DatasetSource]) -> dict[str, Clips]:
+        return {split: data["ave"].read(split) for split in ("train", "test")}
 
     def needs(self, direction: Direction, splits: dict[str, Clips]) -> list[tuple[str, str]]:
         return [("train", direction.source), ("test", direction.target), ("test", direction.source)]

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from avtbench.api import Clips, Direction, Embeddings, Progress, Task
-from avtbench.data.context import DataContext
+from typing import Mapping
+
+from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
+from avtbench.data.vocab import AVE_AVVP_SHARED
 from avtbench.hookspecs import hookimpl
-from avtbench.synth.vocab import AVE_AVVP_SHARED
 
 from .segments import SegmentHeadConfig, train_and_score, with_background
 
@@ -46,14 +47,10 @@ class AVEAVVP(Task):
     config_class = AVEAVVPConfig
     summary = "train on AVE, test on AVVP, 12 shared classes, pooled F1"
 
-    def splits(self, data: DataContext) -> dict[str, Clips]:
-        from avtbench.data.ave import read_ave
-        from avtbench.data.avvp import read_avvp
-
-        ave = read_ave(data.root("ave"), "train", level=data.level)
+    def splits(self, data: Mapping[str, DatasetSource]) -> dict[str, Clips]:
+        ave = data["ave"].read("train")
         ave = ave.subset(np.flatnonzero(shared_ave_events(ave).any(axis=(1, 2))))
-        avvp_root = data.root("avvp")
-        annotated = [read_avvp(avvp_root, s, self.config.visual_features, level=data.level) for s in ("val", "test")]
+        annotated = [data["avvp"].read(s, visual_features=self.config.visual_features) for s in ("val", "test")]
         return {"ave_train": ave, "avvp_val": annotated[0], "avvp_test": annotated[1]}
 
     def needs(self, direction: Direction, splits: dict[str, Clips]) -> list[tuple[str, str]]:

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from avtbench.api import Clips, Direction, Embeddings, Progress, Task, UserError
-from avtbench.data.context import DataContext
+from typing import Mapping
+
+from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task, UserError
 from avtbench.hookspecs import hookimpl
 from avtbench.metrics.avvp import avvp_f1
 
@@ -47,13 +48,13 @@ class AVVP(Task):
     config_class = AVVPConfig
     summary = "AVVP segment-level event localization: CMG pooled P/R/F1 and official segment/event F1"
 
-    def splits(self, data: DataContext) -> dict[str, Clips]:
-        from avtbench.data.avvp import read_avvp
+    @classmethod
+    def validate(cls, config: AVVPConfig) -> None:
+        if config.protocol not in PROTOCOLS:
+            raise UserError(f"avvp.protocol must be one of {', '.join(PROTOCOLS)}, got {config.protocol!r}")
 
-        if self.config.protocol not in PROTOCOLS:
-            raise UserError(f"avvp.protocol must be one of {', '.join(PROTOCOLS)}, got {self.config.protocol!r}")
-        root = data.root("avvp")
-        return {s: read_avvp(root, s, self.config.visual_features, level=data.level) for s in ("val", "test")}
+    def splits(self, data: Mapping[str, DatasetSource]) -> dict[str, Clips]:
+        return {s: data["avvp"].read(s, visual_features=self.config.visual_features) for s in ("val", "test")}
 
     def evaluate(self, embeddings: Embeddings, splits: dict[str, Clips], direction: Direction,
                  seed: int, device: str, progress: Progress) -> dict[str, float]:

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from avtbench.api import Clips, Direction, Embeddings, Progress, Task
-from avtbench.data.context import DataContext
+from typing import Mapping
+
+from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
 from avtbench.hookspecs import hookimpl
 from avtbench.metrics.retrieval import mean_average_precision, mean_rank, median_rank, recall_at_k
 
@@ -65,10 +66,8 @@ class Retrieval(Task):
     config_class = RetrievalConfig
     summary = "clip<->clip and clip<->caption retrieval, R@1/5/10, median rank, mAP"
 
-    def splits(self, data: DataContext) -> dict[str, Clips]:
-        from avtbench.data.corpus import read_corpus
-
-        clips = read_corpus(data.root("retrieval"), level=data.level)
+    def splits(self, data: Mapping[str, DatasetSource]) -> dict[str, Clips]:
+        clips = data["retrieval"].read()
         if self.config.max_clips:
             clips = clips.subset(np.arange(min(self.config.max_clips, len(clips))))
         splits = {CLIPS: clips}

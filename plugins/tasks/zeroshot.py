@@ -1,20 +1,19 @@
 """`zeroshot`: classify AVE test audio by cosine to text prompts "the sound of <class>", as VIP-ANT does.
 
 No head is trained. A clip's audio embedding is the mean of its segment embeddings; each class's
-prompt is embedded by the method's text encoder. On the synthetic world the class is described
-with the words its captions use (`avtbench.synth.vocab.PHRASES`); on real data with its name.
+prompt is embedded by the method's text encoder. Each class is described as its dataset source
+describes it (`Clips.descriptions`): on real AVE by its name in lower case, on a provided copy as
+the provider's captions phrase it.
 Accuracy is video-level over the 28 AVE classes, in percent.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
-
-from avtbench.api import Clips, Direction, Embeddings, Progress, Task
-from avtbench.data.context import DataContext
+from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
 from avtbench.hookspecs import hookimpl
 from avtbench.metrics.classification import ave_accuracy
-from avtbench.synth.vocab import PHRASES
 
 from .retrieval import pooled
 
@@ -26,10 +25,6 @@ class ZeroShotConfig:
     template: str = "the sound of {}"
 
 
-def class_descriptions(class_names: list[str], synthetic: bool) -> list[str]:
-    return [PHRASES[c] if synthetic else c.lower() for c in class_names]
-
-
 class ZeroShot(Task):
     name = "zeroshot"
     version = "1"
@@ -39,12 +34,9 @@ class ZeroShot(Task):
     config_class = ZeroShotConfig
     summary = "zero-shot AVE audio classification by text prompts (no training)"
 
-    def splits(self, data: DataContext) -> dict[str, Clips]:
-        from avtbench.data.ave import read_ave
-
-        test = read_ave(data.root("ave"), "test", level=data.level)
-        described = class_descriptions(test.class_names, data.is_synthetic("ave"))
-        prompts = [self.config.template.format(d) for d in described]
+    def splits(self, data: Mapping[str, DatasetSource]) -> dict[str, Clips]:
+        test = data["ave"].read("test")
+        prompts = [self.config.template.format(d) for d in test.descriptions]
         return {"test": test, PROMPTS: Clips(ids=list(test.class_names), text=prompts)}
 
     def needs(self, direction: Direction, splits: dict[str, Clips]) -> list[tuple[str, str]]:

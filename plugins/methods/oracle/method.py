@@ -10,7 +10,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from avtbench.api import Clips, Method, Progress, UserError
+from pathlib import Path
+
+from avtbench.api import Clips, Method, MethodState, Progress, UserError
 
 from ..features import segment_vectors
 
@@ -31,8 +33,8 @@ class Oracle(Method):
     config_class = OracleConfig
     summary = "upper bound: modalities aligned with the synthetic corpus's event labels"
 
-    def __init__(self, config: OracleConfig, device: str = "cpu", seed: int = 0) -> None:
-        super().__init__(config, device, seed)
+    def __init__(self, config: OracleConfig, device: str = "cpu", seed: int = 0, cache_dir: Path | None = None) -> None:
+        super().__init__(config, device, seed, cache_dir)
         self.model: nn.ModuleDict | None = None
 
     def _build(self, dims: dict[str, int], n_classes: int) -> nn.ModuleDict:
@@ -41,7 +43,7 @@ class Oracle(Method):
                   for m, d in dims.items()}
         return nn.ModuleDict({**towers, "classifier": nn.Linear(c.dim, n_classes)}).to(self.device)
 
-    def pretrain(self, corpus: Clips, progress: Progress) -> dict[str, float]:
+    def pretrain(self, corpus: Clips, workdir: Path, progress: Progress) -> dict[str, float]:
         if "events" not in corpus.labels:
             raise UserError("the oracle needs a corpus with latent event labels (events.h5), which only the synthetic world has; "
                             "remove data.corpus_root or pick another method")
@@ -66,10 +68,11 @@ class Oracle(Method):
         self.model.eval()
         return self.model[modality](segment_vectors(modality, batch).to(self.device))
 
-    def state_dict(self) -> dict[str, torch.Tensor]:
-        return dict(self.model.state_dict())
+    def state(self) -> MethodState:
+        return MethodState(dict(self.model.state_dict()))
 
-    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
-        dims = {m: state[f"{m}.0.weight"].shape[0] for m in self.modalities}
-        self.model = self._build(dims, state["classifier.weight"].shape[0])
-        self.model.load_state_dict(state)
+    def load_state(self, state: MethodState) -> None:
+        tensors = state.tensors
+        dims = {m: tensors[f"{m}.0.weight"].shape[0] for m in self.modalities}
+        self.model = self._build(dims, tensors["classifier.weight"].shape[0])
+        self.model.load_state_dict(tensors)

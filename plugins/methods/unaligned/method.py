@@ -12,7 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from avtbench.api import Clips, Method, Progress, UserError
+from pathlib import Path
+
+from avtbench.api import Clips, Method, MethodState, Progress, UserError
 
 from ..features import segment_vectors
 
@@ -44,13 +46,18 @@ class Unaligned(Method):
     config_class = UnalignedConfig
     summary = "lower bound: per-modality whitened PCA (text: bag of words), no cross-modal training"
 
-    def __init__(self, config: UnalignedConfig, device: str = "cpu", seed: int = 0) -> None:
-        super().__init__(config, device, seed)
+    def __init__(self, config: UnalignedConfig, device: str = "cpu", seed: int = 0, cache_dir: Path | None = None) -> None:
+        super().__init__(config, device, seed, cache_dir)
         self.means: dict[str, torch.Tensor] = {}
         self.projections: dict[str, torch.Tensor] = {}
         self.vocabulary: dict[str, int] = {}
 
-    def pretrain(self, corpus: Clips, progress: Progress) -> dict[str, float]:
+    @classmethod
+    def validate(cls, config: UnalignedConfig) -> None:
+        if config.dim < 1:
+            raise UserError(f"unaligned.dim must be at least 1, got {config.dim}")
+
+    def pretrain(self, corpus: Clips, workdir: Path, progress: Progress) -> dict[str, float]:
         """One whitened PCA per modality; all share the same output size so a head can cross over."""
         vectors = {m: segment_vectors(m, torch.from_numpy(corpus.modality(m))) for m in ("audio", "visual")}
         vectors = {m: x.reshape(-1, x.shape[-1]) for m, x in vectors.items()}
@@ -79,15 +86,12 @@ class Unaligned(Method):
             x = segment_vectors(modality, batch)
         return (x - self.means[modality]) @ self.projections[modality]
 
-    def state_dict(self) -> dict[str, torch.Tensor]:
-        state = {f"mean.{m}": v for m, v in self.means.items()}
-        state.update({f"projection.{m}": v for m, v in self.projections.items()})
-        if self.vocabulary:
-            state["vocabulary"] = torch.frombuffer(bytearray("\n".join(self.vocabulary).encode()), dtype=torch.uint8)
-        return state
+    def state(self) -> MethodState:
+        tensors = {f"mean.{m}": v for m, v in self.means.items()}
+        tensors.update({f"projection.{m}": v for m, v in self.projections.items()})
+        return MethodState(tensors, {"vocabulary": list(self.vocabulary)})
 
-    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
-        self.means = {k.split(".", 1)[1]: v for k, v in state.items() if k.startswith("mean.")}
-        self.projections = {k.split(".", 1)[1]: v for k, v in state.items() if k.startswith("projection.")}
-        vocab = bytes(state["vocabulary"].numpy()).decode().split("\n") if "vocabulary" in state else []
-        self.vocabulary = {w: i for i, w in enumerate(vocab)}
+    def load_state(self, state: MethodState) -> None:
+        self.means = {k.split(".", 1)[1]: v for k, v in state.tensors.items() if k.startswith("mean.")}
+        self.projections = {k.split(".", 1)[1]: v for k, v in state.tensors.items() if k.startswith("projection.")}
+        self.vocabulary = {w: i for i, w in enumerate(state.extra.get("vocabulary", []))}

@@ -7,3 +7,10 @@ def avtbench_methods():
     from .method import UnifiedVQ
 
     return [UnifiedVQ]
+
+
+@hookimpl
+def avtbench_plots():
+    from .usage import CODEBOOK_PLOT
+
+    return [CODEBOOK_PLOT]

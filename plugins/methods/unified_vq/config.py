@@ -70,10 +70,6 @@ class UnifiedVQConfig:
         Adam lr 4e-4, batch 80, gradient-norm clip 0.5, MultiStepLR at 10/20/30 x0.5,
         6 epochs in `pretrain.sh`; the README notes the best checkpoint comes within 5 epochs).
         The default runs the reference's 6 epochs (about 50 s on the default corpus, 2 CPU cores).
-    finetune_encoder: False (default) means downstream tasks use the frozen encoder's codes.
-        True only raises the method-level flag `UnifiedVQ.finetune_encoder`, which a task may
-        read to fine-tune the semantic encoder of its source modality; the method itself
-        behaves the same.
     preset: "default" or "paper" (see PRESETS); applied by the core before the other settings.
     """
 
@@ -118,7 +114,6 @@ class UnifiedVQConfig:
     grad_clip: float = 0.5
     lr_milestones: tuple[int, ...] = (10, 20, 30)
     lr_gamma: float = 0.5
-    finetune_encoder: bool = False
     preset: str = "default"
 
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {

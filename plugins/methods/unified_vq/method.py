@@ -10,18 +10,16 @@ frozen semantic encoder (the shared discrete space), `code_indices` their indice
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
-
 import numpy as np
 import torch
 from torch import Tensor
 
-from avtbench.api import Batch, Clips, Method, Progress, UserError
+from avtbench.api import Batch, Clips, Method, MethodState, Progress, UserError
 
 from .config import MODALITY_SETS, UnifiedVQConfig
 from .losses import LossWeights, total_loss
 from .model import InputDims, UnifiedVQModel
-from .usage import CodebookUsage, plot_codebook
+from .usage import CodebookUsage
 
 
 class UnifiedVQ(Method):
@@ -36,22 +34,22 @@ class UnifiedVQ(Method):
     corpus = "corpus"
     summary = "CMG / Uni-Code: shared VQ codebook with MM-EMA, CMCM, Cross-CPC and CLUB (NeurIPS 2023)"
 
-    def __init__(self, config: UnifiedVQConfig, device: str = "cpu", seed: int = 0) -> None:
-        super().__init__(config, device, seed)
+    def __init__(self, config: UnifiedVQConfig, device: str = "cpu", seed: int = 0, cache_dir: Path | None = None) -> None:
+        super().__init__(config, device, seed, cache_dir)
         self.model: UnifiedVQModel | None = None
         self.usage: CodebookUsage | None = None
         self.text_steps = config.text_steps
         self.text_corpus: list[str] = []
         self._text_backbone: tuple[object, object] | None = None
 
-    @property
-    def finetune_encoder(self) -> bool:
-        """Whether a downstream task may fine-tune the semantic encoder (config `finetune_encoder`); False: frozen codes."""
-        return bool(self.config.finetune_encoder)
+    @classmethod
+    def validate(cls, config: UnifiedVQConfig) -> None:
+        config.modality_list
+        config.prediction_steps
 
     # ------------------------------------------------------------------ pretraining
 
-    def pretrain(self, corpus: Clips, progress: Progress) -> dict[str, float]:
+    def pretrain(self, corpus: Clips, workdir: Path, progress: Progress) -> dict[str, float]:
         cfg = self.config
         mods = cfg.modality_list
         for m in mods:
@@ -181,10 +179,11 @@ class UnifiedVQ(Method):
 
     def _backbone(self) -> tuple[object, object]:
         if self._text_backbone is None:
-            from avtbench.backbones.text import MlmSchedule, default_cache_dir, load_text_encoder
+            from avtbench.backbones.text import MlmSchedule, load_text_encoder
+            from avtbench.cache import default_cache_dir
 
             cfg = self.config
-            tokenizer, model = load_text_encoder(cfg.text_encoder, default_cache_dir(), self.text_corpus,
+            tokenizer, model = load_text_encoder(cfg.text_encoder, self.cache_dir or default_cache_dir(), self.text_corpus,
                                                  cfg.synth_text_hidden, cfg.synth_text_layers,
                                                  schedule=MlmSchedule(steps=cfg.synth_text_steps))
             self._text_backbone = (tokenizer, model.to(self.device))
@@ -220,7 +219,7 @@ class UnifiedVQ(Method):
 
     def _trained_model(self) -> UnifiedVQModel:
         if self.model is None:
-            raise RuntimeError("unified_vq is not pretrained: call pretrain or load_state_dict first")
+            raise RuntimeError("unified_vq is not pretrained: call pretrain or load first")
         return self.model
 
     def _input(self, modality: str, batch: Batch) -> Tensor:
@@ -252,38 +251,28 @@ class UnifiedVQ(Method):
 
     # ------------------------------------------------------------------ state
 
-    def state_dict(self) -> dict[str, Tensor]:
+    def state(self) -> MethodState:
         """The semantic encoders, text BiLSTM and codebook (what encoding needs; the specific encoders,
-        decoders, Cross-CPC and CLUB nets only serve pretraining), input sizes, the per-epoch codebook
-        usage and the distinct corpus captions. The captions, not the text encoder's weights, are kept:
-        `synth://text` is found again in the backbone cache by their hash (or retrained from them,
-        seeded, on a fresh cache), and a real text encoder is loaded by its name."""
+        decoders, Cross-CPC and CLUB nets only serve pretraining) and the per-epoch codebook usage as
+        tensors; input sizes and the distinct corpus captions as JSON. The captions, not the text
+        encoder's weights, are kept: `synth://text` is found again in the backbone cache by their
+        hash (or retrained from them, seeded, on a fresh cache), and a real text encoder is loaded
+        by its name."""
         model = self._trained_model()
         keep = ("semantic.", "text_lstm.", "codebook.")
-        state = {f"model.{k}": v.detach().cpu() for k, v in model.state_dict().items() if k.startswith(keep)}
-        state["meta.dims"] = torch.tensor(model.dims.as_list(), dtype=torch.long)
-        state["meta.text_steps"] = torch.tensor([self.text_steps], dtype=torch.long)
-        texts = bytearray("\n".join(self.text_corpus).encode() or b"\n")
-        state["meta.text_corpus"] = torch.frombuffer(texts, dtype=torch.uint8).clone()
+        tensors = {f"model.{k}": v.detach().cpu() for k, v in model.state_dict().items() if k.startswith(keep)}
         if self.usage is not None:
-            state["usage.masks"] = self.usage.to_tensor()
-        return state
+            tensors["usage.masks"] = self.usage.to_tensor()
+        extra = {"dims": model.dims.as_list(), "text_steps": self.text_steps, "text_corpus": list(self.text_corpus)}
+        return MethodState(tensors, extra)
 
-    def load_state_dict(self, state: dict[str, Tensor]) -> None:
-        dims = InputDims.from_list(state["meta.dims"].tolist())
-        self.text_steps = int(state["meta.text_steps"][0])
-        texts = bytes(state["meta.text_corpus"].to(torch.uint8).tolist()).decode()
-        self.text_corpus = [t for t in texts.split("\n") if t]
+    def load_state(self, state: MethodState) -> None:
+        dims = InputDims.from_list(state.extra["dims"])
+        self.text_steps = int(state.extra["text_steps"])
+        self.text_corpus = list(state.extra["text_corpus"])
         self._text_backbone = None
         model = UnifiedVQModel(self.config, dims, training_parts=False)
-        model.load_state_dict({k[len("model."):]: v for k, v in state.items() if k.startswith("model.")})
+        model.load_state_dict({k[len("model."):]: v for k, v in state.tensors.items() if k.startswith("model.")})
         self.model = model.to(self.device).eval()
-        masks = state.get("usage.masks")
+        masks = state.tensors.get("usage.masks")
         self.usage = CodebookUsage.from_tensor(model.modalities, masks) if masks is not None else None
-
-    def plots(self) -> dict[str, Callable[[Path], Path]]:
-        """`codebook`: per-epoch codes used by one modality only, shared, or dead (the paper's Fig. 2)."""
-        usage = self.usage
-        if usage is None:
-            return {}
-        return {"codebook": lambda path: plot_codebook(usage, path)}

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 import torch
+
+from avtbench.plots import Plot
 from torch import Tensor
 
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#bab0ac")
@@ -118,3 +120,15 @@ def plot_codebook(history: CodebookUsage | Iterable[Mapping[str, int]], path: st
     parts.append("</svg>")
     path.write_text("\n".join(parts) + "\n")
     return path
+
+
+def _draw_codebook(method, path: Path) -> Path:
+    if method.usage is None:
+        from avtbench.api import UserError
+
+        raise UserError("this unified_vq checkpoint recorded no codebook usage; pretrain it again with --overwrite")
+    return plot_codebook(method.usage, path)
+
+
+CODEBOOK_PLOT = Plot("codebook", "unified_vq", _draw_codebook,
+                     "codes used by one modality only, shared, or dead, per pretraining epoch (the paper's Fig. 2)")

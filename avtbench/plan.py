@@ -1,0 +1,125 @@
+"""Expand a grid into cells; validate every name, direction, setting and dataset before anything runs.
+
+This is also the one place that wires the synthetic world in, as the provider of every dataset
+that has no real root.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+from avtbench import config as cfg
+from avtbench.api import Direction, Method, Task, UserError
+from avtbench.cache import ArtifactCache
+from avtbench.cells import Cell
+from avtbench.data.sources import DataConfig, DatasetResolver, split_roots
+from avtbench.plugins import Registry
+from avtbench.synth.provider import SyntheticWorld
+
+DATA_SECTION = "data"
+
+
+@dataclass
+class PlannedCell:
+    cell: Cell
+    method_cls: type[Method]
+    task_cls: type[Task]
+    method_config: Any
+    task_config: Any
+    direction: Direction
+
+
+@dataclass
+class Plan:
+    cells: list[PlannedCell]
+    skipped: list[str]
+    data: DatasetResolver
+
+
+def data_resolver(registry: Registry, document: cfg.Document, cache: ArtifactCache) -> DatasetResolver:
+    """The run's datasets: real roots from the `data` section, the synthetic world for the rest."""
+    values, roots = split_roots(document.get(DATA_SECTION, {}), registry.datasets)
+    data_config = cfg.build(DataConfig, values, DATA_SECTION)
+    data_config.roots = {**data_config.roots, **roots}
+    provider = SyntheticWorld(data_config.profile, data_config.world_seed, cache.root)
+    return DatasetResolver(registry.datasets, data_config, provider)
+
+
+def method_config(registry: Registry, name: str, document: cfg.Document) -> tuple[type[Method], Any]:
+    method_cls = registry.method(name)
+    config = cfg.build(method_cls.config_class, document.get(name, {}), name)
+    method_cls.validate(config)
+    return method_cls, config
+
+
+def make_plan(
+    registry: Registry,
+    methods: list[str],
+    tasks: list[str],
+    directions: list[str],
+    seeds: list[int],
+    document: cfg.Document,
+    cache: ArtifactCache,
+) -> Plan:
+    """Every cell of methods x tasks x directions x seeds, each config built and validated."""
+    _check_sections(registry, document)
+    data = data_resolver(registry, document, cache)
+    cells: list[PlannedCell] = []
+    skipped: list[str] = []
+    for method_name in methods:
+        method_cls, m_config = method_config(registry, method_name, document)
+        for task_name in tasks:
+            task_cls = registry.task(task_name)
+            t_config = cfg.build(task_cls.config_class, document.get(task_name, {}), task_name)
+            task_cls.validate(t_config)
+            identity = data_identity(data, (method_cls.corpus, *task_cls.datasets))
+            encodable = method_cls.modalities_for(m_config)
+            for direction in _directions(task_cls, directions):
+                missing = [m for m in (direction.source, direction.target) if m not in encodable]
+                if missing:
+                    skipped.append(f"{method_name} / {task_name} / {direction}: {method_name} has no {missing[0]} encoder under this config")
+                    continue
+                for seed in seeds:
+                    cell = Cell(
+                        method=method_name, task=task_name, direction=direction.name, seed=seed,
+                        method_version=str(method_cls.version), task_version=str(task_cls.version),
+                        method_config=cfg.to_dict(m_config), task_config=cfg.to_dict(t_config), data=identity,
+                    )
+                    cells.append(PlannedCell(cell, method_cls, task_cls, m_config, t_config, direction))
+    return Plan(cells, skipped, data)
+
+
+def data_identity(data: DatasetResolver, datasets: tuple[str, ...]) -> dict[str, Any]:
+    """What a cell's data is: the world's settings and a fingerprint of every dataset it reads."""
+    for name in dict.fromkeys(datasets):
+        data.check(name)
+    return {
+        "profile": data.config.profile,
+        "world_seed": data.config.world_seed,
+        "fingerprints": {name: data.fingerprint(name) for name in dict.fromkeys(datasets)},
+    }
+
+
+def _check_sections(registry: Registry, document: cfg.Document) -> None:
+    known = {DATA_SECTION, *registry.methods, *registry.tasks}
+    for section in document:
+        if section not in known:
+            close = difflib.get_close_matches(section, sorted(known), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "sections are a method name, a task name or `data`"
+            raise UserError(f"config section {section!r} names no method, task or data; {hint}")
+
+
+def _directions(task_cls: type[Task], requested: list[str]) -> list[Direction]:
+    if not requested or requested == ["all"]:
+        return [Direction.parse(d) for d in task_cls.directions]
+    out = []
+    for text in requested:
+        direction = Direction.parse(text)
+        if direction.name not in task_cls.directions:
+            raise UserError(
+                f"task {task_cls.name!r} does not support direction {direction.name}; "
+                f"supported: {', '.join(task_cls.directions)}"
+            )
+        out.append(direction)
+    return out

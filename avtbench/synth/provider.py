@@ -1,0 +1,41 @@
+"""The synthetic world as a dataset provider: the plan wires it in for datasets without a real root."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from avtbench.synth.profiles import profile_sizes
+from avtbench.synth.vocab import AVVP_CLASSES, CORPUS_CLASSES, PHRASES, corpus_index
+from avtbench.synth.world import GENERATOR_VERSION, ensure_world
+
+WORLD_DATASETS = ("corpus", "ave", "avvp", "retrieval")
+"""The datasets the world writes, each in its real on-disk format."""
+
+
+class SyntheticWorld:
+    """Writes the whole world (every dataset of `WORLD_DATASETS`) on the first `root` call."""
+
+    def __init__(self, profile: str, seed: int, cache_dir: Path) -> None:
+        profile_sizes(profile)  # an unknown profile is an error before any work
+        self.profile = profile
+        self.seed = seed
+        self.folder = Path(cache_dir) / "synth" / f"{profile}-seed{seed}-v{GENERATOR_VERSION}"
+        self.name = f"synthetic world {profile}/seed {seed}"
+
+    def provides(self, dataset: str) -> bool:
+        return dataset in WORLD_DATASETS
+
+    def root(self, dataset: str) -> Path:
+        return ensure_world(self.folder, profile=self.profile, seed=self.seed) / dataset
+
+    def fingerprint(self, dataset: str) -> str:
+        payload = {"synth": GENERATOR_VERSION, "profile": self.profile, "seed": self.seed, "name": dataset}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+    def descriptions(self, dataset: str) -> dict[str, str]:
+        """Every class as the world's captions phrase it ("a dog barking"); AVVP names of shared
+        classes ("Dog") are phrased as the corpus class they stand for ("Bark")."""
+        phrases = dict(PHRASES)
+        phrases.update({c: PHRASES[CORPUS_CLASSES[corpus_index(c)]] for c in AVVP_CLASSES})
+        return phrases

@@ -1,0 +1,203 @@
+"""Writers of each synthetic dataset in its real on-disk format (AVE, AVVP, corpus, retrieval)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from avtbench.data.ave import ANNOTATION_HEADER, AveAnnotation, ave_labels_from_annotations
+from avtbench.synth import raw
+from avtbench.synth.events import Events, EventSpec, sample_events
+from avtbench.synth.model import Sink, World, render_into
+from avtbench.synth.vocab import AVE_CLASSES, AVVP_CLASSES, CORPUS_CLASSES, corpus_index
+
+_ID_ALPHABET = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"))
+
+
+class RawLevelWriter:
+    """Renders and writes the raw level of the first `limit` clips, one chunk at a time.
+
+    It draws only from its own generator, so the feature level is the same with or without it.
+    """
+
+    def __init__(self, world: World, folder: Path, names: list[str], rng: np.random.Generator, limit: int | None = None) -> None:
+        self.world, self.names, self.rng = world, names, rng
+        self.limit = len(names) if limit is None else min(limit, len(names))
+        self.writer = raw.RawWriter(folder)
+
+    def __call__(self, rows: slice, ev: Events, instance: np.ndarray) -> None:
+        count = min(rows.stop, self.limit) - rows.start
+        if count <= 0:
+            return
+        ev, instance = ev.take(slice(0, count)), instance[:count]
+        w, s = self.world, self.world.sizes
+        waves = raw.render_audio(w.looks, ev, instance, w.prototypes, s.segments, self.rng)
+        frames, masks = raw.render_frames(w.looks, ev, instance, w.prototypes, s.segments, s.grid, s.frame_size, self.rng)
+        for i, name in enumerate(self.names[rows.start : rows.start + count]):
+            self.writer.write(name, waves[i], frames[i], masks[i])
+
+
+def _raw_sink(world: World, folder: Path, names: list[str], rng: np.random.Generator | None, limit: int | None = None) -> RawLevelWriter | None:
+    return None if rng is None else RawLevelWriter(world, folder, names, rng, limit)
+
+
+class IdMaker:
+    """Unique 11-character YouTube-like ids."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self.used: set[str] = set()
+
+    def __call__(self) -> str:
+        while True:
+            vid = "".join(self.rng.choice(_ID_ALPHABET, size=11))
+            if vid not in self.used:
+                self.used.add(vid)
+                return vid
+
+
+def _h5_create(path: Path, key: str, shape: tuple[int, ...], dtype: Any = np.float32, attrs: dict | None = None) -> tuple[Any, Any]:
+    """An open h5py file and its one dataset, written without timestamps (for identical bytes)."""
+    import h5py
+
+    f = h5py.File(path, "w", track_order=False)
+    ds = f.create_dataset(key, shape=shape, dtype=dtype, track_times=False, fillvalue=0)
+    for name, value in (attrs or {}).items():
+        ds.attrs[name] = value
+    return f, ds
+
+
+def _h5_write(path: Path, key: str, data: np.ndarray, attrs: dict | None = None) -> None:
+    f, ds = _h5_create(path, key, data.shape, data.dtype, attrs)
+    with f:
+        ds[...] = data
+
+
+def _write_features(folder: Path, world: World, ev: Events, rng: np.random.Generator, raw_sink: RawLevelWriter | None = None) -> None:
+    s = world.sizes
+    n = ev.cls.shape[0]
+    fa, da = _h5_create(folder / "audio_feature.h5", "avadataset", (n, s.segments, s.audio_dim))
+    fv, dv = _h5_create(folder / "visual_feature.h5", "avadataset", (n, s.segments, s.grid, s.grid, s.channels))
+    with fa, fv:
+
+        def sink(rows: slice, audio: np.ndarray, visual: np.ndarray) -> None:
+            da[rows] = audio
+            dv[rows] = visual
+
+        render_into(world, ev, rng, sink, raw_sink)
+
+
+CORPUS_SPEC = EventSpec(list(range(len(CORPUS_CLASSES))), np.ones(len(CORPUS_CLASSES)), (0.5, 0.35, 0.15), (0.7, 0.15, 0.15), 0.4, 2)
+AVE_SPEC = EventSpec([corpus_index(c) for c in AVE_CLASSES], np.ones(len(AVE_CLASSES)), (1.0,), (1.0, 0.0, 0.0), 0.66, 2)
+AVVP_SPEC = EventSpec(
+    [corpus_index(c) for c in AVVP_CLASSES],
+    np.array([4.0 if c == "Speech" else 1.0 for c in AVVP_CLASSES]),  # speech is everywhere in LLP
+    (0.45, 0.4, 0.15),
+    (0.5, 0.35, 0.15),
+    0.5,
+    1,
+)
+
+
+def write_corpus(folder: Path, world: World, ids: IdMaker, rng: np.random.Generator, raw_rng: np.random.Generator | None) -> None:
+    _write_corpus_format(folder, world, ids, rng, raw_rng, world.sizes.corpus_clips, world.sizes.raw_clips)
+
+
+def write_retrieval(folder: Path, world: World, ids: IdMaker, rng: np.random.Generator, raw_rng: np.random.Generator | None) -> None:
+    """Held-out clips in the corpus format: drawn like the corpus, with ids no other dataset has."""
+    _write_corpus_format(folder, world, ids, rng, raw_rng, world.sizes.retrieval_clips, None)
+
+
+def _write_corpus_format(
+    folder: Path, world: World, ids: IdMaker, rng: np.random.Generator, raw_rng: np.random.Generator | None, count: int, raw_limit: int | None
+) -> None:
+    folder.mkdir(parents=True)
+    s = world.sizes
+    ev = sample_events(rng, count, CORPUS_SPEC, s)
+    names = [ids() for _ in range(count)]
+    (folder / "video_ids.txt").write_text("".join(f"{v}\n" for v in names))
+    raw.write_captions(folder / "captions.tsv", names, ev)
+    events = np.zeros((len(names), s.segments, len(CORPUS_CLASSES)), dtype=np.uint8)
+    active = ev.active(s.segments)
+    for e in range(ev.cls.shape[1]):
+        code = (ev.audible[:, e] * 1 + ev.visible[:, e] * 2).astype(np.uint8)
+        n_idx, t_idx = np.nonzero(active[:, e])
+        events[n_idx, t_idx, ev.cls[n_idx, e]] |= code[n_idx]
+    attrs = {"class_names": np.array(CORPUS_CLASSES, dtype=object), "encoding": "bit 0: audible, bit 1: visible, 0: inactive"}
+    _h5_write(folder / "events.h5", "events", events, attrs)
+    raw_sink = _raw_sink(world, folder, names, raw_rng, raw_limit)
+    if raw_sink is not None:
+        (folder / "raw" / "video_ids.txt").write_text("".join(f"{v}\n" for v in names[: raw_sink.limit]))
+    _write_features(folder, world, ev, rng, raw_sink)
+
+
+def write_ave(folder: Path, world: World, ids: IdMaker, rng: np.random.Generator, raw_rng: np.random.Generator | None) -> None:
+    folder.mkdir(parents=True)
+    s = world.sizes
+    n = sum(s.ave_splits)
+    ev = sample_events(rng, n, AVE_SPEC, s)
+    # AVE classes are the first 28 corpus classes, so a corpus index is also the AVE label
+    rows = [AveAnnotation(CORPUS_CLASSES[ev.cls[i, 0]], ids(), "good", int(ev.onset[i, 0]), int(ev.offset[i, 0])) for i in range(n)]
+    lines = [ANNOTATION_HEADER] + [f"{r.category}&{r.video_id}&{r.quality}&{r.start}&{r.end}" for r in rows]
+    (folder / "Annotations.txt").write_text("\n".join(lines) + "\n")
+    names = [r.video_id for r in rows]
+    raw.write_captions(folder / "captions.tsv", names, ev)
+    _h5_write(folder / "labels.h5", "avadataset", ave_labels_from_annotations(rows, s.segments))
+    order = rng.permutation(n).astype(np.int64)
+    bounds = np.cumsum((0,) + s.ave_splits)
+    for split, lo, hi in zip(("train", "val", "test"), bounds[:-1], bounds[1:]):
+        _h5_write(folder / f"{split}_order.h5", "order", order[lo:hi])
+    _write_features(folder, world, ev, rng, _raw_sink(world, folder, names, raw_rng))
+
+
+def write_avvp(folder: Path, world: World, ids: IdMaker, rng: np.random.Generator, raw_rng: np.random.Generator | None) -> None:
+    s = world.sizes
+    for sub in ("vggish", "vgg19"):
+        (folder / "feats" / sub).mkdir(parents=True)
+    eval_rows: dict[str, list[str]] = {"audio": [], "visual": []}
+    caption_rows: list[str] = []
+    for split, count in zip(("train", "val", "test"), s.avvp_splits):
+        ev = sample_events(rng, count, AVVP_SPEC, s)
+        names = [f"{ids()}_{start}_{start + s.segments}" for start in (10 * rng.integers(0, 30, size=count)).tolist()]
+        weak, audio_rows, visual_rows = _avvp_rows(ev, names)
+        (folder / _AVVP_FILES[split]).write_text("filename\tevent_labels\n" + "".join(f"{w}\n" for w in weak))
+        if split != "train":
+            eval_rows["audio"] += audio_rows
+            eval_rows["visual"] += visual_rows
+        caption_rows += [f"{name}\t{c}\n" for i, name in enumerate(names) for c in raw.captions(ev, i)]
+        # raw files are named by the 11-char id, like the feature files
+        render_into(world, ev, rng, _npy_sink(folder / "feats", names), _raw_sink(world, folder, [v[:11] for v in names], raw_rng))
+    (folder / "captions.tsv").write_text("video_id\tcaption\n" + "".join(caption_rows))
+    for modality, rows in eval_rows.items():
+        (folder / f"AVVP_eval_{modality}.csv").write_text("filename\tonset\toffset\tevent_labels\n" + "".join(f"{r}\n" for r in rows))
+
+
+_AVVP_FILES = {"train": "AVVP_train.csv", "val": "AVVP_val_pd.csv", "test": "AVVP_test_pd.csv"}
+
+
+def _avvp_rows(ev: Events, names: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """Weak-label rows and audio / visual evaluation rows (one per event) of the clips."""
+    avvp_name = {corpus_index(c): c for c in AVVP_CLASSES}
+    weak, audio, visual = [], [], []
+    for i, name in enumerate(names):
+        filled = [e for e in range(ev.cls.shape[1]) if ev.cls[i, e] >= 0]
+        weak.append(f"{name}\t{','.join(avvp_name[ev.cls[i, e]] for e in filled)}")
+        for e in filled:
+            row = f"{name}\t{ev.onset[i, e]}\t{ev.offset[i, e]}\t{avvp_name[ev.cls[i, e]]}"
+            if ev.audible[i, e]:
+                audio.append(row)
+            if ev.visible[i, e]:
+                visual.append(row)
+    return weak, audio, visual
+
+
+def _npy_sink(feats: Path, names: list[str]) -> Sink:
+    """Writes per-video features named by the 11-char id, as the official AVVP loader expects."""
+
+    def sink(rows: slice, audio: np.ndarray, visual: np.ndarray) -> None:
+        for name, a, v in zip(names[rows], audio, visual):
+            np.save(feats / "vggish" / f"{name[:11]}.npy", a)
+            np.save(feats / "vgg19" / f"{name[:11]}.npy", v)
+
+    return sink
