@@ -125,22 +125,28 @@ def test_subtract_waveform_mean():
                                fb.fbank(waveform - waveform.mean()), atol=1e-5, rtol=0)
 
 
-def test_normalization_constants_are_the_published_ones():
-    assert fb.NORMALIZATION["ast"] == (-4.2677393, 4.5689974)
-    assert fb.NORMALIZATION["cav-mae"] == (-5.081, 4.4849)
-    assert fb.NORMALIZATION["vip-ant"] == (-4.93839311, 5.75751113)
-    assert set(fb.STD_SCALE) == set(fb.NORMALIZATION)
-
-
-def test_normalize_applies_each_methods_formula():
-    x = torch.tensor([[-4.2677393, 0.0], [-10.0, 3.0]])
-    torch.testing.assert_close(fb.normalize_as(x, "ast"), (x + 4.2677393) / (2 * 4.5689974))
-    torch.testing.assert_close(fb.normalize_as(x, "cav-mae"), (x + 5.081) / 4.4849)
-    torch.testing.assert_close(fb.normalize_as(x, "vip-ant"), (x + 4.93839311) / 5.75751113)
+def test_normalize_is_mean_over_scaled_std():
+    x = torch.tensor([[-4.0, 0.0], [-10.0, 3.0]])
     torch.testing.assert_close(fb.normalize(x, 1.0, 2.0), (x - 1.0) / 2.0)
-    assert fb.normalize_as(x, "ast")[0, 0] == 0
-    with pytest.raises(KeyError):
-        fb.normalize_as(x, "unknown")
+    torch.testing.assert_close(fb.normalize(x, -4.0, 3.0, std_scale=2.0), (x + 4.0) / 6.0)
+    assert fb.normalize(x, -4.0, 3.0)[0, 0] == 0
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+def test_batched_fbank_matches_fbank_per_waveform(backend):
+    waveforms = torch.from_numpy(np.stack([_noise(seed=7) + 0.1, _sine(440.0), _noise(seed=8) * 0.01]))
+    for subtract in (False, True):
+        batch = fb.fbank_batch(waveforms, subtract_waveform_mean=subtract)
+        single = torch.stack([fb.fbank(w, subtract_waveform_mean=subtract, backend=backend) for w in waveforms])
+        assert batch.shape == single.shape == (3, 98, 128)
+        above_floor = single > LOG_EPS + 1
+        torch.testing.assert_close(batch[above_floor], single[above_floor], atol=2e-3, rtol=1e-4)
+    assert fb.fbank_batch(waveforms, num_mel_bins=64, window="hamming").shape == (3, 98, 64)
+    assert fb.fbank_batch(waveforms[:, :399]).shape == (3, 0, 128)
+    with pytest.raises(ValueError, match="waveforms"):
+        fb.fbank_batch(waveforms[0])
+    with pytest.raises(ValueError, match="window"):
+        fb.fbank_batch(waveforms, window="kaiser")
 
 
 def test_pad_or_crop():

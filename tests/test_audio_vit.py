@@ -2,17 +2,12 @@ import pytest
 import torch
 from transformers import CLIPVisionConfig, CLIPVisionModel, CLIPVisionModelWithProjection
 
-from avtbench.audio.vit import (
-    VIPANT_FRAMES,
-    VIPANT_MELS,
-    VIPANT_STRIDE,
-    AudioViT,
-    audio_vit_from_clip_vision,
-    grid_shape,
-    interpolate_positions,
-)
+from avtbench_plugins.methods.vip_ant.audio_vit import AudioViT, audio_vit_from_clip_vision, grid_shape, interpolate_positions
+from avtbench_plugins.methods.vip_ant.constants import CLIP_FRAMES, MEL_BINS, PATCH_STRIDE
 
 FRAMES, MELS = 96, 64
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _config(image_size: int = 64) -> CLIPVisionConfig:
@@ -32,8 +27,8 @@ def audio(tower) -> AudioViT:
 
 
 def test_vipant_defaults():
-    assert VIPANT_STRIDE == (16, 24)
-    assert grid_shape(VIPANT_FRAMES, VIPANT_MELS) == (61, 5)
+    assert PATCH_STRIDE == (16, 24) and CLIP_FRAMES == 1000 and MEL_BINS == 128
+    assert grid_shape(CLIP_FRAMES, MEL_BINS) == (61, 5)
 
 
 @pytest.mark.parametrize("frames, mels, kernel, stride, expected", [
@@ -55,7 +50,7 @@ def test_patch_kernel_is_exact_rgb_mean(tower, audio):
     image_kernel = tower.embeddings.patch_embedding.weight
     assert audio.patch_embedding.weight.shape == (32, 1, 32, 32)
     assert torch.equal(audio.patch_embedding.weight, image_kernel.mean(dim=1, keepdim=True))
-    assert audio.kernel == (32, 32) and audio.stride == VIPANT_STRIDE
+    assert audio.kernel == (32, 32) and audio.stride == PATCH_STRIDE
 
 
 @pytest.mark.parametrize("frames, mels, stride", [(96, 64, (16, 24)), (200, 128, (16, 24)), (128, 96, 32)])

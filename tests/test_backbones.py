@@ -8,24 +8,17 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from .conftest import user_error
+
 from avtbench.api import UserError
-from avtbench.backbones import resolve
-from avtbench.backbones.resolve import (
-    SYNTH_CLAP,
-    SYNTH_CLIP,
-    ContrastiveSchedule,
-    ImagePreprocess,
-    SynthClapConfig,
-    SynthClipConfig,
-    backbone_from_state,
-    backbone_state,
-    data_fingerprint,
-    load_clap,
-    load_clip,
-    resample,
-    synth_key,
-)
-from avtbench.backbones.text import MlmSchedule, build_word_tokenizer, load_text_encoder
+from avtbench.backbones.clap import SynthClapConfig, load_clap
+from avtbench.backbones.clip import SynthClipConfig, load_clip
+from avtbench.backbones.contrastive import ContrastiveSchedule
+from avtbench.backbones.loading import SYNTH_CLAP, SYNTH_CLIP, save_pretrained
+from avtbench.backbones.preprocess import ImagePreprocess, resample
+from avtbench.backbones.synthetic import data_fingerprint, synth_key, train_synth
+from avtbench.backbones.text import MlmSchedule, load_text_encoder
+from avtbench.backbones.tokenizer import build_word_tokenizer
 
 TINY_CLIP = SynthClipConfig(image_size=64, vision_hidden=16, vision_layers=1, vision_heads=2, text_hidden=16, text_layers=1,
                             text_heads=2, projection_dim=16, schedule=ContrastiveSchedule(epochs=2, batch_size=4))
@@ -103,7 +96,7 @@ def test_cached_synth_clip_skips_training_and_matches(clip_cache):
 
 def test_saved_weights_are_the_trained_ones_and_training_is_deterministic(clip_cache, tmp_path):
     cache, (frames, captions), _ = clip_cache
-    trained, _, _, losses = resolve._train_synth_clip(TINY_CLIP, frames, captions, [])
+    trained, _, _, losses = train_synth(TINY_CLIP, frames, captions)
     saved = load_file(str(next((cache / "backbones").iterdir()) / "model.safetensors"))
     for name, tensor in trained.state_dict().items():
         if name in saved:
@@ -142,13 +135,21 @@ def test_synth_clap_round_trip_and_disjoint_from_clip(tmp_path):
     assert _audio_embeddings(model, preprocess, waveforms).shape == (8, TINY_CLAP.projection_dim)
 
 
-def test_backbone_state_rebuilds_without_cache(clip_cache):
+def test_a_saved_backbone_loads_back_from_its_folder(clip_cache, tmp_path):
     _, (frames, _), (model, tokenizer, preprocess) = clip_cache
-    state = backbone_state(model, tokenizer, preprocess, prefix="clip.")
-    assert all(isinstance(v, torch.Tensor) for v in state.values())
-    model2, tokenizer2, preprocess2 = backbone_from_state("clip", state, prefix="clip.")
+    folder = tmp_path / "saved-clip"
+    save_pretrained(folder, model, tokenizer, preprocess.processor)
+    assert (folder / "model.safetensors").is_file() and (folder / "preprocessor_config.json").is_file()
+    model2, tokenizer2, preprocess2 = load_clip(str(folder), None)
     assert torch.equal(_image_embeddings(model, preprocess, frames), _image_embeddings(model2, preprocess2, frames))
     assert torch.equal(_text_embeddings(model, tokenizer, WORDS), _text_embeddings(model2, tokenizer2, WORDS))
+
+
+def test_without_a_cache_dir_the_default_cache_is_used(tmp_path, monkeypatch):
+    monkeypatch.setenv("AVTBENCH_CACHE", str(tmp_path / "default"))
+    pairs = _image_pairs(seed=2)
+    load_clip(SYNTH_CLIP, None, lambda: pairs, config=TINY_CLIP)
+    assert len(list((tmp_path / "default" / "backbones").glob("synth-clip-*"))) == 1
 
 
 def test_missing_hub_id_offline_is_a_one_line_user_error(tmp_path, monkeypatch):
@@ -169,9 +170,21 @@ def test_missing_hub_id_offline_is_a_one_line_user_error(tmp_path, monkeypatch):
 
 def test_unknown_synthetic_name_and_missing_pairs():
     with pytest.raises(UserError, match="synth://clip"):
-        load_clip("synth://clap")
+        load_clip("synth://clap", None)
+    with pytest.raises(UserError, match="synth://text"):
+        load_text_encoder("synth://bert", None)
     with pytest.raises(ValueError, match="train_pairs"):
-        load_clip(SYNTH_CLIP)
+        load_clip(SYNTH_CLIP, None)
+
+
+def test_missing_or_broken_local_folders_are_one_line_user_errors(tmp_path):
+    message = user_error(load_clip, str(tmp_path / "no-such-clip"), None, setting="vip_ant.clip")
+    assert "there is no folder" in message and "--set vip_ant.clip=" in message
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{}")
+    message = user_error(load_text_encoder, str(broken), None)
+    assert str(broken) in message and "save_pretrained" in message
 
 
 def test_one_word_tokenizer_for_all_synthetic_backbones(clip_cache, tmp_path):

@@ -4,14 +4,9 @@ import json
 import pytest
 import torch
 
-from avtbench.backbones.text import (
-    SYNTH_TEXT,
-    MlmSchedule,
-    build_word_tokenizer,
-    ensure_synth_text,
-    load_text_encoder,
-    mask_tokens,
-)
+from avtbench.backbones.synth_text import ensure_synth_text, mask_tokens
+from avtbench.backbones.text import SYNTH_TEXT, MlmSchedule, load_text_encoder
+from avtbench.backbones.tokenizer import build_word_tokenizer
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -65,3 +60,14 @@ def test_mask_tokens_follows_bert_80_10_10():
     assert abs(replaced.sum().item() / chosen.sum().item() - 0.1 * 4 / 5) < 0.03
     assert (inputs[~chosen] == ids[~chosen]).all()
     assert (inputs[replaced] >= 5).all()
+
+
+def test_a_published_folder_is_complete_and_reused_without_training(tmp_path, monkeypatch):
+    from avtbench.backbones import synth_text
+
+    short = MlmSchedule(steps=3, batch_size=4)
+    folder = ensure_synth_text(tmp_path, CAPTIONS, **SMALL, schedule=short)
+    assert {"config.json", "model.safetensors", "tokenizer.json", "avtbench.json"} <= {p.name for p in folder.iterdir()}
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]  # no temporary folder left behind
+    monkeypatch.setattr(synth_text, "_train_mlm", lambda *a, **k: (_ for _ in ()).throw(AssertionError("retrained")))
+    assert ensure_synth_text(tmp_path, CAPTIONS, **SMALL, schedule=short) == folder

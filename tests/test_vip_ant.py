@@ -5,21 +5,24 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
-from avtbench.api import Clips, SilentProgress, UserError
+from avtbench.api import Clips, MethodState, SilentProgress, UserError
 from avtbench.audio.fbank import fbank
-from avtbench.audio.vit import grid_shape
-from avtbench.backbones.resolve import symmetric_info_nce
+from avtbench.backbones.contrastive import symmetric_info_nce
 from avtbench.config import build
 from avtbench.plugins import discover
 from avtbench_plugins.methods.vip_ant import curation
+from avtbench_plugins.methods.vip_ant.audio_vit import grid_shape
 from avtbench_plugins.methods.vip_ant.config import VipAntConfig
+from avtbench_plugins.methods.vip_ant.constants import FBANK_MEAN, FBANK_STD
 from avtbench_plugins.methods.vip_ant.frontend import batched_fbank, fbank_images, segment_windows, window_starts
 from avtbench_plugins.methods.vip_ant.method import VipAnt
 
+from .conftest import user_error
+
 N, T, K = 12, 2, 3
-NAMES = ["dog", "bell", "car"]
+NAMES = ["Dog", "Bell", "Car"]
 TINY = dict(synth_clip_hidden=16, synth_clip_layers=1, synth_clip_epochs=2, synth_clip_image_size=64, epochs=6,
             batch_size=8, lr=2e-3)
 
@@ -36,26 +39,44 @@ def _clips(seed: int = 0) -> Clips:
     audio += 0.01 * rng.standard_normal(audio.shape)
     colours = np.array([[220, 30, 30], [30, 220, 30], [30, 30, 220]], dtype=np.uint8)
     visual = np.broadcast_to(colours[classes][:, :, None, None, :], (N, T, 32, 32, 3)).copy()
-    captions = [[f"a {NAMES[c]}" for c in dict.fromkeys(classes[i])] + ["something"] for i in range(N)]
+    captions = [[f"a {NAMES[c].lower()}" for c in dict.fromkeys(classes[i])] + ["something"] for i in range(N)]
+    events = np.zeros((N, T, K), np.uint8)
+    events[np.arange(N)[:, None], np.arange(T)[None, :], classes] = 3  # heard and seen
     return Clips(ids=[f"c{i}" for i in range(N)], audio=audio.astype(np.float32), visual=visual,
-                 text=[c[0] for c in captions], captions=captions, labels={"classes": classes})
+                 text=[c[0] for c in captions], captions=captions, labels={"classes": classes, "events": events},
+                 class_names=list(NAMES), descriptions=[f"a {n.lower()} on screen" for n in NAMES])
 
 
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory):
+    """The artifact cache handed to every method; the default cache points elsewhere and must stay empty."""
     mp = pytest.MonkeyPatch()
     path = tmp_path_factory.mktemp("vip-ant-cache")
-    mp.setenv("AVTBENCH_CACHE", str(path))
+    default = tmp_path_factory.mktemp("default-cache")
+    mp.setenv("AVTBENCH_CACHE", str(default / "unused"))
     yield path
+    assert not (default / "unused").exists()
     mp.undo()
 
 
+def _pretrain(config: VipAntConfig, clips: Clips, workdir, cache, seed: int = 0) -> tuple[VipAnt, dict]:
+    method = VipAnt(config, seed=seed, cache_dir=cache)
+    return method, method.pretrain(clips, workdir, SilentProgress())
+
+
 @pytest.fixture(scope="module")
-def trained(cache):
+def trained(cache, tmp_path_factory):
     clips = _clips()
-    method = VipAnt(VipAntConfig(**TINY), seed=0)
-    stats = method.pretrain(clips, SilentProgress())
+    method, stats = _pretrain(VipAntConfig(**TINY), clips, tmp_path_factory.mktemp("work"), cache)
     return method, clips, stats
+
+
+@pytest.fixture(scope="module")
+def saved(trained, tmp_path_factory):
+    method, _, _ = trained
+    directory = tmp_path_factory.mktemp("saved") / "vip_ant"
+    method.save(directory)
+    return directory
 
 
 # ---------------------------------------------------------------------------------- loss
@@ -130,7 +151,33 @@ def test_paper_preset_restores_the_reference_settings():
     assert config.batch_size == 432 and config.lr == 5e-4 and config.weight_decay == 1e-6 and config.grad_clip == 0.5
     assert config.frames == 1000 and tuple(config.stride) == (16, 24) and config.num_mel_bins == 128
     default = VipAntConfig()
-    assert default.frames == 100 and default.clip == "synth://clip" and default.normalization == "vip-ant"
+    assert default.frames == 100 and default.clip == "synth://clip" and default.synth_clip_pairs == "captions"
+    assert (default.fbank_mean, default.fbank_std) == (FBANK_MEAN, FBANK_STD) == (-4.93839311, 5.75751113)
+
+
+def test_fbank_images_are_normalized_with_vipant_statistics():
+    windows = segment_windows(torch.from_numpy(_clips().audio[:1]), VipAntConfig())
+    raw = torch.nn.functional.pad(batched_fbank(windows), (0, 0, 0, 2))
+    torch.testing.assert_close(fbank_images(windows, VipAntConfig()), (raw + 4.93839311) / 5.75751113)
+    other = VipAntConfig(fbank_mean=0.0, fbank_std=2.0)
+    torch.testing.assert_close(fbank_images(windows, other), raw / 2.0)
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"window_seconds": 0.0}, "window_seconds"),
+    ({"segment_frames": 16}, "32 FBANK frames"),
+    ({"batch_size": 1}, "batch_size"),
+    ({"fbank_std": 0.0}, "fbank_std"),
+    ({"clip": "synth://clap"}, "synth://clip"),
+    ({"synth_clip_pairs": "labels"}, "captions, latent_events"),
+])
+def test_validate_rejects_settings_that_cannot_work(change, words):
+    assert words in user_error(VipAnt.validate, VipAntConfig(**{**TINY, **change}))
+
+
+def test_validate_accepts_the_defaults_and_the_paper_preset():
+    VipAnt.validate(VipAntConfig())
+    VipAnt.validate(build(VipAntConfig, {"preset": "paper"}, "vip_ant"))
 
 
 def test_audio_vit_is_built_from_the_clip_image_tower(trained):
@@ -168,13 +215,28 @@ def test_pretraining_lowers_the_loss(trained):
     assert stats["loss_va"] == pytest.approx(losses[-1]) and stats["logit_scale_va"] > 0
 
 
-def test_save_load_round_trip_needs_no_cache(trained, tmp_path, monkeypatch):
+def test_save_writes_safetensors_json_and_a_pretrained_clip_folder(trained, saved):
+    method, _, _ = trained
+    names = {p.name for p in saved.iterdir()}
+    assert names == {MethodState.TENSORS, MethodState.EXTRA, "clip"}
+    assert {"config.json", "model.safetensors", "tokenizer.json", "preprocessor_config.json"} <= {
+        p.name for p in (saved / "clip").iterdir()}
+    tensors = load_file(str(saved / MethodState.TENSORS))
+    assert tensors and all(k.startswith("net.") and v.is_floating_point() for k, v in tensors.items())
+    extra = MethodState.load(saved).extra
+    assert extra["geometry"] == {"frames": 100, "mels": 128, "stride": [16, 24]}
+    assert extra["history"]["loss_va"] == pytest.approx(method.history["loss_va"])
+    assert extra["clip"]["name"] == "synth://clip" and extra["clip"]["synth_clip_pairs"] == "captions"
+    clip_weights = load_file(str(saved / "clip" / "model.safetensors"))
+    for name, tensor in method.clip.model.state_dict().items():
+        if name in clip_weights:
+            assert torch.equal(clip_weights[name], tensor), name
+
+
+def test_a_fresh_instance_loads_identical_embeddings_without_any_cache(trained, saved, tmp_path):
     method, clips, _ = trained
-    path = tmp_path / "state.safetensors"
-    save_file(method.state_dict(), str(path))
-    monkeypatch.setenv("AVTBENCH_CACHE", str(tmp_path / "fresh-cache"))
-    restored = VipAnt(VipAntConfig(**TINY), seed=0)
-    restored.load_state_dict(load_file(str(path)))
+    restored = VipAnt(VipAntConfig(**TINY), seed=0, cache_dir=tmp_path / "fresh-cache")
+    restored.load(saved)
     assert not (tmp_path / "fresh-cache").exists()
     for modality, batch in (("audio", torch.from_numpy(clips.audio[:4])), ("visual", torch.from_numpy(clips.visual[:4])),
                             ("text", clips.text[:4])):
@@ -182,26 +244,66 @@ def test_save_load_round_trip_needs_no_cache(trained, tmp_path, monkeypatch):
     assert restored.history["loss_va"] == pytest.approx(method.history["loss_va"])
 
 
-def test_load_rejects_a_different_audio_geometry(trained):
-    method, _, _ = trained
+def test_load_state_needs_the_clip_and_restores_the_audio_vit_on_top_of_it(trained, saved):
+    method, clips, _ = trained
+    with pytest.raises(RuntimeError, match="load"):
+        VipAnt(VipAntConfig(**TINY)).load_state(method.state())
+    restored = VipAnt(VipAntConfig(**TINY))
+    restored.load(saved)
+    restored.net = None
+    restored.load_state(MethodState.load(saved))
+    batch = torch.from_numpy(clips.audio[:2])
+    assert torch.equal(method.encode("audio", batch), restored.encode("audio", batch))
+
+
+def test_load_rejects_a_different_audio_geometry(saved):
     other = VipAnt(VipAntConfig(**{**TINY, "stride": (16, 16)}))
     with pytest.raises(UserError, match="stride"):
-        other.load_state_dict(method.state_dict())
+        other.load(saved)
 
 
-def test_synth_clip_trains_on_the_first_half_only(trained, cache):
+def test_load_without_a_clip_folder_is_a_user_error(trained, tmp_path):
+    method, _, _ = trained
+    method.state().save(tmp_path)
+    assert "no CLIP folder" in user_error(VipAnt(VipAntConfig(**TINY)).load, tmp_path)
+
+
+def test_synth_clip_trains_on_captions_of_the_first_half_only(trained, cache):
     method, clips, _ = trained
-    frames, captions = VipAnt._clip_pairs(clips, clips.visual)
-    assert len(frames) == sum(len(c) for c in clips.captions[:N // 2]) == len(captions)
+    frames, captions = method.clip_pairs(clips, clips.visual)
+    assert captions == [c for clip in clips.captions[:N // 2] for c in clip]
     assert np.array_equal(frames[0], clips.visual[0, 0])  # ceil(T/2) - 1 = 0 for T = 2
-    assert len(list((cache / "backbones").glob("synth-clip-*"))) == 1
+    assert len(list(cache.glob("backbones/synth-clip-*"))) == 1
+
+
+def test_caption_pairs_never_look_at_the_event_labels(trained):
+    method, clips, _ = trained
+    without = _clips()
+    without.labels = {"classes": without.labels["classes"]}
+    frames, captions = method.clip_pairs(clips, clips.visual)
+    frames2, captions2 = method.clip_pairs(without, without.visual)
+    assert captions == captions2 and np.array_equal(frames, frames2)
+
+
+def test_latent_event_pairs_train_another_clip_and_are_recorded(trained, cache, tmp_path):
+    _, clips, _ = trained
+    config = VipAntConfig(**{**TINY, "epochs": 1, "synth_clip_pairs": "latent_events"})
+    method, _ = _pretrain(config, clips, tmp_path, cache)
+    frames, captions = method.clip_pairs(clips, clips.visual)
+    assert len(captions) == (N // 2) * T and all("on screen" in c for c in captions)
+    assert np.array_equal(frames[1], clips.visual[0, 1])
+    assert len(list(cache.glob("backbones/synth-clip-*"))) == 2
+    assert method.state().extra["clip"]["synth_clip_pairs"] == "latent_events"
+    no_events = _clips()
+    no_events.labels = {}
+    assert "synth_clip_pairs=captions" in user_error(method.clip_pairs, no_events, no_events.visual)
 
 
 @pytest.mark.parametrize("mode", ["retrieved", "random"])
-def test_curation_adds_an_audio_text_loss(cache, mode):
+def test_curation_adds_an_audio_text_loss(cache, mode, tmp_path):
     clips = _clips()
-    method = VipAnt(VipAntConfig(**{**TINY, "epochs": 1, "curation": mode, "curation_epochs": 2}), seed=0)
-    stats = method.pretrain(clips, SilentProgress())
+    method, stats = _pretrain(VipAntConfig(**{**TINY, "epochs": 1, "curation": mode, "curation_epochs": 2}), clips,
+                              tmp_path, cache)
     assert len(method.history["loss_at"]) == 2 and math.isfinite(stats["loss_at"])
     assert 0.0 <= stats["curation_own_caption"] <= 1.0
 
@@ -215,38 +317,38 @@ def test_retrieval_picks_the_closest_captions():
     assert set(curation.random_captions(50, 3, generator).tolist()) <= {0, 1, 2}
 
 
-def test_curation_without_captions_is_a_user_error():
+def test_curation_without_captions_is_a_user_error(cache, tmp_path):
     clips = _clips()
     clips.captions, clips.text = None, None
-    with pytest.raises(UserError, match="captions"):
-        VipAnt(VipAntConfig(**{**TINY, "curation": "retrieved"})).pretrain(clips, SilentProgress())
+    assert "captions" in user_error(_pretrain, VipAntConfig(**{**TINY, "curation": "retrieved"}), clips, tmp_path, cache)
 
 
-def test_feature_level_corpus_is_rejected_in_one_line():
+def test_feature_level_corpus_is_rejected_in_one_line(cache, tmp_path):
     clips = _clips()
     clips.audio = np.zeros((N, T, 128), np.float32)
-    with pytest.raises(UserError, match="raw"):
-        VipAnt(VipAntConfig(**TINY)).pretrain(clips, SilentProgress())
+    assert "raw" in user_error(_pretrain, VipAntConfig(**TINY), clips, tmp_path, cache)
 
 
-def test_pretraining_is_deterministic(trained):
+def test_pretraining_is_deterministic(trained, cache, tmp_path):
     method, clips, _ = trained
-    again = VipAnt(VipAntConfig(**TINY), seed=0)
-    again.pretrain(clips, SilentProgress())
+    again, _ = _pretrain(VipAntConfig(**TINY), clips, tmp_path, cache)
     batch = torch.from_numpy(clips.audio[:4])
     assert torch.equal(method.encode("audio", batch), again.encode("audio", batch))
 
 
-def test_a_local_clip_folder_is_used_as_is(trained, cache):
+def test_a_local_clip_folder_is_used_as_is(trained, cache, tmp_path):
     _, clips, _ = trained
     folder = next((cache / "backbones").glob("synth-clip-*"))
-    method = VipAnt(VipAntConfig(**{**TINY, "clip": str(folder), "epochs": 1}), seed=0)
-    method.pretrain(clips, SilentProgress())
+    count = len(list(cache.glob("backbones/synth-clip-*")))
+    method, _ = _pretrain(VipAntConfig(**{**TINY, "clip": str(folder), "epochs": 1}), clips, tmp_path, cache)
     assert method.encode("visual", torch.from_numpy(clips.visual[:2])).shape == (2, T, method.clip.dim)
-    assert len(list((cache / "backbones").glob("synth-clip-*"))) == 1
+    assert len(list(cache.glob("backbones/synth-clip-*"))) == count
+    assert method.state().extra["clip"] == {"name": str(folder), "synth_clip_pairs": None, "dim": method.clip.dim}
 
 
-def test_method_seeds_share_one_synthetic_clip(trained, cache):
-    _, clips, _ = trained
-    VipAnt(VipAntConfig(**{**TINY, "epochs": 1}), seed=1).pretrain(clips, SilentProgress())
-    assert len(list((cache / "backbones").glob("synth-clip-*"))) == 1
+def test_method_seeds_share_one_synthetic_clip(trained, cache, tmp_path):
+    method, clips, _ = trained
+    count = len(list(cache.glob("backbones/synth-clip-*")))
+    other, _ = _pretrain(VipAntConfig(**{**TINY, "epochs": 1}), clips, tmp_path, cache, seed=1)
+    assert len(list(cache.glob("backbones/synth-clip-*"))) == count
+    assert torch.equal(other.encode("text", clips.text[:3]), method.encode("text", clips.text[:3]))

@@ -11,6 +11,10 @@ torchaudio is optional and its import can fail (a CUDA build on a CPU machine ra
 the same recipe is also computed with transformers' numpy feature extraction, set up the way
 `ASTFeatureExtractor` does when torchaudio is missing (transformers
 `models/audio_spectrogram_transformer/feature_extraction_audio_spectrogram_transformer.py`).
+`fbank_batch` computes the same recipe for a whole batch of equal-length windows in torch.
+
+This module is the generic front end only; the dataset statistics a method normalizes with (and
+its divisor) belong to the method's plugin and are passed to `normalize`.
 """
 from __future__ import annotations
 
@@ -25,27 +29,8 @@ import torch
 Backend = Literal["torchaudio", "transformers"]
 BACKENDS: tuple[str, ...] = ("torchaudio", "transformers")
 
-NORMALIZATION: dict[str, tuple[float, float]] = {
-    "ast": (-4.2677393, 4.5689974),
-    "cav-mae": (-5.081, 4.4849),
-    "vip-ant": (-4.93839311, 5.75751113),
-}
-"""AudioSet FBANK (mean, std) per method.
-
-- ast: YuanGongND/ast `src/run.py` (`norm_stats['audioset']`), also transformers' ASTFeatureExtractor defaults.
-- cav-mae: YuanGongND/cav-mae `egs/audioset/run_cavmae_pretrain_base.sh` (`dataset_mean`, `dataset_std`);
-  the VGGSound recipes there use the same pair.
-- vip-ant: zhaoyanpeng/vipant `bash/run_bimodal_va.sh` (`running.audio.norms`), hard-coded again in
-  `cvap/data/audio/transform.py` (`FbankTransform`).
-"""
-
-STD_SCALE: dict[str, float] = {"ast": 2.0, "cav-mae": 1.0, "vip-ant": 1.0}
-"""What each method multiplies the std by before dividing: AST divides by 2 * std
-(YuanGongND/ast `src/dataloader.py`), CAV-MAE (`src/dataloader.py`) and VIP-ANT
-(`cvap/data/image_audio.py`) by std alone."""
-
 KALDI_WINDOWS: tuple[str, ...] = ("hanning", "hamming", "povey", "rectangular", "blackman")
-_FLOAT32_EPS = float(np.finfo(np.float32).eps)
+LOG_FLOOR = float(np.finfo(np.float32).eps)
 """Kaldi's floor before the log (std::numeric_limits<float>::epsilon(), as in torchaudio's kaldi.py)."""
 
 
@@ -93,7 +78,7 @@ def fbank(
     samples = _mono(waveform)
     if subtract_waveform_mean:
         samples = samples - samples.mean()
-    frame_length, _, _ = _frame_sizes(sample_rate, frame_length_ms, frame_shift_ms)
+    frame_length, _, _ = frame_sizes(sample_rate, frame_length_ms, frame_shift_ms)
     if samples.numel() < frame_length:
         return torch.zeros(0, num_mel_bins)
     options = dict(sample_rate=sample_rate, num_mel_bins=num_mel_bins, frame_shift_ms=frame_shift_ms,
@@ -122,7 +107,7 @@ def _mono(waveform: np.ndarray | torch.Tensor) -> torch.Tensor:
     return samples.to(torch.float32)
 
 
-def _frame_sizes(sample_rate: int, frame_length_ms: float, frame_shift_ms: float) -> tuple[int, int, int]:
+def frame_sizes(sample_rate: int, frame_length_ms: float, frame_shift_ms: float) -> tuple[int, int, int]:
     """(frame length, hop, FFT size) in samples, truncated and rounded up to a power of two as Kaldi does."""
     frame_length = int(sample_rate * frame_length_ms * 0.001)
     hop = int(sample_rate * frame_shift_ms * 0.001)
@@ -149,18 +134,18 @@ def _fbank_transformers(samples: torch.Tensor, *, sample_rate: int, num_mel_bins
                         high_freq: float, remove_dc_offset: bool) -> torch.Tensor:
     from transformers.audio_utils import spectrogram
 
-    frame_length, hop, fft_length = _frame_sizes(sample_rate, frame_length_ms, frame_shift_ms)
-    filters = _kaldi_mel_filters(num_mel_bins, fft_length, sample_rate, low_freq, high_freq)
+    frame_length, hop, fft_length = frame_sizes(sample_rate, frame_length_ms, frame_shift_ms)
+    filters = kaldi_mel_filters(num_mel_bins, fft_length, sample_rate, low_freq, high_freq)
     features = spectrogram(
-        samples.numpy(), _kaldi_window(window, frame_length), frame_length=frame_length, hop_length=hop,
+        samples.numpy(), kaldi_window(window, frame_length), frame_length=frame_length, hop_length=hop,
         fft_length=fft_length, power=2.0, center=False, dither=dither, preemphasis=preemphasis or None,
-        mel_filters=filters, mel_floor=_FLOAT32_EPS, log_mel="log", remove_dc_offset=remove_dc_offset,
+        mel_filters=filters, mel_floor=LOG_FLOOR, log_mel="log", remove_dc_offset=remove_dc_offset,
     )
     return torch.from_numpy(np.ascontiguousarray(features.T, dtype=np.float32))
 
 
 @functools.lru_cache(maxsize=16)
-def _kaldi_window(name: str, length: int) -> np.ndarray:
+def kaldi_window(name: str, length: int) -> np.ndarray:
     """Kaldi's symmetric windows (torchaudio `_feature_window_function`); its Blackman with the
     default coefficient 0.42 is numpy's."""
     from transformers.audio_utils import window_function
@@ -172,7 +157,7 @@ def _kaldi_window(name: str, length: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=16)
-def _kaldi_mel_filters(num_mel_bins: int, fft_length: int, sample_rate: int, low_freq: float,
+def kaldi_mel_filters(num_mel_bins: int, fft_length: int, sample_rate: int, low_freq: float,
                        high_freq: float) -> np.ndarray:
     """Kaldi's mel bank [fft_length // 2 + 1, num_mel_bins]: triangles equally spaced on the
     1127 ln(1 + f / 700) scale between `low_freq` and `high_freq`, drawn in mel space.
@@ -196,17 +181,50 @@ def _kaldi_mel_filters(num_mel_bins: int, fft_length: int, sample_rate: int, low
         )
 
 
+def fbank_batch(
+    waveforms: torch.Tensor,
+    sample_rate: int = 16000,
+    num_mel_bins: int = 128,
+    frame_shift_ms: float = 10.0,
+    frame_length_ms: float = 25.0,
+    window: str = "hanning",
+    preemphasis: float = 0.97,
+    low_freq: float = 20.0,
+    high_freq: float = 0.0,
+    subtract_waveform_mean: bool = False,
+) -> torch.Tensor:
+    """`fbank` of many equal-length waveforms [N, samples] at once in torch -> [N, frames, num_mel_bins].
+
+    The same Kaldi recipe without dither and with DC removal (framing with `snip_edges`, per-frame
+    mean removal, pre-emphasis, window, power spectrum over the next power-of-two FFT, this
+    module's mel bank, log floored at float32 eps), computed on the batch's device; it agrees with
+    `fbank` to float32 rounding. Waveforms shorter than one frame give zero frames.
+    """
+    if waveforms.dim() != 2:
+        raise ValueError(f"expected waveforms [N, samples], got shape {tuple(waveforms.shape)}")
+    if window not in KALDI_WINDOWS:
+        raise ValueError(f"unknown window {window!r}; Kaldi windows are {', '.join(KALDI_WINDOWS)}")
+    frame_length, hop, fft_length = frame_sizes(sample_rate, frame_length_ms, frame_shift_ms)
+    x = waveforms.to(torch.float32)
+    if subtract_waveform_mean:
+        x = x - x.mean(dim=1, keepdim=True)
+    if x.shape[1] < frame_length:
+        return torch.zeros(x.shape[0], 0, num_mel_bins, device=x.device)
+    frames = x.unfold(1, frame_length, hop)
+    frames = frames - frames.mean(dim=-1, keepdim=True)
+    if preemphasis:
+        frames = torch.cat([frames[..., :1] * (1 - preemphasis), frames[..., 1:] - preemphasis * frames[..., :-1]], dim=-1)
+    frames = frames * torch.from_numpy(kaldi_window(window, frame_length)).to(x)
+    spectrum = torch.fft.rfft(frames, n=fft_length, dim=-1)
+    power = spectrum.real.square() + spectrum.imag.square()
+    mel = torch.from_numpy(kaldi_mel_filters(num_mel_bins, fft_length, sample_rate, low_freq, high_freq)).to(x)
+    return (power @ mel).clamp_min(LOG_FLOOR).log()
+
+
 def normalize(fbank: torch.Tensor, mean: float, std: float, std_scale: float = 1.0) -> torch.Tensor:
-    """(fbank - mean) / (std * std_scale); pass `STD_SCALE[method]` to reproduce a method exactly."""
+    """(fbank - mean) / (std * std_scale). Each method brings its own dataset statistics (mean, std)
+    and divisor: AST divides by 2 * std (`std_scale=2`), CAV-MAE and VIP-ANT by std alone."""
     return (fbank - mean) / (std * std_scale)
-
-
-def normalize_as(fbank: torch.Tensor, method: str) -> torch.Tensor:
-    """Normalize with `method`'s published AudioSet statistics and its own divisor (see `STD_SCALE`)."""
-    if method not in NORMALIZATION:
-        raise KeyError(f"no FBANK statistics for {method!r}; known: {', '.join(NORMALIZATION)}")
-    mean, std = NORMALIZATION[method]
-    return normalize(fbank, mean, std, STD_SCALE[method])
 
 
 def pad_or_crop(fbank: torch.Tensor, target_frames: int, value: float = 0.0) -> torch.Tensor:
@@ -221,7 +239,7 @@ def pad_or_crop(fbank: torch.Tensor, target_frames: int, value: float = 0.0) -> 
 def expected_frames(num_samples: int, sample_rate: int = 16000, frame_length_ms: float = 25.0,
                     frame_shift_ms: float = 10.0) -> int:
     """Frames Kaldi yields with `snip_edges=True`: only windows that lie wholly inside the signal."""
-    frame_length, hop, _ = _frame_sizes(sample_rate, frame_length_ms, frame_shift_ms)
+    frame_length, hop, _ = frame_sizes(sample_rate, frame_length_ms, frame_shift_ms)
     return 0 if num_samples < frame_length else 1 + (num_samples - frame_length) // hop
 
 

@@ -1,12 +1,12 @@
 """VIP-ANT's audio front end on the benchmark's clips: segment windows -> normalized FBANK images.
 
-The recipe is `avtbench.audio.fbank`'s (VIP-ANT's `cvap/data/audio/transform.py` and
-`configs/running/audio/default.yaml`): the window's mean is removed, Kaldi FBANK with a Hann window,
-128 mel bins, 25 ms frames every 10 ms, no dither; the log-mel is zero-padded (or cut) to the ViT's
-frame count and then normalized with VIP-ANT's AudioSet statistics. `batched_fbank` computes the
-same Kaldi features for many windows at once in torch (framing, DC removal, pre-emphasis, window,
-power spectrum, mel bank, log), using `avtbench.audio.fbank`'s own window and mel bank; the
-per-window `fbank` call is kept as the "reference" backend and the tests check they agree.
+The recipe is VIP-ANT's (`cvap/data/audio/transform.py` and `configs/running/audio/default.yaml`),
+computed by the core's generic `avtbench.audio.fbank`: the window's mean is removed, Kaldi FBANK
+with a Hann window, 128 mel bins, 25 ms frames every 10 ms, no dither; the log-mel is zero-padded
+(or cut) to the ViT's frame count and then normalized with VIP-ANT's AudioSet statistics
+(`constants.py`, or `fbank_mean` / `fbank_std` of the config). The "batched" backend computes all
+windows at once (`fbank_batch`); the "reference" one calls `fbank` per window (slow), and the
+tests check they agree.
 """
 from __future__ import annotations
 
@@ -18,9 +18,7 @@ from avtbench.api import UserError
 from avtbench.audio import fbank as kaldi
 
 from .config import SAMPLE_RATE, VipAntConfig
-
-FRAME_MS, SHIFT_MS, PREEMPHASIS, LOW_HZ = 25.0, 10.0, 0.97, 20.0
-"""Kaldi's defaults as `avtbench.audio.fbank.fbank` uses them."""
+from .constants import FBANK_STD_SCALE
 
 
 def segment_count(samples: int, config: VipAntConfig) -> int:
@@ -56,21 +54,8 @@ def segment_windows(waveforms: Tensor, config: VipAntConfig, segments: np.ndarra
 
 
 def batched_fbank(windows: Tensor, num_mel_bins: int = 128) -> Tensor:
-    """Kaldi FBANK of many waveforms [N, samples] -> [N, frames, num_mel_bins], as `kaldi.fbank` with
-    `subtract_waveform_mean=True`, a Hann window and no dither computes for each row."""
-    frame_length, hop, fft_length = kaldi._frame_sizes(SAMPLE_RATE, FRAME_MS, SHIFT_MS)
-    x = windows.to(torch.float32)
-    x = x - x.mean(dim=1, keepdim=True)
-    if x.shape[1] < frame_length:
-        return torch.zeros(x.shape[0], 0, num_mel_bins)
-    frames = x.unfold(1, frame_length, hop)
-    frames = frames - frames.mean(dim=-1, keepdim=True)
-    frames = torch.cat([frames[..., :1] * (1 - PREEMPHASIS), frames[..., 1:] - PREEMPHASIS * frames[..., :-1]], dim=-1)
-    frames = frames * torch.from_numpy(kaldi._kaldi_window("hanning", frame_length)).float()
-    spectrum = torch.fft.rfft(frames, n=fft_length, dim=-1)
-    power = spectrum.real.square() + spectrum.imag.square()
-    mel = torch.from_numpy(kaldi._kaldi_mel_filters(num_mel_bins, fft_length, SAMPLE_RATE, LOW_HZ, 0.0)).float()
-    return (power @ mel).clamp_min(kaldi._FLOAT32_EPS).log()
+    """Kaldi FBANK of many waveforms [N, samples] -> [N, frames, num_mel_bins], mean removed first."""
+    return kaldi.fbank_batch(windows, SAMPLE_RATE, num_mel_bins, subtract_waveform_mean=True)
 
 
 def reference_fbank(windows: Tensor, num_mel_bins: int = 128) -> Tensor:
@@ -86,5 +71,5 @@ def fbank_images(windows: Tensor, config: VipAntConfig, chunk: int = 256) -> Ten
     for start in range(0, windows.shape[0], chunk):
         features = compute(windows[start:start + chunk].float(), config.num_mel_bins)
         features = kaldi.pad_or_crop(features, config.frames)
-        out.append(kaldi.normalize_as(features, config.normalization))
+        out.append(kaldi.normalize(features, config.fbank_mean, config.fbank_std, FBANK_STD_SCALE))
     return torch.cat(out) if out else torch.zeros(0, config.frames, config.num_mel_bins)

@@ -15,66 +15,76 @@ segment's frame, so pretraining sees N x T pairs and `encode` returns one embedd
 Not reproduced: the reference's LARS wrapper and warm-up (`configs/optimizer/standard.yaml`; its
 VA script turns warm-up off), SpecAugment-style FBANK masking and mixup.
 
-Saved state: the audio ViT, the temperatures, and the whole CLIP backbone (weights plus the
-config, tokenizer and image-processor files `save_pretrained` writes), so that `load_state_dict`
-rebuilds `encode` through `from_pretrained` with no cache and no retraining. Storing only the
-backbone's cache key would be lighter but breaks on a fresh cache (the synthetic CLIP would have
-to be retrained from the corpus, which `load_state_dict` does not have).
+Saved method (`save` / `load`): `tensors.safetensors` holds the audio ViT and the temperatures,
+`state.json` the audio geometry, the loss histories and which CLIP was used, and `clip/` the
+frozen CLIP itself as `save_pretrained` writes it (safetensors weights, tokenizer, image
+processor), so that `load` rebuilds `encode` through `from_pretrained` with no cache and no
+retraining (a synthetic CLIP could not be rebuilt without the corpus).
 """
 from __future__ import annotations
 
-import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from avtbench.api import Batch, Clips, Method, Progress, UserError
-from avtbench.backbones.pairs import image_caption_pairs
-from avtbench.backbones.resolve import (
-    SYNTH_CLIP,
-    ContrastiveSchedule,
-    SynthClipConfig,
-    backbone_from_state,
-    backbone_state,
-    bytes_tensor,
-    data_fingerprint,
-    load_clip,
-    tensor_bytes,
-)
-from avtbench.backbones.text import default_cache_dir
+from avtbench.api import Batch, Clips, Method, MethodState, Progress, UserError
+from avtbench.backbones.clip import SynthClipConfig, load_clip
+from avtbench.backbones.contrastive import ContrastiveSchedule
+from avtbench.backbones.loading import SYNTH_CLIP, save_pretrained
+from avtbench.backbones.synthetic import data_fingerprint
 
 from . import curation
 from .config import SAMPLE_RATE, VipAntConfig
 from .frontend import fbank_images, segment_count, segment_windows
 from .model import FrozenClip, VipAntAudio
+from .pairs import PAIR_SOURCES, image_caption_pairs
 
 FBANK_CACHE_BYTES = 1 << 30
 """Pretraining keeps every segment's FBANK (float16) in memory when it fits in this; else recomputes per batch."""
+CLIP_FOLDER = "clip"
+"""Where `save` puts the frozen CLIP inside the method's folder."""
 
 
 class VipAnt(Method):
     name = "vip_ant"
-    version = "2"
+    version = "3"
     modalities = ("audio", "visual", "text")
     config_class = VipAntConfig
     corpus = "corpus"
     input_level = "raw"
     summary = "VIP-ANT: audio ViT from CLIP's image tower aligned to frozen CLIP through frames (NAACL 2022)"
-    status = "working; above unaligned on zero-shot and a2t R@10/mAP/median rank, not at a2t R@1"
+    status = "working"
 
-    def __init__(self, config: VipAntConfig, device: str = "cpu", seed: int = 0) -> None:
-        super().__init__(config, device, seed)
+    def __init__(self, config: VipAntConfig, device: str = "cpu", seed: int = 0, cache_dir: Path | None = None) -> None:
+        super().__init__(config, device, seed, cache_dir)
         self.clip: FrozenClip | None = None
         self.net: VipAntAudio | None = None
         self.history: dict[str, list[float]] = {}
 
+    @classmethod
+    def validate(cls, config: VipAntConfig) -> None:
+        if config.clip.startswith("synth://") and config.clip != SYNTH_CLIP:
+            raise UserError(f"vip_ant.clip {config.clip!r} is no synthetic backbone; the synthetic CLIP is {SYNTH_CLIP}")
+        if config.synth_clip_pairs not in PAIR_SOURCES:
+            raise UserError(f"vip_ant.synth_clip_pairs must be one of {', '.join(PAIR_SOURCES)}, got {config.synth_clip_pairs!r}")
+        if not config.fbank_std > 0:
+            raise UserError(f"vip_ant.fbank_std must be positive, got {config.fbank_std}")
+        if config.window_seconds <= 0:
+            raise UserError(f"vip_ant.window_seconds must be positive, got {config.window_seconds}")
+        if config.frames < 32 or config.num_mel_bins < 32:
+            raise UserError(f"vip_ant needs at least 32 FBANK frames and 32 mel bins for its 32x32 patches; "
+                            f"got {config.frames} frames and {config.num_mel_bins} bins")
+        if config.batch_size < 2 or config.epochs < 0 or config.curation_epochs < 0 or config.curation_top_k < 1:
+            raise UserError("vip_ant needs batch_size >= 2, epochs >= 0, curation_epochs >= 0 and curation_top_k >= 1")
+
     # ------------------------------------------------------------------ pretraining
 
-    def pretrain(self, corpus: Clips, progress: Progress) -> dict[str, float]:
+    def pretrain(self, corpus: Clips, workdir: Path, progress: Progress) -> dict[str, float]:
         cfg = self.config
-        cfg.check()
+        self.validate(cfg)
         audio, visual = self._raw_corpus(corpus)
         pool = curation.caption_pool(corpus) if cfg.curation != "none" else []
         with torch.random.fork_rng(devices=self._cuda_devices()):
@@ -106,9 +116,9 @@ class VipAnt(Method):
 
     def _load_clip(self, corpus: Clips, visual: np.ndarray) -> FrozenClip:
         cfg = self.config
-        pairs = self._clip_pairs(corpus, visual) if cfg.clip == SYNTH_CLIP else None
+        pairs = self.clip_pairs(corpus, visual) if cfg.clip == SYNTH_CLIP else None
         model, tokenizer, preprocess = load_clip(
-            cfg.clip, default_cache_dir(), train_pairs=(lambda: pairs) if pairs else None,
+            cfg.clip, self.cache_dir, train_pairs=(lambda: pairs) if pairs else None,
             fingerprint=data_fingerprint(*pairs) if pairs else None, config=self._synth_clip_config(),
             vocabulary=self._vocabulary(corpus), setting="vip_ant.clip",
         )
@@ -122,17 +132,18 @@ class VipAnt(Method):
                                projection_dim=cfg.synth_clip_hidden,
                                schedule=ContrastiveSchedule(epochs=cfg.synth_clip_epochs, seed=cfg.synth_clip_seed))
 
-    @staticmethod
-    def _clip_pairs(corpus: Clips, visual: np.ndarray) -> tuple[np.ndarray, list[str]]:
-        """The synthetic CLIP's data: `avtbench.backbones.pairs.image_caption_pairs`, frames of the
-        corpus's first half with captions of the events they show (or, without event labels, each
-        clip caption with the clip's middle frame)."""
-        if not corpus.caption_lists():
+    def clip_pairs(self, corpus: Clips, visual: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """The synthetic CLIP's training pairs from the corpus's first half, as `synth_clip_pairs`
+        says (see `pairs.py`): clip captions with middle frames, or latent-event captions with the
+        frames that show those events."""
+        source = self.config.synth_clip_pairs
+        if source == "captions" and not corpus.caption_lists():
             raise UserError("vip_ant with clip=synth://clip trains its CLIP on the corpus captions, but the corpus has "
                             "none; pass a pretrained CLIP: --set vip_ant.clip=/path/to/clip-vit-base-patch32")
-        frames, captions = image_caption_pairs(corpus, visual)
+        frames, captions = image_caption_pairs(corpus, visual, source)
         if len(captions) < 2:
-            raise UserError("vip_ant needs at least 2 captions in the first half of the corpus to train synth://clip")
+            raise UserError(f"vip_ant needs at least 2 image-caption pairs (synth_clip_pairs={source}) in the first "
+                            "half of the corpus to train synth://clip")
         return frames, captions
 
     @staticmethod
@@ -218,7 +229,7 @@ class VipAnt(Method):
 
     def _ready(self) -> tuple[FrozenClip, VipAntAudio]:
         if self.clip is None or self.net is None:
-            raise RuntimeError("vip_ant is not pretrained: call pretrain or load_state_dict first")
+            raise RuntimeError("vip_ant is not pretrained: call pretrain or load first")
         return self.clip, self.net
 
     @torch.no_grad()
@@ -250,31 +261,52 @@ class VipAnt(Method):
 
     # ------------------------------------------------------------------ state
 
-    def state_dict(self) -> dict[str, Tensor]:
-        """The audio ViT and temperatures (`net.*`), the whole CLIP backbone (`clip.*`, see
-        `backbone_state`), the audio input geometry and the per-epoch losses (`meta.*`)."""
+    def state(self) -> MethodState:
+        """Tensors: the audio ViT and the temperatures (`net.*`). Extra: the audio input geometry, the
+        per-epoch losses and which CLIP was used. The CLIP itself is written by `save`."""
         clip, net = self._ready()
-        state = {f"net.{k}": v.detach().cpu() for k, v in net.state_dict().items()}
-        state.update(backbone_state(clip.model, clip.tokenizer, clip.preprocess, prefix="clip."))
-        geometry = {"frames": net.audio.n_frames, "mels": net.audio.n_mels, "stride": list(net.audio.stride)}
-        state["meta.geometry"] = bytes_tensor(json.dumps(geometry).encode())
-        for key, values in self.history.items():
-            state[f"meta.history.{key}"] = torch.tensor(values, dtype=torch.float32)
-        return state
+        cfg = self.config
+        tensors = {f"net.{k}": v.detach().cpu() for k, v in net.state_dict().items()}
+        extra = {
+            "geometry": {"frames": net.audio.n_frames, "mels": net.audio.n_mels, "stride": list(net.audio.stride)},
+            "history": {k: list(v) for k, v in self.history.items()},
+            "clip": {"name": cfg.clip, "synth_clip_pairs": cfg.synth_clip_pairs if cfg.clip == SYNTH_CLIP else None,
+                     "dim": clip.dim},
+        }
+        return MethodState(tensors, extra)
 
-    def load_state_dict(self, state: dict[str, Tensor]) -> None:
-        model, tokenizer, preprocess = backbone_from_state("clip", state, prefix="clip.")
-        self.clip = FrozenClip(model, tokenizer, preprocess, self.device)
-        geometry: dict[str, Any] = json.loads(tensor_bytes(state["meta.geometry"]))
-        _check_geometry(self.config, geometry)
+    def load_state(self, state: MethodState) -> None:
+        """Restore the audio ViT on top of the CLIP this instance already holds (after `pretrain`, or
+        as `load` does after reading the saved CLIP back)."""
+        if self.clip is None:
+            raise RuntimeError("vip_ant.load_state needs its CLIP first: use load(directory), which reads it back")
+        _check_geometry(self.config, state.extra.get("geometry"))
         net = VipAntAudio.from_clip(self.clip.model, self.config)
-        net.load_state_dict({k[len("net."):]: v for k, v in state.items() if k.startswith("net.")})
+        net.load_state_dict({k[len("net."):]: v for k, v in state.tensors.items() if k.startswith("net.")})
         self.net = net.to(self.device).eval()
-        self.history = {k[len("meta.history."):]: v.tolist() for k, v in state.items() if k.startswith("meta.history.")}
+        self.history = {k: [float(x) for x in v] for k, v in state.extra.get("history", {}).items()}
+
+    def save(self, directory: Path) -> None:
+        clip, _ = self._ready()
+        super().save(directory)
+        save_pretrained(Path(directory) / CLIP_FOLDER, clip.model, clip.tokenizer, clip.preprocess.processor)
+
+    def load(self, directory: Path) -> None:
+        directory = Path(directory)
+        state = MethodState.load(directory)
+        _check_geometry(self.config, state.extra.get("geometry"))
+        folder = directory / CLIP_FOLDER
+        if not (folder / "config.json").is_file():
+            raise UserError(f"saved vip_ant in {directory} holds no CLIP folder; delete it to retrain")
+        model, tokenizer, preprocess = load_clip(str(folder), self.cache_dir, setting="vip_ant.clip")
+        self.clip = FrozenClip(model, tokenizer, preprocess, self.device)
+        self.load_state(state)
 
 
-def _check_geometry(config: VipAntConfig, geometry: dict[str, Any]) -> None:
+def _check_geometry(config: VipAntConfig, geometry: Any) -> None:
     """The audio ViT is rebuilt from `config`: its input geometry must be the one the state was trained with."""
+    if not isinstance(geometry, dict) or not {"frames", "mels", "stride"} <= set(geometry):
+        raise UserError("this saved state is not a vip_ant one (it records no audio geometry); pretrain again")
     if (config.frames, config.num_mel_bins, tuple(config.stride)) != (geometry["frames"], geometry["mels"], tuple(geometry["stride"])):
         raise UserError(f"this saved vip_ant was trained on {geometry['frames']} frames x {geometry['mels']} mel bins "
                         f"with stride {tuple(geometry['stride'])}, but the configuration asks for {config.frames} x "

@@ -1,6 +1,6 @@
 """VIP-ANT's modules: the audio ViT built from CLIP's image tower, and the frozen CLIP towers.
 
-The audio encoder is `avtbench.audio.vit.audio_vit_from_clip_vision` applied to the CLIP model (its
+The audio encoder is `audio_vit.audio_vit_from_clip_vision` applied to the CLIP model (its
 32x32 RGB kernel averaged to one channel, its square position grid interpolated to the FBANK
 grid, everything else copied, the image projection included), as VIP-ANT's `ViTPreEncoder` and
 `interp_clip_vp_embedding` do (zhaoyanpeng/vipant `cvap/module/val.py`). Only it and the
@@ -15,9 +15,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from avtbench.audio.vit import AudioViT, audio_vit_from_clip_vision
-from avtbench.backbones.resolve import ImagePreprocess, symmetric_info_nce
+from avtbench.backbones.contrastive import symmetric_info_nce
+from avtbench.backbones.preprocess import ImagePreprocess
 
+from .audio_vit import AudioViT, audio_vit_from_clip_vision
 from .config import VipAntConfig
 
 

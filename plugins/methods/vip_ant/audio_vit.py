@@ -7,9 +7,7 @@ ViT-B/32 image tower (zhaoyanpeng/vipant `cvap/module/val.py`, `ViTPreEncoder` a
 
 - the FBANK [frames, mel] is a one-channel image with time as rows and mel bins as columns;
 - patches keep the tower's 32x32 kernel but overlap, with stride 16 along time and 24 along
-  frequency (`model.audio.pre_encoder.stride=[16,24]` in `bash/run_bimodal_va.sh` and
-  `bash/run_bimodal_at.sh`, whose pre-trained checkpoint is `bimodal_16x24_*.pth`; the YAML default
-  in `configs/model/audio/vit_val.yaml` is [16, 16]);
+  frequency (`constants.PATCH_STRIDE`);
 - the patch-embedding kernel is the tower's RGB kernel averaged over its three input channels;
 - the class token's position is kept and the image's square grid of patch positions is resized to
   the audio grid by bilinear interpolation (align_corners=False);
@@ -27,16 +25,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-VIPANT_STRIDE: tuple[int, int] = (16, 24)
-"""(time, frequency) patch stride; zhaoyanpeng/vipant `bash/run_bimodal_va.sh`."""
-VIPANT_FRAMES = 1000
-"""FBANK frames (10 s at a 10 ms shift); zhaoyanpeng/vipant `configs/running/audio/default.yaml` (`max_len`)."""
-VIPANT_MELS = 128
-"""Mel bins; zhaoyanpeng/vipant `configs/running/audio/default.yaml` (`num_mel_bins`)."""
-
+from .constants import CLIP_FRAMES, MEL_BINS, PATCH_STRIDE
 
 def grid_shape(n_frames: int, n_mels: int, kernel: int | tuple[int, int] = 32,
-               stride: int | tuple[int, int] = VIPANT_STRIDE) -> tuple[int, int]:
+               stride: int | tuple[int, int] = PATCH_STRIDE) -> tuple[int, int]:
     """(time, frequency) patches an unpadded convolution yields over a [n_frames, n_mels] FBANK."""
     k_t, k_f = _pair(kernel)
     s_t, s_f = _pair(stride)
@@ -123,8 +115,8 @@ class AudioViT(nn.Module):
         return embedding, tokens
 
 
-def audio_vit_from_clip_vision(vision_model: nn.Module, n_frames: int = VIPANT_FRAMES, n_mels: int = VIPANT_MELS,
-                               stride: int | tuple[int, int] = VIPANT_STRIDE,
+def audio_vit_from_clip_vision(vision_model: nn.Module, n_frames: int = CLIP_FRAMES, n_mels: int = MEL_BINS,
+                               stride: int | tuple[int, int] = PATCH_STRIDE,
                                projection: nn.Module | None = None) -> AudioViT:
     """An `AudioViT` whose weights are copies of a transformers CLIP image tower's.
 
