@@ -28,6 +28,8 @@ from typing import Callable
 
 import numpy as np
 
+from avtbench.metrics.arrays import as_binary
+
 NUM_CLASSES = 25
 NUM_SEGMENTS = 10
 _IOU_THRESHOLD = 0.5
@@ -38,7 +40,7 @@ CountFn = Callable[[np.ndarray, np.ndarray], Counts]
 
 def extract_events(vector: np.ndarray) -> list[tuple[int, int]]:
     """Maximal runs of 1s in a 1-D 0/1 vector as half-open ``(start, end)`` pairs."""
-    arr = _as_binary(vector, "vector")
+    arr = _binary(vector, "vector")
     if arr.ndim != 1:
         raise ValueError(f"vector must be 1-D (one class over segments), got shape {arr.shape}; pass one row")
     edges = np.diff(np.concatenate(([0], arr, [0])))
@@ -139,18 +141,9 @@ def _matches(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return inter >= _IOU_THRESHOLD * union
 
 
-def _as_binary(values: np.ndarray, name: str) -> np.ndarray:
-    arr = np.asarray(values)
-    if not np.isin(arr, (0, 1)).all():
-        raise ValueError(
-            f"{name} must contain only 0/1 values; threshold probabilities first (official AVVP uses >= 0.5)"
-        )
-    return arr.astype(np.int64)
-
-
 def _video_pair(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    pred = _as_binary(pred, "pred")
-    gt = _as_binary(gt, "gt")
+    pred = _binary(pred, "pred")
+    gt = _binary(gt, "gt")
     if pred.ndim != 2 or pred.shape != gt.shape:
         raise ValueError(
             f"pred {pred.shape} and gt {gt.shape} must both be 2-D (classes, segments) of the same shape; "
@@ -160,7 +153,7 @@ def _video_pair(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def _as_videos(values: np.ndarray, name: str) -> np.ndarray:
-    arr = _as_binary(values, name)
+    arr = _binary(values, name)
     if arr.ndim != 3 or arr.shape[1:] != (NUM_CLASSES, NUM_SEGMENTS):
         raise ValueError(
             f"{name} must have shape (videos, {NUM_CLASSES}, {NUM_SEGMENTS}), got {arr.shape}; "
@@ -169,3 +162,7 @@ def _as_videos(values: np.ndarray, name: str) -> np.ndarray:
     if arr.shape[0] == 0:
         raise ValueError(f"{name} has no videos; pass at least one video")
     return arr
+
+
+def _binary(values: np.ndarray, name: str) -> np.ndarray:
+    return as_binary(values, name, "threshold probabilities first (official AVVP uses >= 0.5)")

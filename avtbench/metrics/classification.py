@@ -9,6 +9,8 @@ from typing import Literal
 
 import numpy as np
 
+from avtbench.metrics.arrays import as_binary
+
 
 def threshold(probs: np.ndarray, thresh: float = 0.5, inclusive: bool = False) -> np.ndarray:
     """Binarise probabilities into a 0/1 int array.
@@ -85,8 +87,8 @@ def precision_recall_f1_pooled(
     once; ``batch_size=n`` splits the first axis into consecutive chunks of
     ``n`` items to reproduce CMG's numbers for the same batching.
     """
-    pred = _as_binary(pred01, "pred01")
-    gt = _as_binary(gt01, "gt01")
+    pred = as_binary(pred01, "pred01")
+    gt = as_binary(gt01, "gt01")
     if pred.shape != gt.shape:
         raise ValueError(f"pred01 has shape {pred.shape} but gt01 has {gt.shape}; pass arrays of the same shape")
     if pred.ndim == 0 or pred.shape[0] == 0:
@@ -111,15 +113,6 @@ def _pooled_precision_recall(pred: np.ndarray, gt: np.ndarray) -> tuple[float, f
     return tp / n_pred, (tp / n_gt if n_gt else 0.0)
 
 
-def _as_binary(values: np.ndarray, name: str) -> np.ndarray:
-    arr = np.asarray(values)
-    if not np.isin(arr, (0, 1)).all():
-        raise ValueError(
-            f"{name} must contain only 0/1 values; threshold probabilities first, e.g. threshold(probs, 0.5)"
-        )
-    return arr.astype(np.int64)
-
-
 def _as_class_indices(values: np.ndarray, name: str) -> np.ndarray:
     arr = np.asarray(values)
     if arr.dtype.kind == "b" or not np.issubdtype(arr.dtype, np.number):
@@ -130,7 +123,7 @@ def _as_class_indices(values: np.ndarray, name: str) -> np.ndarray:
 
 
 def _one_hot_argmax(labels: np.ndarray, name: str) -> np.ndarray:
-    arr = _as_binary(labels, name)
+    arr = as_binary(labels, name)
     if not (arr.sum(axis=-1) == 1).all():
         raise ValueError(f"{name} must be one-hot along its last axis (exactly one 1 per segment); fix the labels")
     return arr.argmax(axis=-1)
