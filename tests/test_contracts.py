@@ -1,0 +1,183 @@
+"""Plugin API 2: declared datasets, per-dataset roots, validation at plan time, checkpoint folders,
+plugin commands and plots, and `--cache` reaching every artifact."""
+from __future__ import annotations
+
+import importlib.metadata
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import avtbench.plugins as plugins_module
+from avtbench.api import MethodState, UserError
+from avtbench.cache import ArtifactCache
+from avtbench.cli import main
+from avtbench.plan import make_plan
+from avtbench.plugins import discover
+from avtbench.runner import Runner
+from avtbench.store import ResultStore
+
+from .conftest import tiny_world_root, user_error
+
+TOY_PLUGIN = '''
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import numpy as np
+
+from avtbench.api import Clips, Dataset, Task, UserError
+from avtbench.hookspecs import hookimpl
+
+
+def read_toy(root, split, level="features"):
+    path = Path(root) / f"{split}.npy"
+    if not path.is_file():
+        raise UserError(f"{path}: file not found; write the toy set first")
+    audio = np.load(path, allow_pickle=False)
+    return Clips(ids=[str(i) for i in range(len(audio))], audio=audio, visual=audio[:, :, None, None, :],
+                 labels={"y": (audio[:, 0, 0] > 0).astype(np.int64)}, class_names=["Low", "High"])
+
+
+TOY = Dataset("toyset", "train.npy / test.npy: float [N, T, D]", read_toy, ("train", "test"), ("Low", "High"),
+              {"High": "something loud"})
+
+
+class ToyTask(Task):
+    name = "toy_task"
+    version = "1"
+    directions = ("a2v",)
+    main_metric = "mean_norm"
+    datasets = ("toyset",)
+
+    def splits(self, data):
+        return {"test": data["toyset"].read("test")}
+
+    def needs(self, direction, splits):
+        return [("test", "audio")]
+
+    def evaluate(self, embeddings, splits, direction, seed, device, progress):
+        return {"mean_norm": float(np.linalg.norm(embeddings[("test", "audio")], axis=-1).mean())}
+
+
+@click.command("toy-hello")
+@click.argument("who")
+def toy_hello(who):
+    """Say hello (a plugin's own command)."""
+    click.echo(f"hello {who} from the toy plugin")
+
+
+@hookimpl
+def avtbench_datasets():
+    return [TOY]
+
+
+@hookimpl
+def avtbench_tasks():
+    return [ToyTask]
+
+
+@hookimpl
+def avtbench_commands():
+    return [toy_hello]
+'''
+
+
+@pytest.fixture
+def toy_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "toy_avt.py").write_text(TOY_PLUGIN)
+    info = site / "toy_avt-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: toy-avt\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[avtbench]\ntoy = toy_avt\n")
+    monkeypatch.syspath_prepend(str(site))
+    registry = discover(importlib.metadata.entry_points(group="avtbench"))
+    monkeypatch.setattr(plugins_module, "_REGISTRY", registry)
+    return registry
+
+
+def write_toy(root: Path) -> Path:
+    root.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for split in ("train", "test"):
+        np.save(root / f"{split}.npy", rng.standard_normal((6, 3, 32)).astype(np.float32))  # the tiny world's audio width
+    return root
+
+
+def test_a_plugin_declares_a_dataset_and_a_task_reads_it_from_its_root(toy_registry, tmp_path: Path) -> None:
+    assert "toyset" in toy_registry.datasets and "ave" in toy_registry.datasets
+    root = write_toy(tmp_path / "toy")
+    document = {"data": {"toyset_root": str(root), "profile": "tiny"}}
+    cache = ArtifactCache(tmp_path / "cache")
+    plan = make_plan(toy_registry, ["unaligned"], ["toy_task"], [], [0], document, cache)
+    assert set(plan.cells[0].cell.data["fingerprints"]) == {"corpus", "toyset"}
+    source = plan.data.source("toyset")
+    assert source.origin == "real" and source.read("test").descriptions == ["low", "something loud"]
+    record = Runner(ResultStore(tmp_path / "results"), cache, plan.data).run(plan.cells[0])
+    assert record["sources"]["toyset"] == "real" and record["sources"]["corpus"].startswith("synthetic world tiny")
+    assert record["main_value"] > 0 and record["versions"]["plugin_api"] == "2"
+
+
+def test_a_dataset_no_one_can_provide_is_an_error_at_plan_time(toy_registry, tmp_path: Path) -> None:
+    cache = ArtifactCache(tmp_path / "cache")
+    message = user_error(make_plan, toy_registry, ["unaligned"], ["toy_task"], [], [0], {}, cache)
+    assert "toyset" in message and "data.toyset_root" in message
+    assert not (tmp_path / "cache").exists(), "nothing may be written before the plan is valid"
+    message = user_error(make_plan, toy_registry, ["unaligned"], ["ave"], [], [0], {"data": {"nosuch_root": "/x"}}, cache)
+    assert "no dataset 'nosuch'" in message and "toyset_root" in message
+
+
+def test_a_split_the_dataset_lacks_is_a_clear_error(toy_registry, tmp_path: Path) -> None:
+    plan = make_plan(toy_registry, ["unaligned"], ["toy_task"], [], [0],
+                     {"data": {"toyset_root": str(write_toy(tmp_path / "toy"))}}, ArtifactCache(tmp_path / "c"))
+    assert "has no split 'val'" in user_error(plan.data.source("toyset").read, "val")
+
+
+def test_a_plugin_command_runs_under_avtbench(toy_registry) -> None:
+    result = CliRunner().invoke(main, ["toy-hello", "world"])
+    assert result.exit_code == 0 and result.output.strip() == "hello world from the toy plugin"
+    listing = CliRunner().invoke(main, ["list"])
+    assert "plugin commands: toy-hello" in listing.output and "toyset" in listing.output
+
+
+def test_method_validate_runs_at_plan_time_for_every_cell(tmp_path: Path) -> None:
+    cache = ArtifactCache(tmp_path / "cache")
+    message = user_error(make_plan, plugins_module.registry(), ["unaligned"], ["ave"], [], [0],
+                         {"unaligned": {"dim": 0}}, cache)
+    assert "unaligned.dim" in message
+    message = user_error(make_plan, plugins_module.registry(), ["unaligned"], ["avvp"], [], [0],
+                         {"avvp": {"protocol": "nope"}}, cache)
+    assert "avvp.protocol" in message
+
+
+def test_checkpoint_is_a_folder_of_safetensors_and_json_reloaded_through_load(session_cache: Path, tmp_path: Path) -> None:
+    tiny_world_root(session_cache)
+    cache = ArtifactCache(session_cache)
+    plan = make_plan(plugins_module.registry(), ["unaligned"], ["zeroshot"], [], [0], {"data": {"profile": "tiny"}}, cache)
+    planned = plan.cells[0]
+    first = Runner(ResultStore(tmp_path / "a"), cache, plan.data).run(planned, overwrite=True)
+    folder = cache.checkpoint_dir(first["pretrain"]["checkpoint"])
+    assert sorted(p.name for p in folder.iterdir()) == ["meta.json", "state.json", "tensors.safetensors"]
+    state = MethodState.load(folder)
+    assert "the" in state.extra["vocabulary"] and "projection.text" in state.tensors
+    second = Runner(ResultStore(tmp_path / "b"), cache, plan.data).run(planned)
+    assert second["pretrain"]["cached"] is True
+    assert second["metrics"] == first["metrics"]
+
+
+def test_a_corrupt_saved_method_is_a_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "tensors.safetensors").write_bytes(b"not safetensors")
+    (tmp_path / "m" / "state.json").write_text("{}")
+    assert "unreadable" in user_error(MethodState.load, tmp_path / "m")
+
+
+def test_the_codebook_plot_comes_from_the_plugin_through_the_plot_hook() -> None:
+    registry = plugins_module.registry()
+    plot = registry.plot("codebook")
+    assert plot.method == "unified_vq" and registry.origins["plot:codebook"] == "unified_vq"
+    with pytest.raises(UserError, match="did you mean 'codebook'"):
+        registry.plot("codebok")
