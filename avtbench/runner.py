@@ -107,7 +107,7 @@ class Runner:
         """The task's clips at the level the method reads, loaded once per run and shared by its cells."""
         key = (planned.cell.task, planned.cell.task_version, hash_json(planned.cell.task_config), level)
         if key not in self._splits:
-            self._splits[key] = task.splits({name: self.data.source(name, level) for name in task.datasets})
+            self._splits[key] = task.splits(DeclaredSources(task, {n: self.data.source(n, level) for n in task.datasets}))
         return self._splits[key]
 
     def embed(self, method: Method, checkpoint_key: str, clips: Clips, modality: str) -> np.ndarray:
@@ -158,6 +158,18 @@ class Runner:
             "device": self.device,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
+
+
+class DeclaredSources(dict):
+    """The sources of the datasets a task declares; reading any other is a plugin bug, said so."""
+
+    def __init__(self, task: Task, sources: dict[str, Any]) -> None:
+        super().__init__(sources)
+        self.task_name = task.name
+
+    def __missing__(self, name: str) -> Any:
+        raise UserError(f"task {self.task_name!r} reads dataset {name!r} without declaring it; add it to the task's "
+                        "`datasets` so that the cell hash covers it")
 
 
 def _check_metrics(task: Task, metrics: dict[str, float]) -> None:

@@ -3,6 +3,8 @@ plugin commands and plots, and `--cache` reaching every artifact."""
 from __future__ import annotations
 
 import importlib.metadata
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -107,11 +109,11 @@ def write_toy(root: Path) -> Path:
     return root
 
 
-def test_a_plugin_declares_a_dataset_and_a_task_reads_it_from_its_root(toy_registry, tmp_path: Path) -> None:
+def test_a_plugin_declares_a_dataset_and_a_task_reads_it_from_its_root(toy_registry, tmp_path: Path, session_cache: Path) -> None:
     assert "toyset" in toy_registry.datasets and "ave" in toy_registry.datasets
     root = write_toy(tmp_path / "toy")
     document = {"data": {"toyset_root": str(root), "profile": "tiny"}}
-    cache = ArtifactCache(tmp_path / "cache")
+    cache = ArtifactCache(session_cache)
     plan = make_plan(toy_registry, ["unaligned"], ["toy_task"], [], [0], document, cache)
     assert set(plan.cells[0].cell.data["fingerprints"]) == {"corpus", "toyset"}
     source = plan.data.source("toyset")
@@ -181,3 +183,33 @@ def test_the_codebook_plot_comes_from_the_plugin_through_the_plot_hook() -> None
     assert plot.method == "unified_vq" and registry.origins["plot:codebook"] == "unified_vq"
     with pytest.raises(UserError, match="did you mean 'codebook'"):
         registry.plot("codebok")
+
+
+def test_a_task_reading_an_undeclared_dataset_is_told_so(toy_registry, tmp_path: Path, session_cache: Path) -> None:
+    task_cls = toy_registry.task("toy_task")
+    sneaky = type("Sneaky", (task_cls,), {"name": "sneaky", "splits": lambda self, data: {"test": data["ave"].read("test")}})
+    toy_registry.tasks["sneaky"] = sneaky
+    plan = make_plan(toy_registry, ["unaligned"], ["sneaky"], [], [0],
+                     {"data": {"toyset_root": str(write_toy(tmp_path / "toy")), "profile": "tiny"}}, ArtifactCache(session_cache))
+    runner = Runner(ResultStore(tmp_path / "r"), ArtifactCache(session_cache), plan.data)
+    message = user_error(runner.run, plan.cells[0])
+    assert "reads dataset 'ave' without declaring it" in message
+
+
+def test_cache_option_reaches_the_world_checkpoints_embeddings_and_backbones(tmp_path: Path, session_cache: Path) -> None:
+    elsewhere, chosen = tmp_path / "env-cache", tmp_path / "chosen"
+    elsewhere.mkdir()
+    world = tiny_world_root(session_cache)  # hard links: the run finds its world under --cache without regenerating it
+    shutil.copytree(world, chosen / world.relative_to(session_cache), copy_function=os.link)
+    settings = ["unified_vq.modalities=audio,text", "unified_vq.epochs=1", "unified_vq.codebook_size=8",
+                "unified_vq.embedding_dim=8", "unified_vq.semantic_ff_dim=16", "unified_vq.audio_hidden=8",
+                "unified_vq.text_hidden=8", "unified_vq.text_lstm_hidden=4", "unified_vq.synth_text_hidden=8",
+                "unified_vq.synth_text_layers=1", "unified_vq.synth_text_steps=2", "unified_vq.club_hidden=8",
+                "unified_vq.club_positions=0", "unified_vq.cpc_context_dim=8", "data.profile=tiny"]
+    args = ["run", "-m", "unified_vq", "-t", "zeroshot", "--cache", str(chosen), "--results", str(tmp_path / "r"),
+            "--device", "cpu", *[a for s in settings for a in ("--set", s)]]
+    result = CliRunner(env={"AVTBENCH_CACHE": str(elsewhere)}).invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert list(elsewhere.iterdir()) == []
+    for folder in ("checkpoints", "embeddings", "backbones/synth-text"):
+        assert any((chosen / folder).iterdir()), folder
