@@ -47,8 +47,8 @@ def main() -> None:
         list_s = timed([*cli, "list"], env)
         run = [*cli, "run", "-m", args.method, "-t", args.task, "-d", args.direction, "--results", str(results),
                "--device", args.device, *[x for s in args.sets for x in ("--set", s)]]
-        world_s = timed([sys.executable, "-c", "from avtbench.data.context import DataContext, DataConfig;"
-                         f"DataContext(DataConfig(), {str(Path(tmp) / 'cache')!r}).synth_root()"], env)
+        world_s = timed([sys.executable, "-c", "from avtbench.synth.provider import SyntheticWorld;"
+                         f"SyntheticWorld('default', 0, {str(Path(tmp) / 'cache')!r}).root('ave')"], env)
         rows = []
         for label in ("cold", "warm"):
             wall = timed([*run, "--overwrite"], env)
