@@ -1,6 +1,6 @@
 """Command line: `avtbench run`, `list`, `table`, `plot`, and the commands plugins add
 (hook `avtbench_commands`). Heavy imports happen inside commands only; plugins are discovered
-only when a command that is not built in is asked for (or listed by `--help`)."""
+only when a command that is not built in is asked for, so `--help` stays light."""
 from __future__ import annotations
 
 import sys

@@ -20,6 +20,7 @@ from avtbench.hashing import hash_array, hash_json
 from avtbench.plan import PlannedCell
 from avtbench.store import ResultStore
 
+
 def resolve_device(requested: str) -> str:
     import torch
 
@@ -170,6 +171,9 @@ class DeclaredSources(dict):
     def __missing__(self, name: str) -> Any:
         raise UserError(f"task {self.task_name!r} reads dataset {name!r} without declaring it; add it to the task's "
                         "`datasets` so that the cell hash covers it")
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self[name]
 
 
 def _check_metrics(task: Task, metrics: dict[str, float]) -> None:

@@ -145,14 +145,18 @@ def test_a_plugin_command_runs_under_avtbench(toy_registry) -> None:
     assert "plugin commands: toy-hello" in listing.output and "toyset" in listing.output
 
 
-def test_method_validate_runs_at_plan_time_for_every_cell(tmp_path: Path) -> None:
+@pytest.mark.parametrize("method, task, document, named", [
+    ("unaligned", "ave", {"unaligned": {"dim": 0}}, "unaligned.dim"),
+    ("oracle", "ave", {"oracle": {"epochs": 0}}, "oracle.epochs"),
+    ("unified_vq", "ave", {"unified_vq": {"cpc_steps": 9}}, "unified_vq.cpc_steps"),
+    ("vip_ant", "ave", {"vip_ant": {"window_seconds": 0}}, "vip_ant.window_seconds"),
+    ("unaligned", "avvp", {"avvp": {"protocol": "nope"}}, "avvp.protocol"),
+])
+def test_method_and_task_validate_before_anything_is_written(tmp_path: Path, method, task, document, named) -> None:
     cache = ArtifactCache(tmp_path / "cache")
-    message = user_error(make_plan, plugins_module.registry(), ["unaligned"], ["ave"], [], [0],
-                         {"unaligned": {"dim": 0}}, cache)
-    assert "unaligned.dim" in message
-    message = user_error(make_plan, plugins_module.registry(), ["unaligned"], ["avvp"], [], [0],
-                         {"avvp": {"protocol": "nope"}}, cache)
-    assert "avvp.protocol" in message
+    message = user_error(make_plan, plugins_module.registry(), ["unaligned", method], [task], [], [0], document, cache)
+    assert named in message
+    assert not (tmp_path / "cache").exists()
 
 
 def test_checkpoint_is_a_folder_of_safetensors_and_json_reloaded_through_load(session_cache: Path, tmp_path: Path) -> None:

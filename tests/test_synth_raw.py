@@ -20,7 +20,8 @@ from avtbench.synth.writers import AVE_SPEC
 from avtbench.synth.raw import SAMPLE_RATE, RawWriter
 
 from .conftest import user_error, tiny_world_root
-from avtbench.synth.vocab import AVE_CLASSES, AVVP_CLASSES, CORPUS_CLASSES, PHRASES, corpus_index
+from avtbench.data.vocab import AVE_CLASSES, AVVP_CLASSES
+from avtbench.synth.vocab import CORPUS_CLASSES, PHRASES, corpus_index
 from avtbench.synth.world import PROFILES
 
 TINY = PROFILES["tiny"]

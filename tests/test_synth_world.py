@@ -19,7 +19,8 @@ from avtbench.data.avvp import read_avvp
 from avtbench.data.corpus import read_corpus
 from avtbench.atomic import _temp_prefix
 from avtbench.synth import world as world_module
-from avtbench.synth.vocab import AVE_CLASSES, AVVP_CLASSES, CORPUS_CLASSES, PHRASES
+from avtbench.data.vocab import AVE_CLASSES, AVVP_CLASSES
+from avtbench.synth.vocab import CORPUS_CLASSES, PHRASES
 from avtbench.synth.world import GENERATOR_VERSION, PROFILES, ensure_world
 
 TINY = PROFILES["tiny"]

@@ -228,9 +228,11 @@ def test_save_writes_safetensors_json_and_a_pretrained_clip_folder(trained, save
     assert extra["history"]["loss_va"] == pytest.approx(method.history["loss_va"])
     assert extra["clip"]["name"] == "synth://clip" and extra["clip"]["synth_clip_pairs"] == "captions"
     clip_weights = load_file(str(saved / "clip" / "model.safetensors"))
-    for name, tensor in method.clip.model.state_dict().items():
-        if name in clip_weights:
-            assert torch.equal(clip_weights[name], tensor), name
+    weights = method.clip.model.state_dict()
+    shared = set(weights) & set(clip_weights)
+    assert len(shared) >= 0.9 * len(weights)  # safetensors drops tied duplicates only
+    for name in shared:
+        assert torch.equal(clip_weights[name], weights[name]), name
 
 
 def test_a_fresh_instance_loads_identical_embeddings_without_any_cache(trained, saved, tmp_path):

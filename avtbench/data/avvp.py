@@ -29,9 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from avtbench.api import Clips, UserError
+from avtbench.api import LEVELS, Clips, UserError
 from avtbench.data.captions import CAPTIONS_FILE, read_captions
-from avtbench.api import LEVELS
 from avtbench.data.files import check_finite, read_text, require_dir
 from avtbench.data.raw import read_raw
 from avtbench.data.vocab import AVVP_CLASSES

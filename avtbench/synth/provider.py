@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from avtbench.synth.profiles import profile_sizes
-from avtbench.synth.vocab import AVVP_CLASSES, CORPUS_CLASSES, PHRASES, corpus_index
+from avtbench.data.vocab import AVVP_CLASSES
+from avtbench.synth.vocab import CORPUS_CLASSES, PHRASES, corpus_index
 from avtbench.synth.world import GENERATOR_VERSION, ensure_world
 
 WORLD_DATASETS = ("corpus", "ave", "avvp", "retrieval")

@@ -5,10 +5,7 @@ The real datasets' vocabularies (AVE, AVVP, their shared classes) live with the 
 """
 from __future__ import annotations
 
-from avtbench.data.vocab import AVE_AVVP_SHARED, AVE_BACKGROUND, AVE_CLASSES, AVE_LABEL_NAMES, AVVP_CLASSES
-
-__all__ = ["AVE_AVVP_SHARED", "AVE_BACKGROUND", "AVE_CLASSES", "AVE_LABEL_NAMES", "AVVP_CLASSES",
-           "EXTRA_CORPUS_CLASSES", "CORPUS_CLASSES", "PHRASES", "corpus_index"]
+from avtbench.data.vocab import AVE_AVVP_SHARED, AVE_CLASSES, AVVP_CLASSES
 
 EXTRA_CORPUS_CLASSES: list[str] = [
     "Door knock",

@@ -10,7 +10,8 @@ from avtbench.data.ave import ANNOTATION_HEADER, AveAnnotation, ave_labels_from_
 from avtbench.synth import raw
 from avtbench.synth.events import Events, EventSpec, sample_events
 from avtbench.synth.model import Sink, World, render_into
-from avtbench.synth.vocab import AVE_CLASSES, AVVP_CLASSES, CORPUS_CLASSES, corpus_index
+from avtbench.data.vocab import AVE_CLASSES, AVVP_CLASSES
+from avtbench.synth.vocab import CORPUS_CLASSES, corpus_index
 
 _ID_ALPHABET = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"))
 

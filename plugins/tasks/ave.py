@@ -10,11 +10,10 @@ CMG logs test accuracy after every epoch and reports the best; we report the fin
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 import numpy as np
 from torch import nn
-
-from typing import Mapping
 
 from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
 from avtbench.hookspecs import hookimpl

@@ -9,10 +9,9 @@ report the final epoch and add the reference's variant as `f1_best_epoch`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 import numpy as np
-
-from typing import Mapping
 
 from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
 from avtbench.data.vocab import AVE_AVVP_SHARED

@@ -15,10 +15,9 @@ Two families of numbers, both reported, named:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 import numpy as np
-
-from typing import Mapping
 
 from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task, UserError
 from avtbench.hookspecs import hookimpl

@@ -9,10 +9,9 @@ best-ranked caption; text->audio scores every caption as its own query. Metrics 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 import numpy as np
-
-from typing import Mapping
 
 from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
 from avtbench.hookspecs import hookimpl

@@ -43,6 +43,14 @@ class Oracle(Method):
                   for m, d in dims.items()}
         return nn.ModuleDict({**towers, "classifier": nn.Linear(c.dim, n_classes)}).to(self.device)
 
+    @classmethod
+    def validate(cls, config: OracleConfig) -> None:
+        for name in ("dim", "hidden", "epochs", "batch_size"):
+            if getattr(config, name) < 1:
+                raise UserError(f"oracle.{name} must be at least 1, got {getattr(config, name)}")
+        if not config.lr > 0:
+            raise UserError(f"oracle.lr must be positive, got {config.lr}")
+
     def pretrain(self, corpus: Clips, workdir: Path, progress: Progress) -> dict[str, float]:
         if "events" not in corpus.labels:
             raise UserError("the oracle needs a corpus with latent event labels (events.h5), which only the synthetic world has; "

@@ -138,6 +138,10 @@ class UnifiedVQConfig:
         },
     }
 
+    def check(self) -> None:
+        """Raise UserError on a setting pretraining cannot use (called at plan time)."""
+        _ = self.modality_list, self.prediction_steps
+
     @property
     def modality_list(self) -> tuple[str, ...]:
         try:

@@ -26,10 +26,6 @@ class UnifiedVQ(Method):
     name = "unified_vq"
     version = "2"
     modalities = ("audio", "visual", "text")
-
-    @classmethod
-    def modalities_for(cls, config: UnifiedVQConfig) -> tuple[str, ...]:
-        return MODALITY_SETS[config.modalities]
     config_class = UnifiedVQConfig
     corpus = "corpus"
     summary = "CMG / Uni-Code: shared VQ codebook with MM-EMA, CMCM, Cross-CPC and CLUB (NeurIPS 2023)"
@@ -44,8 +40,11 @@ class UnifiedVQ(Method):
 
     @classmethod
     def validate(cls, config: UnifiedVQConfig) -> None:
-        config.modality_list
-        config.prediction_steps
+        config.check()
+
+    @classmethod
+    def modalities_for(cls, config: UnifiedVQConfig) -> tuple[str, ...]:
+        return MODALITY_SETS[config.modalities]
 
     # ------------------------------------------------------------------ pretraining
 
