@@ -217,3 +217,21 @@ def test_cache_option_reaches_the_world_checkpoints_embeddings_and_backbones(tmp
     assert list(elsewhere.iterdir()) == []
     for folder in ("checkpoints", "embeddings", "backbones/synth-text"):
         assert any((chosen / folder).iterdir()), folder
+
+
+TINY_UNIFIED_VQ = ["unified_vq.epochs=1", "unified_vq.codebook_size=8", "unified_vq.embedding_dim=8",
+                   "unified_vq.semantic_ff_dim=16", "unified_vq.audio_hidden=8", "unified_vq.video_hidden=4",
+                   "unified_vq.club_hidden=8", "unified_vq.club_positions=0", "unified_vq.cpc_context_dim=8",
+                   "data.profile=tiny"]
+
+
+def test_plot_command_pretrains_the_plots_method_and_draws_it(tmp_path: Path, session_cache: Path) -> None:
+    tiny_world_root(session_cache)
+    sets = [a for s in TINY_UNIFIED_VQ for a in ("--set", s)]
+    out = tmp_path / "usage.svg"
+    result = CliRunner().invoke(main, ["plot", "codebook", "--cache", str(session_cache), "--device", "cpu",
+                                       "--out", str(out), *sets])
+    assert result.exit_code == 0, result.output
+    assert out.read_text().lstrip().startswith("<svg") and f"wrote {out}" in result.output
+    wrong = CliRunner().invoke(main, ["plot", "codebook", "-m", "oracle", "--out", str(out)])
+    assert wrong.exit_code == 2 and "draws method 'unified_vq', not 'oracle'" in wrong.output
