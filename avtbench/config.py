@@ -1,4 +1,9 @@
-"""Configs are dataclasses; values come from YAML files and `--set section.key=value`, parsed safely."""
+"""Configs are dataclasses; values come from YAML files and `--set section.key=value`, parsed safely.
+
+A field declares its range with `setting(default, low=..., high=..., above=..., choices=...)`
+(kept in the field's metadata); `Literal[...]` and `bool` fields have their choices by type.
+`build` checks every value against its range, so a bad setting stops the plan before any work.
+"""
 from __future__ import annotations
 
 import dataclasses
@@ -9,9 +14,90 @@ from typing import Any, Iterable
 
 import yaml
 
-from avtbench.api import UserError
+from avtbench.errors import UserError
 
 Document = dict[str, dict[str, Any]]
+RANGE_KEY = "avtbench_range"
+
+
+@dataclasses.dataclass(frozen=True)
+class Range:
+    """Allowed values of a setting: low <= v <= high, v > above, or v in choices (None: no bound)."""
+
+    low: float | None = None
+    high: float | None = None
+    above: float | None = None
+    choices: tuple[Any, ...] | None = None
+
+    def admits(self, value: Any) -> bool:
+        if self.choices is not None:
+            return value in self.choices
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if value != value:  # NaN is in no range
+                return False
+            return ((self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+                    and (self.above is None or value > self.above))
+        return True
+
+    def describe(self) -> str:
+        if self.choices is not None:
+            return "one of " + ", ".join(map(str, self.choices))
+        parts = []
+        if self.above is not None:
+            parts.append(f"> {self.above:g}")
+        if self.low is not None:
+            parts.append(f">= {self.low:g}")
+        if self.high is not None:
+            parts.append(f"<= {self.high:g}")
+        return " and ".join(parts) or "any value"
+
+
+def setting(default: Any, *, low: float | None = None, high: float | None = None, above: float | None = None,
+            choices: Iterable[Any] | None = None) -> Any:
+    """A dataclass field with a default and a declared range (see `Range`)."""
+    declared = Range(low, high, above, tuple(choices) if choices is not None else None)
+    if isinstance(default, (list, dict, set)):
+        return dataclasses.field(default_factory=lambda: type(default)(default), metadata={RANGE_KEY: declared})
+    return dataclasses.field(default=default, metadata={RANGE_KEY: declared})
+
+
+def declared_range(cls: type, name: str) -> Range | None:
+    """The range of field `name` of config class `cls`: declared, or implied by a Literal / bool type."""
+    field = {f.name: f for f in dataclasses.fields(cls)}[name]
+    if RANGE_KEY in field.metadata:
+        return field.metadata[RANGE_KEY]
+    hint = typing.get_type_hints(cls).get(name, Any)
+    if typing.get_origin(hint) is typing.Literal:
+        return Range(choices=typing.get_args(hint))
+    if hint is bool:
+        return Range(choices=(False, True))
+    return None
+
+
+def unranged_fields(cls: type) -> list[str]:
+    """Numeric fields (int, float, or tuples of them) of `cls` that declare no range."""
+    hints = typing.get_type_hints(cls)
+    numeric = []
+    for f in dataclasses.fields(cls):
+        hint = hints.get(f.name, Any)
+        args = [a for a in typing.get_args(hint) if a is not type(None) and a is not Ellipsis] or [hint]
+        if any(a in (int, float) for a in args) and declared_range(cls, f.name) is None:
+            numeric.append(f.name)
+    return numeric
+
+
+def check_ranges(config: Any, section: str) -> None:
+    """Raise UserError naming the first value outside its declared range."""
+    for f in dataclasses.fields(config):
+        declared = declared_range(type(config), f.name)
+        value = getattr(config, f.name)
+        if declared is None or value is None:
+            continue
+        values = value if isinstance(value, (list, tuple)) and declared.choices is None else [value]
+        for item in values:
+            if not declared.admits(item):
+                raise UserError(f"{section}.{f.name} must be {declared.describe()}, got {value!r}; "
+                                f"fix --set {section}.{f.name}=... or the config file")
 
 
 def load_yaml(path: str | Path) -> Document:
@@ -71,7 +157,9 @@ def build(cls: type, values: dict[str, Any], section: str) -> Any:
         raise UserError(f"{section} has no setting {unknown[0]!r}; settings of {section}: {known}")
     hints = typing.get_type_hints(cls)
     kwargs = {k: _coerce(v, hints.get(k, Any), f"{section}.{k}") for k, v in values.items()}
-    return cls(**kwargs)
+    config = cls(**kwargs)
+    check_ranges(config, section)
+    return config
 
 
 def to_dict(config: Any) -> dict[str, Any]:

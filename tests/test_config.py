@@ -58,3 +58,30 @@ def test_load_yaml_errors_are_one_line(tmp_path):
     flat.write_text("epochs: 3\n")
     with pytest.raises(UserError, match="must map section names"):
         cfg.load_yaml(flat)
+
+
+@dataclass
+class Ranged:
+    epochs: int = cfg.setting(3, low=1)
+    lr: float = cfg.setting(1e-3, above=0)
+    mode: str = cfg.setting("a", choices=("a", "b"))
+    steps: tuple[int, ...] = cfg.setting((1, 2), low=1, high=4)
+    free: int = 5
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"epochs": 0}, "ex.epochs must be >= 1, got 0"),
+    ({"lr": 0}, "ex.lr must be > 0, got 0.0"),
+    ({"lr": float("nan")}, "ex.lr must be > 0"),
+    ({"mode": "c"}, "ex.mode must be one of a, b, got 'c'"),
+    ({"steps": [1, 5]}, "ex.steps must be >= 1 and <= 4, got (1, 5)"),
+])
+def test_declared_ranges_are_checked_when_a_config_is_built(values, message):
+    with pytest.raises(UserError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        cfg.build(Ranged, values, "ex")
+    assert cfg.build(Ranged, {"epochs": 1, "lr": 1e-9, "steps": [4]}, "ex").steps == (4,)
+
+
+def test_unranged_numeric_fields_are_listed():
+    assert cfg.unranged_fields(Ranged) == ["free"]
+    assert cfg.unranged_fields(Example) == ["epochs", "lr", "steps"]

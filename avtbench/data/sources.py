@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping, Protocol
 
 from avtbench.api import Dataset, DatasetSource, UserError
+from avtbench.config import setting
 
 ROOT_SUFFIX = "_root"
 
@@ -33,7 +34,7 @@ class DataConfig:
     root: str | None = None
     roots: dict[str, str] = field(default_factory=dict)
     profile: str = "default"
-    world_seed: int = 0
+    world_seed: int = setting(0, low=0, high=2**32 - 1)
 
 
 def split_roots(values: Mapping[str, Any], datasets: Mapping[str, Dataset]) -> tuple[dict[str, Any], dict[str, str]]:

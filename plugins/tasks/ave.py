@@ -16,6 +16,7 @@ import numpy as np
 from torch import nn
 
 from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
+from avtbench.config import setting
 from avtbench.hookspecs import hookimpl
 from avtbench.metrics.classification import ave_accuracy
 
@@ -24,9 +25,9 @@ from .heads import VideoClassifier, fit, predict
 
 @dataclass
 class AVEConfig:
-    epochs: int = 30
-    lr: float = 4e-4
-    batch_size: int = 80
+    epochs: int = setting(30, low=1)
+    lr: float = setting(4e-4, above=0)
+    batch_size: int = setting(80, low=1)
 
 
 def video_classes(segment_labels: np.ndarray) -> np.ndarray:

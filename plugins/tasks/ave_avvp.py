@@ -15,6 +15,7 @@ import numpy as np
 
 from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
 from avtbench.data.vocab import AVE_AVVP_SHARED
+from avtbench.config import setting
 from avtbench.hookspecs import hookimpl
 
 from .segments import SegmentHeadConfig, train_and_score, with_background
@@ -22,7 +23,7 @@ from .segments import SegmentHeadConfig, train_and_score, with_background
 
 @dataclass
 class AVEAVVPConfig(SegmentHeadConfig):
-    epochs: int = 30
+    epochs: int = setting(30, low=1)
     visual_features: str = "vgg19"
 
 

@@ -20,6 +20,7 @@ from typing import Mapping
 import numpy as np
 
 from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task, UserError
+from avtbench.config import setting
 from avtbench.hookspecs import hookimpl
 from avtbench.metrics.avvp import avvp_f1
 
@@ -30,7 +31,7 @@ PROTOCOLS = ("cmg", "split")
 
 @dataclass
 class AVVPConfig(SegmentHeadConfig):
-    protocol: str = "cmg"
+    protocol: str = setting("cmg", choices=PROTOCOLS)
     visual_features: str = "vgg19"
 
 
@@ -46,11 +47,6 @@ class AVVP(Task):
     datasets = ("avvp",)
     config_class = AVVPConfig
     summary = "AVVP segment-level event localization: CMG pooled P/R/F1 and official segment/event F1"
-
-    @classmethod
-    def validate(cls, config: AVVPConfig) -> None:
-        if config.protocol not in PROTOCOLS:
-            raise UserError(f"avvp.protocol must be one of {', '.join(PROTOCOLS)}, got {config.protocol!r}")
 
     def splits(self, data: Mapping[str, DatasetSource]) -> dict[str, Clips]:
         return {s: data["avvp"].read(s, visual_features=self.config.visual_features) for s in ("val", "test")}

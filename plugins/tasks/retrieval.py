@@ -14,6 +14,7 @@ from typing import Mapping
 import numpy as np
 
 from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
+from avtbench.config import setting
 from avtbench.hookspecs import hookimpl
 from avtbench.metrics.retrieval import mean_average_precision, mean_rank, median_rank, recall_at_k
 
@@ -23,7 +24,7 @@ CLIPS = "test"
 
 @dataclass
 class RetrievalConfig:
-    max_clips: int = 0
+    max_clips: int = setting(0, low=0)
     """Use only the first N clips of the retrieval set (0: all)."""
 
 

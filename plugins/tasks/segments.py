@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from avtbench.api import Progress
+from avtbench.config import setting
 from avtbench.metrics.classification import precision_recall_f1_pooled
 
 from .heads import ExpLogLoss, SegmentClassifier, fit, predict
@@ -22,9 +23,9 @@ def with_background(events: np.ndarray) -> np.ndarray:
 
 @dataclass
 class SegmentHeadConfig:
-    epochs: int = 50
-    lr: float = 4e-4
-    batch_size: int = 80
+    epochs: int = setting(50, low=1)
+    lr: float = setting(4e-4, above=0)
+    batch_size: int = setting(80, low=1)
 
 
 @dataclass
