@@ -41,7 +41,7 @@ class Range:
 
     def describe(self) -> str:
         if self.choices is not None:
-            return "one of " + ", ".join(map(str, self.choices))
+            return "one of " + ", ".join(repr(c) if isinstance(c, str) else str(c) for c in self.choices)
         parts = []
         if self.above is not None:
             parts.append(f"> {self.above:g}")
@@ -191,7 +191,7 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
         return tuple(items) if origin is tuple else items
     if origin is typing.Literal:
         if value not in args:
-            raise UserError(f"{where} must be one of {', '.join(map(str, args))}, got {value!r}")
+            raise UserError(f"{where} must be {Range(choices=args).describe()}, got {value!r}")
         return value
     if hint is bool:
         if isinstance(value, bool):

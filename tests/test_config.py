@@ -73,7 +73,7 @@ class Ranged:
     ({"epochs": 0}, "ex.epochs must be >= 1, got 0"),
     ({"lr": 0}, "ex.lr must be > 0, got 0.0"),
     ({"lr": float("nan")}, "ex.lr must be > 0"),
-    ({"mode": "c"}, "ex.mode must be one of a, b, got 'c'"),
+    ({"mode": "c"}, "ex.mode must be one of 'a', 'b', got 'c'"),
     ({"steps": [1, 5]}, "ex.steps must be >= 1 and <= 4, got (1, 5)"),
 ])
 def test_declared_ranges_are_checked_when_a_config_is_built(values, message):

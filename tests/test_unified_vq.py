@@ -90,6 +90,21 @@ def test_plugin_registers_method_and_paper_preset_builds() -> None:
     assert UnifiedVQConfig().modalities == "audio,visual" and paper.modalities == "audio,visual,text"
 
 
+def test_every_numeric_setting_declares_its_range() -> None:
+    assert cfg.unranged_fields(UnifiedVQConfig) == []
+    with pytest.raises(UserError) as info:
+        cfg.build(UnifiedVQConfig, {"ema_decay": 1.5}, "unified_vq")
+    message = str(info.value)
+    assert "\n" not in message and message.startswith("unified_vq.ema_decay must be >= 0 and <= 1, got 1.5")
+    for values, named in [({"cpc_steps": 5}, "unified_vq.cpc_steps must be >= 0 and <= 4"),
+                          ({"batch_size": 1}, "unified_vq.batch_size must be >= 2"),
+                          ({"lr_milestones": [10, 0]}, "unified_vq.lr_milestones must be >= 1"),
+                          ({"preset": "nope"}, "unknown preset 'nope'")]:
+        with pytest.raises(UserError, match=named):
+            cfg.build(UnifiedVQConfig, values, "unified_vq")
+    assert cfg.build(UnifiedVQConfig, {"cpc_steps": 0, "club_positions": 0, "grad_clip": 0}, "unified_vq").cpc_steps == 0
+
+
 # ---------------------------------------------------------------- shapes
 
 

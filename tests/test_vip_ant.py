@@ -10,7 +10,7 @@ from safetensors.torch import load_file
 from avtbench.api import Clips, MethodState, SilentProgress, UserError
 from avtbench.audio.fbank import fbank
 from avtbench.backbones.contrastive import symmetric_info_nce
-from avtbench.config import build
+from avtbench.config import build, unranged_fields
 from avtbench.plugins import discover
 from avtbench_plugins.methods.vip_ant import curation
 from avtbench_plugins.methods.vip_ant.audio_vit import grid_shape
@@ -164,15 +164,29 @@ def test_fbank_images_are_normalized_with_vipant_statistics():
 
 
 @pytest.mark.parametrize("change, words", [
-    ({"window_seconds": 0.0}, "window_seconds"),
     ({"segment_frames": 16}, "32 FBANK frames"),
-    ({"batch_size": 1}, "batch_size"),
-    ({"fbank_std": 0.0}, "fbank_std"),
     ({"clip": "synth://clap"}, "synth://clip"),
     ({"synth_clip_pairs": "labels"}, "captions, latent_events"),
 ])
 def test_validate_rejects_settings_that_cannot_work(change, words):
     assert words in user_error(VipAnt.validate, VipAntConfig(**{**TINY, **change}))
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"window_seconds": 0.0}, "vip_ant.window_seconds must be > 0"),
+    ({"batch_size": 1}, "vip_ant.batch_size must be >= 2"),
+    ({"fbank_std": 0.0}, "vip_ant.fbank_std must be > 0"),
+    ({"stride": [16, 0]}, "vip_ant.stride must be >= 1"),
+    ({"synth_clip_pairs": "labels"}, "vip_ant.synth_clip_pairs must be one of 'captions', 'latent_events'"),
+])
+def test_build_rejects_settings_out_of_range(change, words):
+    assert words in user_error(build, VipAntConfig, {**TINY, **change}, "vip_ant")
+
+
+def test_every_numeric_setting_declares_its_range():
+    assert unranged_fields(VipAntConfig) == []
+    message = user_error(build, VipAntConfig, {"curation_top_k": 0}, "vip_ant")
+    assert message.startswith("vip_ant.curation_top_k must be >= 1, got 0")
 
 
 def test_validate_accepts_the_defaults_and_the_paper_preset():

@@ -13,17 +13,18 @@ from torch import nn
 from pathlib import Path
 
 from avtbench.api import Clips, Method, MethodState, Progress, UserError
+from avtbench.config import setting
 
 from ..features import segment_vectors
 
 
 @dataclass
 class OracleConfig:
-    dim: int = 128
-    hidden: int = 256
-    epochs: int = 15
-    batch_size: int = 64
-    lr: float = 1e-3
+    dim: int = setting(128, low=1)
+    hidden: int = setting(256, low=1)
+    epochs: int = setting(15, low=1)
+    batch_size: int = setting(64, low=1)
+    lr: float = setting(1e-3, above=0)
 
 
 class Oracle(Method):
@@ -42,14 +43,6 @@ class Oracle(Method):
         towers = {m: nn.Sequential(nn.LayerNorm(d), nn.Linear(d, c.hidden), nn.GELU(), nn.Linear(c.hidden, c.dim))
                   for m, d in dims.items()}
         return nn.ModuleDict({**towers, "classifier": nn.Linear(c.dim, n_classes)}).to(self.device)
-
-    @classmethod
-    def validate(cls, config: OracleConfig) -> None:
-        for name in ("dim", "hidden", "epochs", "batch_size"):
-            if getattr(config, name) < 1:
-                raise UserError(f"oracle.{name} must be at least 1, got {getattr(config, name)}")
-        if not config.lr > 0:
-            raise UserError(f"oracle.lr must be positive, got {config.lr}")
 
     def pretrain(self, corpus: Clips, workdir: Path, progress: Progress) -> dict[str, float]:
         if "events" not in corpus.labels:
@@ -73,6 +66,8 @@ class Oracle(Method):
         return {"final_loss": float(loss.detach())}
 
     def encode(self, modality: str, batch: torch.Tensor) -> torch.Tensor:
+        if modality not in self.modalities:
+            raise UserError(f"oracle encodes {' and '.join(self.modalities)}, not {modality}; pick a direction over those")
         self.model.eval()
         return self.model[modality](segment_vectors(modality, batch).to(self.device))
 

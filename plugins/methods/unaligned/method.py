@@ -15,6 +15,7 @@ import torch
 from pathlib import Path
 
 from avtbench.api import Clips, Method, MethodState, Progress, UserError
+from avtbench.config import setting
 
 from ..features import segment_vectors
 
@@ -23,7 +24,7 @@ from ..features import segment_vectors
 class UnalignedConfig:
     """dim: size of each modality's embedding (capped by the smallest modality's input size)."""
 
-    dim: int = 64
+    dim: int = setting(64, low=1)
 
 
 def words(caption: str) -> list[str]:
@@ -51,11 +52,6 @@ class Unaligned(Method):
         self.means: dict[str, torch.Tensor] = {}
         self.projections: dict[str, torch.Tensor] = {}
         self.vocabulary: dict[str, int] = {}
-
-    @classmethod
-    def validate(cls, config: UnalignedConfig) -> None:
-        if config.dim < 1:
-            raise UserError(f"unaligned.dim must be at least 1, got {config.dim}")
 
     def pretrain(self, corpus: Clips, workdir: Path, progress: Progress) -> dict[str, float]:
         """One whitened PCA per modality; all share the same output size so a head can cross over."""

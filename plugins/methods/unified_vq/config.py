@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from avtbench.api import UserError
+from avtbench.config import setting
 
 MODALITY_SETS: dict[str, tuple[str, ...]] = {
     "audio,visual": ("audio", "visual"),
@@ -70,53 +71,59 @@ class UnifiedVQConfig:
         Adam lr 4e-4, batch 80, gradient-norm clip 0.5, MultiStepLR at 10/20/30 x0.5,
         6 epochs in `pretrain.sh`; the README notes the best checkpoint comes within 5 epochs).
         The default runs the reference's 6 epochs (about 50 s on the default corpus, 2 CPU cores).
-    preset: "default" or "paper" (see PRESETS); applied by the core before the other settings.
+        grad_clip 0 turns clipping off; batch_size is at least 2 (the contrastive terms need pairs).
+    preset: "default", "paper" or "tiny" (see PRESETS); applied by the core before the other settings.
+        "tiny" is a few-second smoke size (what `avtbench check` uses), not a setting for results.
     """
 
     modalities: Literal["audio,visual", "audio,text", "audio,visual,text"] = "audio,visual"
-    codebook_size: int = 400
-    embedding_dim: int = 256
-    ema_decay: float = 0.99
-    commitment_cost: float = 0.25
-    reset_after: int = 300
-    active_window: int = 100
-    semantic_ff_dim: int = 256
-    semantic_layers: int = 2
-    semantic_heads: int = 4
-    dropout: float = 0.1
-    audio_hidden: int = 256
-    text_hidden: int = 256
-    video_hidden: int = 64
+    codebook_size: int = setting(400, low=1)
+    embedding_dim: int = setting(256, low=1)
+    ema_decay: float = setting(0.99, low=0, high=1)
+    commitment_cost: float = setting(0.25, low=0)
+    reset_after: int = setting(300, low=1)
+    active_window: int = setting(100, low=1)
+    semantic_ff_dim: int = setting(256, low=1)
+    semantic_layers: int = setting(2, low=1)
+    semantic_heads: int = setting(4, low=1)
+    dropout: float = setting(0.1, low=0, high=1)
+    audio_hidden: int = setting(256, low=1)
+    text_hidden: int = setting(256, low=1)
+    video_hidden: int = setting(64, low=1)
     text_encoder: str = "synth://text"
-    text_lstm_hidden: int = 128
-    text_steps: int = 10
-    synth_text_hidden: int = 256
-    synth_text_layers: int = 2
-    synth_text_steps: int = 300
-    club_hidden: int = 256
-    club_steps: int = 5
-    club_lr: float = 1e-3
-    club_positions: int = 256
+    text_lstm_hidden: int = setting(128, low=1)
+    text_steps: int = setting(10, low=1)
+    synth_text_hidden: int = setting(256, low=1)
+    synth_text_layers: int = setting(2, low=1)
+    synth_text_steps: int = setting(300, low=1)
+    club_hidden: int = setting(256, low=1)
+    club_steps: int = setting(5, low=1)
+    club_lr: float = setting(1e-3, above=0)
+    club_positions: int = setting(256, low=0)
     cpc_mode: Literal["cpc", "infonce"] = "cpc"
-    cpc_steps: int = 0
-    cpc_context_dim: int = 256
-    cpc_layers: int = 1
-    cpc_self_weight: float = 0.1
-    infonce_temperature: float = 0.1
-    recon_weight: float = 1.0
-    commit_weight: float = 1.0
-    cmcm_weight: float = 1.0
-    club_weight: float = 1.0
-    cpc_weight: float = 1.0
-    epochs: int = 6
-    batch_size: int = 80
-    lr: float = 4e-4
-    grad_clip: float = 0.5
-    lr_milestones: tuple[int, ...] = (10, 20, 30)
-    lr_gamma: float = 0.5
-    preset: str = "default"
+    cpc_steps: int = setting(0, low=0, high=4)
+    cpc_context_dim: int = setting(256, low=1)
+    cpc_layers: int = setting(1, low=1)
+    cpc_self_weight: float = setting(0.1, low=0)
+    infonce_temperature: float = setting(0.1, above=0)
+    recon_weight: float = setting(1.0, low=0)
+    commit_weight: float = setting(1.0, low=0)
+    cmcm_weight: float = setting(1.0, low=0)
+    club_weight: float = setting(1.0, low=0)
+    cpc_weight: float = setting(1.0, low=0)
+    epochs: int = setting(6, low=1)
+    batch_size: int = setting(80, low=2)
+    lr: float = setting(4e-4, above=0)
+    grad_clip: float = setting(0.5, low=0)
+    lr_milestones: tuple[int, ...] = setting((10, 20, 30), low=1)
+    lr_gamma: float = setting(0.5, above=0, high=1)
+    preset: Literal["default", "paper", "tiny"] = "default"
 
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
+        "tiny": {"modalities": "audio,visual,text", "codebook_size": 16, "embedding_dim": 16, "semantic_ff_dim": 32,
+                 "semantic_heads": 2, "audio_hidden": 12, "text_hidden": 12, "video_hidden": 8, "text_lstm_hidden": 8,
+                 "synth_text_hidden": 16, "synth_text_layers": 1, "synth_text_steps": 20, "club_hidden": 16,
+                 "club_positions": 0, "club_steps": 2, "cpc_context_dim": 16, "epochs": 2, "batch_size": 8},
         "paper": {
             "modalities": "audio,visual,text",
             "codebook_size": 400,
@@ -141,6 +148,9 @@ class UnifiedVQConfig:
     def check(self) -> None:
         """Raise UserError on a setting pretraining cannot use (called at plan time)."""
         _ = self.modality_list, self.prediction_steps
+        if self.embedding_dim % self.semantic_heads:
+            raise UserError(f"unified_vq.embedding_dim ({self.embedding_dim}) must be a multiple of "
+                            f"unified_vq.semantic_heads ({self.semantic_heads})")
 
     @property
     def modality_list(self) -> tuple[str, ...]:

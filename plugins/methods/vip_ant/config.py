@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
+from avtbench.config import setting
+
 from .constants import CLIP_FRAMES, FBANK_MEAN, FBANK_STD, MEL_BINS, PATCH_STRIDE
 
 SAMPLE_RATE = 16000
@@ -39,7 +41,9 @@ class VipAntConfig:
     stride: (time, frequency) stride of the 32x32 audio patches (16, 24), `bash/run_bimodal_va.sh`.
     num_mel_bins: FBANK mel bins (128), `configs/running/audio/default.yaml`.
     fbank_mean, fbank_std: FBANK normalization statistics, (x - mean) / std; VIP-ANT's AudioSet
-        values -4.93839311 and 5.75751113 (`bash/run_bimodal_va.sh`, see `constants.py`).
+        values -4.93839311 and 5.75751113 (`bash/run_bimodal_va.sh`, see `constants.py`). Log-mel
+        energies lie within about [-16, 25] (Kaldi floors at log(FLT_EPSILON)), so the mean is
+        bounded by +-100.
     window_seconds: audio context of one segment embedding. 1.0 (default) encodes each one-second
         segment on its own; VIP-ANT encodes 10 s clips (the `paper` preset). A window longer than
         a segment is centred on it and shifted to stay inside the clip.
@@ -50,6 +54,8 @@ class VipAntConfig:
     epochs, batch_size, lr, weight_decay, grad_clip: audio-image pretraining schedule. VIP-ANT:
         Adam lr 5e-4, weight decay 1e-6, gradient-norm clip 0.5 (`configs/optimizer/standard.yaml`),
         batch 432 (`configs/running/bimodal.yaml`); the default batch and epochs are scaled for CPU.
+        epochs 0 skips the audio-image stage (the audio ViT keeps its CLIP initialisation); grad_clip
+        0 turns clipping off.
     logit_scale_init: initial log inverse temperature, log(1/0.07) as CLIP and VIP-ANT's `CELossHead`
         (`cvap/module/decoder/loss_head.py`); learned.
     logit_scale_max: the scale exp(logit_scale) is clamped to this (CLIP's 100).
@@ -57,46 +63,50 @@ class VipAntConfig:
         each segment's audio is paired with the caption the frozen CLIP retrieves for its frame
         from the caption pool (every caption of the corpus); "random": a random pool caption (the
         control). The audio-text InfoNCE is added to the audio-image one.
-    curation_epochs, curation_top_k, curation_weight: length of that stage, how many retrieved
-        captions a segment draws from (uniformly, each epoch), and the weight of the audio-text term.
+    curation_epochs, curation_top_k, curation_weight: length of that stage (0 skips it), how many
+        retrieved captions a segment draws from (uniformly, each epoch), and the weight of the
+        audio-text term.
     synth_clip_hidden, synth_clip_layers, synth_clip_epochs, synth_clip_image_size, synth_clip_seed:
         size, training length, input resolution and seed of the `synth://clip` backbone (ignored
         for real checkpoints; see `avtbench.backbones.clip.SynthClipConfig`). The CLIP seed is
         fixed rather than the method seed: VIP-ANT starts every run from the same pretrained CLIP,
         and the cached backbone is then trained once for all method seeds.
     encode_batch: segments per audio-ViT forward pass when encoding.
-    preset: "default" or "paper" (see PRESETS); applied by the core before the other settings.
+    preset: "default", "paper" or "tiny" (see PRESETS); applied by the core before the other settings.
+        "tiny" is a few-second smoke size (what `avtbench check` uses), not a setting for results.
     """
 
     clip: str = "synth://clip"
     synth_clip_pairs: Literal["captions", "latent_events"] = "captions"
-    stride: tuple[int, int] = PATCH_STRIDE
-    num_mel_bins: int = MEL_BINS
-    fbank_mean: float = FBANK_MEAN
-    fbank_std: float = FBANK_STD
-    window_seconds: float = 1.0
-    segment_frames: int = 0
+    stride: tuple[int, int] = setting(PATCH_STRIDE, low=1)
+    num_mel_bins: int = setting(MEL_BINS, low=32)
+    fbank_mean: float = setting(FBANK_MEAN, low=-100, high=100)
+    fbank_std: float = setting(FBANK_STD, above=0)
+    window_seconds: float = setting(1.0, above=0)
+    segment_frames: int = setting(0, low=0)
     fbank_backend: Literal["batched", "reference"] = "batched"
-    epochs: int = 3
-    batch_size: int = 256
-    lr: float = 5e-4
-    weight_decay: float = 1e-6
-    grad_clip: float = 0.5
-    logit_scale_init: float = math.log(1 / 0.07)
-    logit_scale_max: float = 100.0
+    epochs: int = setting(3, low=0)
+    batch_size: int = setting(256, low=2)
+    lr: float = setting(5e-4, above=0)
+    weight_decay: float = setting(1e-6, low=0)
+    grad_clip: float = setting(0.5, low=0)
+    logit_scale_init: float = setting(math.log(1 / 0.07), low=0)
+    logit_scale_max: float = setting(100.0, low=1)
     curation: Literal["none", "retrieved", "random"] = "none"
-    curation_epochs: int = 1
-    curation_top_k: int = 1
-    curation_weight: float = 1.0
-    synth_clip_hidden: int = 64
-    synth_clip_layers: int = 2
-    synth_clip_epochs: int = 20
-    synth_clip_image_size: int = 128
-    synth_clip_seed: int = 0
-    encode_batch: int = 512
-    preset: str = "default"
+    curation_epochs: int = setting(1, low=0)
+    curation_top_k: int = setting(1, low=1)
+    curation_weight: float = setting(1.0, low=0)
+    synth_clip_hidden: int = setting(64, low=2)
+    synth_clip_layers: int = setting(2, low=1)
+    synth_clip_epochs: int = setting(20, low=1)
+    synth_clip_image_size: int = setting(128, low=32)
+    synth_clip_seed: int = setting(0, low=0, high=2**32 - 1)
+    encode_batch: int = setting(512, low=1)
+    preset: Literal["default", "paper", "tiny"] = "default"
 
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
+        "tiny": {"synth_clip_hidden": 16, "synth_clip_layers": 1, "synth_clip_epochs": 2, "synth_clip_image_size": 64,
+                 "epochs": 2, "batch_size": 8, "lr": 2e-3},
         "paper": {
             "stride": PATCH_STRIDE,
             "num_mel_bins": MEL_BINS,

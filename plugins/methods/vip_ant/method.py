@@ -70,15 +70,9 @@ class VipAnt(Method):
             raise UserError(f"vip_ant.clip {config.clip!r} is no synthetic backbone; the synthetic CLIP is {SYNTH_CLIP}")
         if config.synth_clip_pairs not in PAIR_SOURCES:
             raise UserError(f"vip_ant.synth_clip_pairs must be one of {', '.join(PAIR_SOURCES)}, got {config.synth_clip_pairs!r}")
-        if not config.fbank_std > 0:
-            raise UserError(f"vip_ant.fbank_std must be positive, got {config.fbank_std}")
-        if config.window_seconds <= 0:
-            raise UserError(f"vip_ant.window_seconds must be positive, got {config.window_seconds}")
         if config.frames < 32 or config.num_mel_bins < 32:
             raise UserError(f"vip_ant needs at least 32 FBANK frames and 32 mel bins for its 32x32 patches; "
                             f"got {config.frames} frames and {config.num_mel_bins} bins")
-        if config.batch_size < 2 or config.epochs < 0 or config.curation_epochs < 0 or config.curation_top_k < 1:
-            raise UserError("vip_ant needs batch_size >= 2, epochs >= 0, curation_epochs >= 0 and curation_top_k >= 1")
 
     # ------------------------------------------------------------------ pretraining
 
