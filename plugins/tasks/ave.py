@@ -37,7 +37,7 @@ def video_classes(segment_labels: np.ndarray) -> np.ndarray:
 
 class AVE(Task):
     name = "ave"
-    version = "1"
+    version = "2"
     directions = ("a2v", "v2a")
     main_metric = "accuracy"
     datasets = ("ave",)
@@ -63,7 +63,7 @@ class AVE(Task):
         def score(head: nn.Module) -> None:
             per_epoch.append(ave_accuracy(predict(head, x_test, device), test_labels, level="video"))
 
-        head = fit(VideoClassifier(x_train.shape[-1], n_classes), nn.CrossEntropyLoss(), x_train, train_y,
+        head = fit(lambda: VideoClassifier(x_train.shape[-1], n_classes), nn.CrossEntropyLoss(), x_train, train_y,
                    epochs=c.epochs, lr=c.lr, batch_size=c.batch_size, seed=seed, device=device,
                    progress=progress, after_epoch=score)
         same_modality = predict(head, embeddings[("test", direction.source)], device)

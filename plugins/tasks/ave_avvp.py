@@ -40,7 +40,7 @@ def shared_avvp_events(avvp: Clips, modality: str) -> np.ndarray:
 
 class AVEAVVP(Task):
     name = "ave_avvp"
-    version = "1"
+    version = "2"
     directions = ("a2v", "v2a")
     main_metric = "f1"
     datasets = ("ave", "avvp")

@@ -41,7 +41,7 @@ def _stack(splits: dict[str, Clips], names: tuple[str, ...], key: str) -> np.nda
 
 class AVVP(Task):
     name = "avvp"
-    version = "1"
+    version = "2"
     directions = ("a2v", "v2a")
     main_metric = "f1"
     datasets = ("avvp",)

@@ -46,7 +46,7 @@ class ExpLogLoss(nn.Module):
 
 
 def fit(
-    head: nn.Module,
+    build_head: Callable[[], nn.Module],
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     x: np.ndarray,
     y: np.ndarray,
@@ -63,11 +63,23 @@ def fit(
 ) -> nn.Module:
     """Adam with the reference's halving schedule at epochs 10, 20, 30; returns the head in eval mode.
 
+    The head is built by `build_head()` under `seed`, inside a forked random state: its initial
+    weights and the batch order depend on `seed` alone, never on what ran before (a pretraining
+    in the same process, say), and the caller's random state is left as it was.
     `after_epoch(head)` runs after every epoch with the head in eval mode (for the per-epoch
     test evaluation the reference code logs and reports the best of).
     """
-    torch.manual_seed(seed)
-    head.to(device).train()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        head = build_head().to(device).train()
+        return _train(head, loss_fn, x, y, epochs, lr, batch_size, seed, device, progress, extra_params, clip_grad,
+                      after_epoch)
+
+
+def _train(head: nn.Module, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], x: np.ndarray,
+           y: np.ndarray, epochs: int, lr: float, batch_size: int, seed: int, device: str, progress: Progress,
+           extra_params: list[nn.Parameter] | None, clip_grad: float | None,
+           after_epoch: Callable[[nn.Module], None] | None) -> nn.Module:
     params = list(head.parameters()) + list(extra_params or [])
     optimizer = torch.optim.Adam(params, lr=lr)
     schedule = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[10, 20, 30], gamma=0.5)

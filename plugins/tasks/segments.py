@@ -50,7 +50,7 @@ def train_and_score(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray
     def score(head: nn.Module) -> None:
         per_epoch.append(pooled_scores(head, x_test, y_test, device))
 
-    head = fit(SegmentClassifier(x_train.shape[-1], n_classes), loss_fn, x_train, y_train,
+    head = fit(lambda: SegmentClassifier(x_train.shape[-1], n_classes), loss_fn, x_train, y_train,
                epochs=config.epochs, lr=config.lr, batch_size=config.batch_size, seed=seed, device=device,
                progress=progress, extra_params=list(explog.parameters()), after_epoch=score)
     return SegmentResult(head, per_epoch[-1], per_epoch)
