@@ -200,6 +200,44 @@ def plot(name, method, seed, config_file, sets, cache_dir, device, out_path) -> 
     click.echo(f"wrote {figure.draw(pretrained, Path(out_path))}")
 
 
+@main.command()
+@click.argument("names", nargs=-1)
+@click.option("--all", "check_all", is_flag=True, help="Check every installed method and task.")
+@click.option("--set", "sets", multiple=True, metavar="SECTION.KEY=VALUE", help="Settings for the checked plugins.")
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False), help="Where the tiny world and checkpoints go (default: a temporary folder).")
+@_guard
+def check(names, check_all, sets, cache_dir) -> None:
+    """Run the conformance kit (avtbench.testing) on installed methods and tasks, by name.
+
+    One PASS/FAIL line per check; exit 0 only if every check passes. A plugin that failed to load
+    fails its own line without hiding the others.
+    """
+    from avtbench.plugins import registry
+    from avtbench.testing import check_method, check_task
+
+    reg = registry()
+    document = _document(None, sets)
+    wanted = sorted({*reg.methods, *reg.tasks, *(f.plugin for f in reg.failures)}) if check_all else list(names)
+    if not wanted:
+        raise UserError("name at least one method or task to check, or pass --all")
+    cache = Path(cache_dir) if cache_dir else None
+    failed = 0
+    for name in wanted:
+        lines = []
+        if name in reg.methods:
+            lines += check_method(reg.methods[name], document.get(name), cache).lines()
+        if name in reg.tasks:
+            lines += check_task(reg.tasks[name], document.get(name), cache).lines()
+        lines += [f"FAIL  plugin {f.plugin}: loads ({f.error})" for f in reg.failures if f.plugin == name]
+        if not lines:
+            lines = [f"FAIL  {name}: no installed method or task has this name (see `avtbench list`)"]
+        for line in lines:
+            click.echo(line)
+        failed += sum(line.startswith("FAIL") for line in lines)
+    click.echo(f"{failed} check(s) failed" if failed else "all checks passed", err=True)
+    sys.exit(1 if failed else 0)
+
+
 def _document(config_file: str | None, sets: tuple[str, ...]) -> dict:
     from avtbench import config as cfg
 
