@@ -1,9 +1,11 @@
-"""Aggregate seeds (mean ± std, n) and render paper-style tables. Imports no torch."""
+"""Aggregate seeds (mean ± std, n) and render paper-style tables. Imports no torch (nor scipy until a test runs)."""
 from __future__ import annotations
 
 import csv
 import io
+import math
 import statistics
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -13,11 +15,19 @@ from tabulate import tabulate
 from avtbench.api import UserError
 
 FORMATS = ("markdown", "latex", "csv")
+TESTS = ("ttest", "wilcoxon")
+ALPHA = 0.05
+MIN_SHARED_SEEDS = 3
+_TEST_NAMES = {"ttest": "paired t-test (scipy.stats.ttest_rel)",
+               "wilcoxon": "Wilcoxon signed-rank test (scipy.stats.wilcoxon)"}
+_MARK = {"markdown": "†", "latex": "$^\\dagger$"}
 
 
 @dataclass
 class Aggregate:
     values: list[float] = field(default_factory=list)
+    seeds: list[Any] = field(default_factory=list)
+    """The record's `seed` for each value, in the same order (used to pair rows for the significance test)."""
 
     @property
     def n(self) -> int:
@@ -29,8 +39,26 @@ class Aggregate:
 
     @property
     def std(self) -> float:
-        """Sample standard deviation over seeds (0 for a single seed)."""
+        """Sample standard deviation over seeds (`statistics.stdev`, ddof=1).
+
+        0 for a single seed, where no spread was measured: tables show `mean (n=1)` then, never a ± 0."""
         return statistics.stdev(self.values) if self.n > 1 else 0.0
+
+    def by_seed(self) -> dict[Any, float]:
+        return dict(zip(self.seeds, self.values))
+
+
+@dataclass
+class Comparison:
+    """The paired test of one best row against its runner-up over the seeds both have."""
+    best: str
+    runner_up: str
+    shared: int
+    """Seeds both rows have; no test runs below MIN_SHARED_SEEDS."""
+    pvalue: float | None
+    """Two-sided p-value; None when no test ran or the test is undefined (zero variance of the differences)."""
+    ahead: bool | None
+    """True: the best is ahead at p < ALPHA; False: it is not; None: not tested (too few shared seeds)."""
 
 
 @dataclass
@@ -41,17 +69,83 @@ class Table:
     metric_names: dict[str, str]
     lower_is_better: set[str] = field(default_factory=set)
     """Columns whose metric is better when smaller."""
+    test: str = "ttest"
+    """Paired test for best vs runner-up: "ttest" (scipy.stats.ttest_rel) or "wilcoxon" (scipy.stats.wilcoxon)."""
+
+    def _means(self, column: str) -> dict[str, float]:
+        return {r: self.cells[(r, column)].mean for r in self.rows if (r, column) in self.cells}
+
+    def _pick(self, column: str):
+        return min if column in self.lower_is_better else max
 
     def best(self, column: str) -> set[str]:
-        """Rows with the best mean in `column` (all of them when tied)."""
-        means = {r: self.cells[(r, column)].mean for r in self.rows if (r, column) in self.cells}
-        pick = min if column in self.lower_is_better else max
-        top = pick(means.values(), default=None)
+        """Rows with the best mean in `column` (all of them when tied); empty when fewer than two rows have a value,
+        since a lone row is best of nothing."""
+        means = self._means(column)
+        if len(means) < 2:
+            return set()
+        top = self._pick(column)(means.values())
         return {r for r, m in means.items() if m == top}
 
+    def runner_up(self, column: str, row: str) -> str | None:
+        """The best of the other rows in `column` (a tied row when the best is shared; first by name on ties)."""
+        others = {r: m for r, m in self._means(column).items() if r != row}
+        if not others:
+            return None
+        top = self._pick(column)(others.values())
+        return min(r for r, m in others.items() if m == top)
 
-def build_table(records: Iterable[dict[str, Any]], metric: str | None = None) -> Table:
-    """Rows are methods, columns task/direction; a different config or version gets its own row or column."""
+    def compare(self, column: str, row: str) -> Comparison | None:
+        """Two-sided paired test of `row` against its runner-up over their shared seeds (matched by `seed`).
+
+        "Ahead" means p < ALPHA and the mean paired difference favours `row` (respecting lower_is_better).
+        Fewer than MIN_SHARED_SEEDS shared seeds: no test (`ahead` None). Zero variance of the differences
+        (for instance identical values on every seed): not ahead, with no p-value; for the Wilcoxon test only
+        all-zero differences count as degenerate, since its ranks stay defined for a constant non-zero shift."""
+        other = self.runner_up(column, row)
+        if other is None:
+            return None
+        mine, theirs = self.cells[(row, column)].by_seed(), self.cells[(other, column)].by_seed()
+        seeds = sorted((s for s in mine if s in theirs), key=repr)
+        if len(seeds) < MIN_SHARED_SEEDS:
+            return Comparison(row, other, len(seeds), None, None)
+        a = [mine[s] for s in seeds]
+        b = [theirs[s] for s in seeds]
+        diffs = [x - y for x, y in zip(a, b)]
+        sign = -1.0 if column in self.lower_is_better else 1.0
+        scale = max(1.0, *(abs(v) for v in a + b))
+        tol = 1e-9 * scale
+        spread = max(diffs) - min(diffs)
+        degenerate = all(abs(d) <= tol for d in diffs) if self.test == "wilcoxon" else spread <= tol
+        if degenerate:
+            return Comparison(row, other, len(seeds), None, False)
+        pvalue = _paired_pvalue(a, b, self.test)
+        if pvalue is None:
+            return Comparison(row, other, len(seeds), None, False)
+        ahead = pvalue < ALPHA and sign * statistics.fmean(diffs) > 0
+        return Comparison(row, other, len(seeds), pvalue, ahead)
+
+
+def _paired_pvalue(a: list[float], b: list[float], test: str) -> float | None:
+    from scipy import stats  # lazy: keeps `avtbench table` and `--help` fast
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # degenerate inputs are screened out before; never leak scipy chatter
+        try:
+            result = stats.ttest_rel(a, b) if test == "ttest" else stats.wilcoxon(a, b)
+        except ValueError:
+            return None
+    pvalue = float(result.pvalue)
+    return pvalue if math.isfinite(pvalue) else None
+
+
+def build_table(records: Iterable[dict[str, Any]], metric: str | None = None, test: str = "ttest") -> Table:
+    """Rows are methods, columns task/direction; a different config or version gets its own row or column.
+
+    `test` ("ttest" or "wilcoxon") is the two-sided paired test `render` uses to check whether a best row is
+    ahead of its runner-up over the seeds both share."""
+    if test not in TESTS:
+        raise UserError(f"unknown significance test {test!r}; use one of {', '.join(TESTS)}")
     records = list(records)
     row_keys = _labels({(r["method"], r["method_hash"]) for r in records})
     col_keys = _labels({(f"{r['task']}/{r['direction']}", r["column_hash"]) for r in records})
@@ -69,6 +163,7 @@ def build_table(records: Iterable[dict[str, Any]], metric: str | None = None) ->
             continue
         seen.add((row, col, r["seed"]))
         cells[(row, col)].values.append(float(r["metrics"][name]))
+        cells[(row, col)].seeds.append(r["seed"])
         metric_names[col] = name
         if name in r.get("lower_is_better", ()):
             lower.add(col)
@@ -76,7 +171,7 @@ def build_table(records: Iterable[dict[str, Any]], metric: str | None = None) ->
         raise UserError(f"no result has a metric named {metric!r}; leave out --metric to use each task's main metric")
     rows = sorted({row for row, _ in cells})
     columns = sorted({col for _, col in cells})
-    return Table(rows, columns, dict(cells), metric_names, lower)
+    return Table(rows, columns, dict(cells), metric_names, lower, test)
 
 
 def _labels(keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
@@ -87,7 +182,27 @@ def _labels(keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
     return {(name, h): name if counts[name] == 1 else f"{name} [{h}]" for name, h in keys}
 
 
+def footer(table: Table, fmt: str = "markdown") -> str:
+    """The line under a markdown or latex table saying what bold and the mark mean and which test ran."""
+    test = _TEST_NAMES[table.test]
+    if fmt == "latex":
+        test = test.replace("_", "\\_")
+        return (f"Bold: best mean in a column where at least two methods have results (ties all bold). "
+                f"{_MARK['latex']}: that best is not ahead of the runner-up at $p < {ALPHA}$ "
+                f"(two-sided {test} over the seeds both share; tested only with at "
+                f"least {MIN_SHARED_SEEDS} shared seeds). Cells: mean $\\pm$ sample std (ddof=1) (n seeds); "
+                f"a single seed shows mean (n=1).")
+    return (f"Bold: best mean in a column where at least two methods have results (ties all bold). "
+            f"{_MARK['markdown']}: that best is not ahead of the runner-up at p < {ALPHA} "
+            f"(two-sided {test} over the seeds both share; tested only with at least {MIN_SHARED_SEEDS} shared "
+            f"seeds). Cells: mean ± sample std (ddof=1) (n seeds); a single seed shows mean (n=1).")
+
+
 def render(table: Table, fmt: str = "markdown", precision: int = 1) -> str:
+    """Markdown or latex table with a footer line explaining bold and the mark, or csv.
+
+    csv is the raw per-cell data (method, column, metric, mean, std, n; std left empty for n = 1): it carries
+    no bold, no mark and no footer, so any csv reader takes it as is."""
     if fmt not in FORMATS:
         raise UserError(f"unknown table format {fmt!r}; use one of {', '.join(FORMATS)}")
     if not table.cells:
@@ -105,12 +220,21 @@ def render(table: Table, fmt: str = "markdown", precision: int = 1) -> str:
             if agg is None:
                 line.append("")
                 continue
-            text = f"{agg.mean:.{precision}f}{pm}{agg.std:.{precision}f} ({agg.n})"
-            line.append(bold(text) if row in best[col] else text)
+            if agg.n == 1:
+                text = f"{agg.mean:.{precision}f} (n=1)"
+            else:
+                text = f"{agg.mean:.{precision}f}{pm}{agg.std:.{precision}f} ({agg.n})"
+            if row in best[col]:
+                text = bold(text)
+                comparison = table.compare(col, row)
+                if comparison is not None and comparison.ahead is False:
+                    text += _MARK[fmt]
+            line.append(text)
         body.append(line)
     headers = ["method"] + [f"{col} {table.metric_names[col]}" for col in table.columns]
-    return tabulate(body, headers=headers, tablefmt="pipe" if fmt == "markdown" else "latex_raw",
+    grid = tabulate(body, headers=headers, tablefmt="pipe" if fmt == "markdown" else "latex_raw",
                     disable_numparse=True)
+    return f"{grid}\n\n{footer(table, fmt)}"
 
 
 def _render_csv(table: Table) -> str:
@@ -118,5 +242,6 @@ def _render_csv(table: Table) -> str:
     writer = csv.writer(out)
     writer.writerow(["method", "column", "metric", "mean", "std", "n"])
     for (row, col), agg in sorted(table.cells.items()):
-        writer.writerow([row, col, table.metric_names[col], f"{agg.mean:.6g}", f"{agg.std:.6g}", agg.n])
+        std = f"{agg.std:.6g}" if agg.n > 1 else ""
+        writer.writerow([row, col, table.metric_names[col], f"{agg.mean:.6g}", std, agg.n])
     return out.getvalue().rstrip("\n")

@@ -1,7 +1,10 @@
 import subprocess
 import sys
+import warnings
 
+import pytest
 
+from avtbench.api import UserError
 from avtbench.tables import build_table, render
 
 
@@ -27,7 +30,107 @@ def test_mean_std_n_and_best_in_bold():
 def test_ties_are_all_bold():
     table = build_table([_record("a", 0, 10.0), _record("b", 0, 10.0), _record("c", 0, 5.0)])
     assert table.best("ave/v2a") == {"a", "b"}
-    assert render(table).count("**") == 4
+    md = render(table)
+    assert md.count("**") == 4 and "**10.0 (n=1)**" in md and "†" not in md.split("\n\n")[0], "1 seed: no test"
+
+
+def test_single_seed_shows_n1_without_a_spread():
+    table = build_table([_record("a", 0, 10.4), _record("b", 0, 5.0), _record("b", 1, 7.0)])
+    md = render(table)
+    assert "**10.4 (n=1)**" in md and "± 0.0" not in md and "6.0 ± 1.4 (2)" in md
+    assert "\\textbf{10.4 (n=1)}" in render(table, "latex")
+    assert "a,ave/v2a,accuracy,10.4,,1" in render(table, "csv").splitlines(), "no std for one seed in csv"
+
+
+def test_a_lone_row_is_never_bold():
+    table = build_table([_record("a", 0, 10.4), _record("a", 1, 12.0), _record("b", 0, 3.0, task="avvp")])
+    assert table.best("ave/v2a") == set() and table.best("avvp/v2a") == set()
+    md = render(table)
+    assert "**" not in md.split("\n\n")[0] and "11.2 ± 1.1 (2)" in md and "3.0 (n=1)" in md
+    assert "\\textbf" not in render(table, "latex").split("\\end{tabular}")[0]
+
+
+def _seeds(method, values, **kw):
+    return [_record(method, seed, v, **kw) for seed, v in enumerate(values)]
+
+
+def _strict(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return fn(*args, **kwargs)
+
+
+@pytest.mark.parametrize("test", ["ttest", "wilcoxon"])
+def test_a_clearly_better_best_has_no_mark(test):
+    records = _seeds("a", [80.0, 81.5, 79.2, 80.7, 82.1, 80.3]) + _seeds("b", [60.0, 61.0, 59.5, 62.3, 60.8, 61.9])
+    table = build_table(records, test=test)
+    comparison = _strict(table.compare, "ave/v2a", "a")
+    assert comparison.runner_up == "b" and comparison.shared == 6 and comparison.ahead is True
+    assert comparison.pvalue < 0.05
+    md = _strict(render, table)
+    assert "**80.6 ± 1.0 (6)**" in md and "†" not in md.split("\n\n")[0]
+    assert "\\dagger" not in render(table, "latex").split("\\end{tabular}")[0]
+
+
+def test_a_best_within_the_noise_is_marked_and_the_footer_explains():
+    records = _seeds("a", [70.0, 75.0, 68.0, 74.0]) + _seeds("b", [72.0, 69.0, 70.0, 73.0])
+    table = build_table(records)
+    assert table.best("ave/v2a") == {"a"}
+    comparison = _strict(table.compare, "ave/v2a", "a")
+    assert comparison.ahead is False and comparison.pvalue > 0.05
+    md = _strict(render, table)
+    grid, foot = md.split("\n\n")
+    assert "**71.8 ± 3.3 (4)**†" in grid
+    assert "Bold" in foot and "†" in foot and "p < 0.05" in foot and "t-test" in foot and "ttest_rel" in foot
+    latex = render(table, "latex")
+    assert "\\textbf{71.8 $\\pm$ 3.3 (4)}$^\\dagger$" in latex and "ttest\\_rel" in latex.split("\\end{tabular}")[1]
+    assert all(not line.startswith("#") and "†" not in line for line in render(table, "csv").splitlines())
+
+
+def test_wilcoxon_option():
+    # Wilcoxon's exact two-sided p cannot go below 0.25 with 3 pairs, so a clear lead on 3 seeds is still marked
+    records = _seeds("a", [80.0, 81.0, 82.0]) + _seeds("b", [60.0, 61.5, 59.0])
+    ttest, wilcoxon = build_table(records), build_table(records, test="wilcoxon")
+    assert ttest.compare("ave/v2a", "a").ahead is True
+    comparison = _strict(wilcoxon.compare, "ave/v2a", "a")
+    assert comparison.ahead is False and comparison.pvalue == pytest.approx(0.25)
+    md = render(wilcoxon)
+    assert "**81.0 ± 1.0 (3)**†" in md and "Wilcoxon signed-rank" in md
+    with pytest.raises(UserError, match="wilcoxon"):
+        build_table(records, test="sign")
+
+
+def test_degenerate_comparisons_are_not_ahead_and_raise_no_warning():
+    same = _seeds("a", [50.0, 50.0, 50.0]) + _seeds("b", [50.0, 50.0, 50.0])
+    for test in ("ttest", "wilcoxon"):
+        table = build_table(same, test=test)
+        assert table.best("ave/v2a") == {"a", "b"}, "ties stay all bold"
+        for row in ("a", "b"):
+            comparison = _strict(table.compare, "ave/v2a", row)
+            assert comparison.ahead is False and comparison.pvalue is None
+        assert _strict(render, table).split("\n\n")[0].count("**50.0 ± 0.0 (3)**†") == 2
+    shift = build_table(_seeds("a", [51.0, 52.0, 53.0]) + _seeds("b", [50.0, 51.0, 52.0]))
+    comparison = _strict(shift.compare, "ave/v2a", "a")
+    assert comparison.ahead is False and comparison.pvalue is None, "zero-variance differences: t-test undefined"
+
+
+def test_fewer_than_three_shared_seeds_run_no_test():
+    records = _seeds("a", [80.0, 81.0, 82.0]) + [_record("b", 0, 60.0), _record("b", 1, 61.0), _record("b", 7, 62.0)]
+    table = build_table(records)
+    comparison = table.compare("ave/v2a", "a")
+    assert comparison.shared == 2 and comparison.ahead is None and comparison.pvalue is None
+    assert "**81.0 ± 1.0 (3)**" in render(table) and "†" not in render(table).split("\n\n")[0]
+
+
+def test_runner_up_respects_lower_is_better():
+    lower = dict(lower_is_better=["accuracy"])
+    records = [dict(r, **lower) for r in _seeds("a", [1.0, 1.2, 0.9, 1.1]) + _seeds("b", [5.0, 5.5, 4.8, 5.2])
+               + _seeds("c", [9.0, 9.1, 9.3, 8.7])]
+    table = build_table(records)
+    assert table.best("ave/v2a") == {"a"} and table.runner_up("ave/v2a", "a") == "b"
+    assert table.compare("ave/v2a", "a").ahead is True
+    flipped = build_table(_seeds("a", [1.0, 1.2, 0.9, 1.1]) + _seeds("b", [5.0, 5.5, 4.8, 5.2]))
+    assert flipped.best("ave/v2a") == {"b"} and flipped.compare("ave/v2a", "b").ahead is True
 
 
 def test_lower_is_better_metrics_bold_the_minimum():
