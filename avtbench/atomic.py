@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
+from avtbench.errors import UserError
+
 
 @contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
@@ -18,6 +20,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    os.chmod(tmp_path, 0o666 & ~current_umask())  # mkstemp makes it 0600; published files respect the umask
     try:
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
@@ -45,7 +48,7 @@ def publish_folder(target: Path, write: Callable[[Path], None], complete: str | 
     tmp = Path(tempfile.mkdtemp(prefix=f"{_temp_prefix(target)}{os.getpid()}-", dir=target.parent))
     try:
         write(tmp)
-        os.chmod(tmp, 0o755)  # mkdtemp makes it private
+        os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes it 0700
         _rename_into_place(tmp, target, complete)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -99,3 +102,23 @@ def _alive(pid: int) -> bool:
 def _temp_prefix(target: Path) -> str:
     """Temporary folders name their host and pid, so that only dead ones of this host are removed."""
     return f".{target.name}.tmp-{socket.gethostname()}-"
+
+
+def current_umask() -> int:
+    """The process umask (reading it means setting it; it is put back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def prepare_folder(path: Path, option: str) -> Path:
+    """mkdir -p `path`; a regular file in the way, or no permission, is a one-line UserError."""
+    path = Path(path)
+    for parent in (path, *path.parents):
+        if parent.exists() and not parent.is_dir():
+            raise UserError(f"{option} {path}: {parent} is a file, not a folder; pass another {option} path")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"{option} {path}: cannot create the folder ({exc.strerror}); pass another {option} path") from None
+    return path

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from avtbench.atomic import atomic_path, publish_folder
+from avtbench.atomic import atomic_path, prepare_folder, publish_folder
 from avtbench.errors import UserError
 
 CHECKPOINT_META = "meta.json"
@@ -50,6 +50,19 @@ class ArtifactCache:
             return json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise UserError(f"cached checkpoint {path.parent} is unreadable ({type(exc).__name__}); delete it to retrain") from None
+
+    def lock(self, name: str) -> Any:
+        """A file lock on one artifact: processes sharing the cache wait for each other instead of
+        making the same artifact twice."""
+        from filelock import FileLock
+
+        folder = self.root / "locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(folder / f"{name}.lock"))
+
+    def prepare(self) -> None:
+        """Create the cache folder now, so that a bad `--cache` / $AVTBENCH_CACHE fails before any work."""
+        prepare_folder(self.root, "--cache (or $AVTBENCH_CACHE)")
 
     @contextmanager
     def workdir(self, key: str) -> Iterator[Path]:

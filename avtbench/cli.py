@@ -19,13 +19,20 @@ def _split(values: tuple[str, ...]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
+MAX_SEED = 2**32 - 1
+"""Seeds are what numpy and torch both accept: integers in [0, 2^32 - 1]."""
+
+
 def _seeds(values: tuple[str, ...]) -> list[int]:
     seeds = []
     for text in _split(values) or ["0"]:
         try:
-            seeds.append(int(text))
+            seed = int(text)
         except ValueError:
             raise UserError(f"bad seed {text!r}; seeds are integers, e.g. --seed 0 --seed 1 or --seed 0,1,2") from None
+        if not 0 <= seed <= MAX_SEED:
+            raise UserError(f"seed {seed} is out of range; seeds are integers in [0, {MAX_SEED}]")
+        seeds.append(seed)
     return seeds
 
 
@@ -82,40 +89,59 @@ def main() -> None:
 @click.option("--results", default="results", show_default=True, type=click.Path(file_okay=False), help="Result store folder.")
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False), help="Artifact cache (default $AVTBENCH_CACHE or ~/.cache/avtbench).")
 @click.option("--overwrite", is_flag=True, help="Redo cells whose record exists.")
+@click.option("--quiet", "-q", is_flag=True, help="Only errors and the final summary line.")
+@click.option("--verbose", "-v", is_flag=True, help="Also per-stage lines on a terminal, and debug details.")
+@click.option("--log", "log_path", metavar="FILE", help="Also append plain, timestamped progress lines to FILE.")
 @_guard
-def run(methods, tasks, directions, seeds, config_file, sets, device, results, cache_dir, overwrite) -> None:
-    """Train and evaluate every cell of the grid methods x tasks x directions x seeds."""
-    from rich.console import Console
+def run(methods, tasks, directions, seeds, config_file, sets, device, results, cache_dir, overwrite, quiet, verbose,
+        log_path) -> None:
+    """Train and evaluate every cell of the grid methods x tasks x directions x seeds.
 
-    from avtbench.cache import ArtifactCache
-    from avtbench.plugins import registry
-    from avtbench.plan import make_plan
-    from avtbench.progress import RichProgress
-    from avtbench.runner import Runner, resolve_device
-    from avtbench.store import ResultStore
+    On a terminal progress shows as bars; otherwise (a log, CI) as plain lines on stderr."""
+    from rich.markup import escape
 
-    console = Console(stderr=True)
-    document = _document(config_file, sets)
-    cache = ArtifactCache(cache_dir)
-    plan = make_plan(registry(), _split(methods), _split(tasks), _split(directions), _seeds(seeds), document, cache)
-    if not plan.cells:
-        if plan.skipped:
-            raise UserError(f"nothing to run: {plan.skipped[0]}; pick a direction over the method's modalities")
-        raise UserError("nothing to run; name at least one method, task and direction")
-    for reason in plan.skipped:
-        console.print(f"[yellow]skipped[/] {reason}")
-    store = ResultStore(results)
-    with RichProgress(console) as progress:
-        runner = Runner(store, cache, plan.data, resolve_device(device), progress, log=console.log)
-        for planned in progress.track(plan.cells, description="cells"):
-            record = runner.run(planned, overwrite=overwrite)
-            label = planned.cell.label()
-            if record is None:
-                console.print(f"[dim]cached[/]  {label}: {store.path(planned.cell)}")
-            else:
-                console.print(f"[green]done[/]    {label}: {record['main_metric']} = {record['main_value']:.2f} "
-                              f"({record['timings']['total_s']:.1f}s)")
-    click.echo(f"{len(plan.cells)} cell(s) in {store.root}; see `avtbench table --results {store.root}`", err=True)
+    from avtbench.logs import RunLog
+
+    with RunLog(quiet=quiet, verbose=verbose, path=log_path) as out:
+        from avtbench.cache import ArtifactCache
+        from avtbench.plugins import registry
+        from avtbench.plan import make_plan
+        from avtbench.progress import make_progress
+        from avtbench.runner import Runner, resolve_device
+        from avtbench.store import ResultStore
+
+        document = _document(config_file, sets)
+        grid_seeds = _seeds(seeds)
+        cache = ArtifactCache(cache_dir)
+        plan = make_plan(registry(), _split(methods), _split(tasks), _split(directions), grid_seeds, document, cache)
+        if not plan.cells:
+            if plan.skipped:
+                raise UserError(f"nothing to run: {plan.skipped[0]}; pick a direction over the method's modalities")
+            raise UserError("nothing to run; name at least one method, task and direction")
+        for reason in plan.skipped:
+            out.info(f"skipped {reason}", f"[yellow]skipped[/] {escape(reason)}")
+        store = ResultStore(results)
+        device_name = resolve_device(device)
+        cache.prepare()
+        store.prepare()
+        with make_progress(out.bars, out.stage_lines) as progress:
+            runner = Runner(store, cache, plan.data, device_name, progress, log=out.log)
+            for planned in progress.track(plan.cells, description="cells"):
+                record = runner.run(planned, overwrite=overwrite)
+                label = planned.cell.label()
+                path = store.path(planned.cell)
+                if record is None:
+                    out.info(f"cached  {label}: {path}", f"[dim]cached[/]  {escape(label)}: {escape(str(path))}")
+                    continue
+                line = (f"{label}: {record['main_metric']} = {record['main_value']:.2f} "
+                        f"({record['timings']['total_s']:.1f}s)")
+                out.info(f"done    {line}", f"[green]done[/]    {escape(line)}")
+                pretrain, timings = record["pretrain"], record["timings"]
+                out.debug(f"{label}: checkpoint {pretrain['checkpoint']} "
+                          f"{'reused from the cache' if pretrain['cached'] else 'pretrained and cached'}; "
+                          f"pretrain {timings['pretrain_s']:.1f}s, encode {timings['encode_s']:.1f}s, "
+                          f"evaluate {timings['evaluate_s']:.1f}s; record {path}")
+        out.summary(f"{len(plan.cells)} cell(s) in {store.root}; see `avtbench table --results {store.root}`")
 
 
 @main.command(name="list")
@@ -155,15 +181,20 @@ def list_plugins() -> None:
 @click.option("--format", "fmt", default="markdown", type=click.Choice(["markdown", "latex", "csv"]), show_default=True)
 @click.option("--metric", default=None, help="Metric to show instead of each task's main metric.")
 @click.option("--precision", default=1, show_default=True, type=int)
+@click.option("--test", "test", default="ttest", type=click.Choice(["ttest", "wilcoxon"]), show_default=True,
+              help="Two-sided paired test of the best against the runner-up over shared seeds (3 or more).")
 @_guard
-def table(results, fmt, metric, precision) -> None:
-    """Mean ± std over seeds (n): rows methods, columns task/direction, best in bold."""
+def table(results, fmt, metric, precision, test) -> None:
+    """Mean ± sample std over seeds (n), or mean (n=1): rows methods, columns task/direction.
+
+    Bold marks the best where two or more methods have a value; a dagger marks a best that is not ahead of the
+    runner-up at p < 0.05 on their shared seeds (see the footer line)."""
     from avtbench.store import ResultStore
     from avtbench.tables import build_table, render
 
     if not Path(results).is_dir():
         raise UserError(f"result folder {results} does not exist; run `avtbench run ...` first or pass --results")
-    click.echo(render(build_table(ResultStore(results).records(), metric), fmt, precision))
+    click.echo(render(build_table(ResultStore(results).records(), metric, test=test), fmt, precision))
 
 
 @main.command()
@@ -175,29 +206,33 @@ def table(results, fmt, metric, precision) -> None:
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False))
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True)
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="File to write (e.g. codebook.svg).")
+@click.option("--quiet", "-q", is_flag=True, help="Only errors and the final line.")
+@click.option("--verbose", "-v", is_flag=True, help="Also per-stage lines on a terminal.")
+@click.option("--log", "log_path", metavar="FILE", help="Also append plain, timestamped progress lines to FILE.")
 @_guard
-def plot(name, method, seed, config_file, sets, cache_dir, device, out_path) -> None:
+def plot(name, method, seed, config_file, sets, cache_dir, device, out_path, quiet, verbose, log_path) -> None:
     """Draw a plugin's named plot (e.g. `avtbench plot codebook -m unified_vq --out usage.svg`)."""
-    from rich.console import Console
+    from avtbench.logs import RunLog
 
-    from avtbench.cache import ArtifactCache
-    from avtbench.plan import data_resolver, method_config
-    from avtbench.plugins import registry
-    from avtbench.progress import RichProgress
-    from avtbench.runner import Runner, resolve_device
+    with RunLog(quiet=quiet, verbose=verbose, path=log_path) as out:
+        from avtbench.cache import ArtifactCache
+        from avtbench.plan import data_resolver, method_config
+        from avtbench.plugins import registry
+        from avtbench.progress import make_progress
+        from avtbench.runner import Runner, resolve_device
 
-    reg = registry()
-    figure = reg.plot(name)
-    if method is not None and method != figure.method:
-        raise UserError(f"plot {name!r} draws method {figure.method!r}, not {method!r}; drop -m or use -m {figure.method}")
-    document = _document(config_file, sets)
-    cache = ArtifactCache(cache_dir)
-    method_cls, config = method_config(reg, figure.method, document)
-    console = Console(stderr=True)
-    with RichProgress(console) as progress:
-        runner = Runner(None, cache, data_resolver(reg, document, cache), resolve_device(device), progress, console.log)
-        pretrained, _ = runner.pretrained_method(method_cls, config, seed)
-    click.echo(f"wrote {figure.draw(pretrained, Path(out_path))}")
+        reg = registry()
+        figure = reg.plot(name)
+        if method is not None and method != figure.method:
+            raise UserError(f"plot {name!r} draws method {figure.method!r}, not {method!r}; drop -m or use -m {figure.method}")
+        document = _document(config_file, sets)
+        cache = ArtifactCache(cache_dir)
+        method_cls, config = method_config(reg, figure.method, document)
+        with make_progress(out.bars, out.stage_lines) as progress:
+            runner = Runner(None, cache, data_resolver(reg, document, cache), resolve_device(device), progress, out.log)
+            pretrained, info = runner.pretrained_method(method_cls, config, seed)
+        out.debug(f"checkpoint {info['key']} {'reused from the cache' if info['cached'] else 'pretrained and cached'}")
+        out.summary(f"wrote {figure.draw(pretrained, Path(out_path))}", stdout=True)
 
 
 @main.command()

@@ -54,19 +54,37 @@ class Runner:
         self._splits: dict[tuple, dict[str, Clips]] = {}
 
     def run(self, planned: PlannedCell, overwrite: bool = False) -> dict[str, Any] | None:
-        """Run one cell; return its record, or None when a record already exists and overwrite is off."""
+        """Run one cell; return its record, or None when a complete record already exists and overwrite is off.
+
+        Under the cell's lock, so that a second process running the same cell waits and then finds
+        the record instead of computing it again."""
+        from filelock import FileLock
+
         if self.store is None:
             raise ValueError("a Runner without a store pretrains methods only")
-        if self.store.exists(planned.cell) and not overwrite:
-            return None
+        lock = self.store.lock_path(planned.cell)
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(lock)):
+            state = self.store.state(planned.cell)
+            if state == "done" and not overwrite:
+                return None
+            if state == "corrupt":
+                moved = self.store.set_aside(planned.cell)
+                self.log(f"redoing {planned.cell.label()}: its record was incomplete or unreadable; moved it to {moved}")
+            return self._compute(planned)
+
+    def _compute(self, planned: PlannedCell) -> dict[str, Any]:
+        assert self.store is not None
         started = time.perf_counter()
-        method, pretrain_info = self.pretrained_method(planned.method_cls, planned.method_config, planned.cell.seed)
         task = planned.task_cls(planned.task_config)
         splits = self._task_splits(task, planned, planned.method_cls.input_level)
+        needs = task.needs(planned.direction, splits)
+        method, pretrain_info = self.pretrained_method(planned.method_cls, planned.method_config, planned.cell.seed,
+                                                       check=lambda inputs: _check_inputs(planned, splits, needs, inputs))
         encode_started = time.perf_counter()
         embeddings = {
             (split, modality): self.embed(method, pretrain_info["key"], splits[split], modality)
-            for split, modality in task.needs(planned.direction, splits)
+            for split, modality in needs
         }
         evaluate_started = time.perf_counter()
         metrics = task.evaluate(embeddings, splits, planned.direction, planned.cell.seed, self.device, self.progress)
@@ -81,28 +99,39 @@ class Runner:
         self.store.write(planned.cell, record)
         return record
 
-    def pretrained_method(self, method_cls: type[Method], method_config: Any, seed: int) -> tuple[Method, dict[str, Any]]:
-        """The method pretrained on its corpus with this config and seed: from the cache, or trained and cached."""
+    def pretrained_method(self, method_cls: type[Method], method_config: Any, seed: int,
+                          check: Callable[[dict[str, list[int]]], None] = lambda inputs: None) -> tuple[Method, dict[str, Any]]:
+        """The method pretrained on its corpus with this config and seed: from the cache, or trained and
+        cached, under the checkpoint's lock (a second process wanting it waits, then loads it).
+
+        `check(inputs)` sees the per-segment input shapes of the corpus the method was (or is about to
+        be) pretrained on, before any training, so that data of another shape fails first."""
         import torch
 
         identity = [method_cls.name, str(method_cls.version), cfg.to_dict(method_config)]
         key = hash_json({"method": identity, "corpus": self.data.fingerprint(method_cls.corpus), "seed": seed}, length=24)
-        torch.manual_seed(seed)
-        np.random.seed(seed)
-        method = method_cls(method_config, device=self.device, seed=seed, cache_dir=self.cache.root)
-        if self.cache.has_checkpoint(key):
-            meta = self.cache.checkpoint_meta(key)
-            method.load(self.cache.checkpoint_dir(key))
-            return method, {"key": key, "cached": True, "seconds": 0.0, "stats": meta.get("stats", {})}
-        corpus = self.data.source(method_cls.corpus, method_cls.input_level).read()
-        self.log(f"pretraining {method_cls.name} (seed {seed}) on {len(corpus)} clips")
-        started = time.perf_counter()
-        with self.cache.workdir(key) as workdir:
-            stats = method.pretrain(corpus, workdir, self.progress) or {}
-        seconds = time.perf_counter() - started
-        meta = {"method": identity, "seed": seed, "stats": stats, "seconds": seconds, "device": self.device}
-        self.cache.publish_checkpoint(key, method.save, meta)
-        return method, {"key": key, "cached": False, "seconds": seconds, "stats": stats}
+        with self.cache.lock(f"checkpoint-{key}"):
+            torch.manual_seed(seed)
+            np.random.seed(seed)
+            method = method_cls(method_config, device=self.device, seed=seed, cache_dir=self.cache.root)
+            if self.cache.has_checkpoint(key):
+                meta = self.cache.checkpoint_meta(key)
+                check(meta.get("inputs", {}))
+                method.load(self.cache.checkpoint_dir(key))
+                self.log(f"loaded {method_cls.name} (seed {seed}) from {self.cache.checkpoint_dir(key)}")
+                return method, {"key": key, "cached": True, "seconds": 0.0, "stats": meta.get("stats", {})}
+            corpus = self.data.source(method_cls.corpus, method_cls.input_level).read()
+            inputs = input_shapes(corpus)
+            check(inputs)
+            self.log(f"pretraining {method_cls.name} (seed {seed}) on {len(corpus)} clips")
+            started = time.perf_counter()
+            with self.cache.workdir(key) as workdir:
+                stats = method.pretrain(corpus, workdir, self.progress) or {}
+            seconds = time.perf_counter() - started
+            meta = {"method": identity, "seed": seed, "stats": stats, "seconds": seconds, "device": self.device,
+                    "inputs": inputs, "input_level": method_cls.input_level}
+            self.cache.publish_checkpoint(key, method.save, meta)
+            return method, {"key": key, "cached": False, "seconds": seconds, "stats": stats}
 
     def _task_splits(self, task: Task, planned: PlannedCell, level: str) -> dict[str, Clips]:
         """The task's clips at the level the method reads, loaded once per run and shared by its cells."""
@@ -116,9 +145,17 @@ class Runner:
 
         data = clips.modality(modality)
         key = hash_json([checkpoint_key, modality, hash_array(data)], length=24)
-        cached = self.cache.load_embedding(key)
-        if cached is not None:
-            return cached
+        with self.cache.lock(f"embedding-{key}"):
+            cached = self.cache.load_embedding(key)
+            if cached is not None:
+                return cached
+            array = self._encode(method, clips, data, modality)
+            self.cache.save_embedding(key, array)
+            return array
+
+    def _encode(self, method: Method, clips: Clips, data: Any, modality: str) -> np.ndarray:
+        import torch
+
         batch_size = method.encode_batch_size()
         starts = range(0, len(clips), batch_size)
         outputs = []
@@ -130,7 +167,6 @@ class Runner:
         array = np.concatenate(outputs, axis=0).astype(np.float32)
         if not np.isfinite(array).all():
             raise UserError(f"method {method.name!r} produced non-finite {modality} embeddings; check its config (learning rate) or retrain with --overwrite")
-        self.cache.save_embedding(key, array)
         return array
 
     def _record(self, planned: PlannedCell, metrics: dict[str, float], pretrain: dict[str, Any],
@@ -159,6 +195,29 @@ class Runner:
             "device": self.device,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
+
+
+def input_shapes(clips: Clips) -> dict[str, list[int]]:
+    """Per-clip shape after the segment axis of each array modality: audio [D], visual [H, W, C] (features)."""
+    return {m: list(clips.modality(m).shape[2:]) for m in ("audio", "visual") if clips.has(m)}
+
+
+def _check_inputs(planned: PlannedCell, splits: dict[str, Clips], needs: list[tuple[str, str]],
+                  trained_on: dict[str, list[int]]) -> None:
+    """Features of a task must have the shape the method was pretrained on (raw inputs are resized by the method)."""
+    if planned.method_cls.input_level != "features":
+        return
+    for split, modality in needs:
+        expected = trained_on.get(modality)
+        clips = splits[split]
+        if expected is None or modality == "text" or not clips.has(modality):
+            continue
+        got = list(clips.modality(modality).shape[2:])
+        if got != expected:
+            shape = lambda dims: "[N, T, " + ", ".join(map(str, dims)) + "]"  # noqa: E731
+            raise UserError(f"{planned.cell.task} split {split!r} has {modality} features {shape(got)}, but "
+                            f"{planned.cell.method} was pretrained on {shape(expected)}; use features from the "
+                            f"corpus's extractor, or point data.corpus_root at a corpus of the same kind")
 
 
 class DeclaredSources(dict):

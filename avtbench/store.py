@@ -1,24 +1,55 @@
-"""One JSON file per cell: results/<method>/<task>/<direction>/seed<k>-<confighash>.json."""
+"""One JSON file per cell: results/<method>/<task>/<direction>/seed<k>-<confighash>.json.
+
+A record counts as a finished cell only if it parses and carries the fields every record has; a
+file that does not (a truncated write from another tool, an edit gone wrong) is set aside under a
+name that says so, never deleted, and the cell is computed again.
+"""
 from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Literal
 
-from avtbench.atomic import write_text_atomic
+from avtbench.atomic import prepare_folder, write_text_atomic
 from avtbench.cells import Cell
+
+REQUIRED_FIELDS = ("method", "task", "direction", "seed", "metrics", "main_metric", "main_value", "cell_hash")
+RecordState = Literal["missing", "done", "corrupt"]
 
 
 class ResultStore:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
 
+    def prepare(self) -> None:
+        """Create the store folder now, so that a bad `--results` path fails before any work."""
+        prepare_folder(self.root, "--results")
+
     def path(self, cell: Cell) -> Path:
         return self.root / cell.method / cell.task / cell.direction / f"seed{cell.seed}-{cell.config_hash}.json"
 
+    def lock_path(self, cell: Cell) -> Path:
+        return self.root / ".locks" / cell.method / cell.task / cell.direction / f"seed{cell.seed}-{cell.config_hash}.lock"
+
+    def state(self, cell: Cell) -> RecordState:
+        path = self.path(cell)
+        if not path.is_file():
+            return "missing"
+        return "done" if _complete(_read(path), cell) else "corrupt"
+
     def exists(self, cell: Cell) -> bool:
-        return self.path(cell).is_file()
+        """Whether the cell is finished: its record is there and complete."""
+        return self.state(cell) == "done"
+
+    def set_aside(self, cell: Cell) -> Path:
+        """Rename an incomplete record to `<name>.corrupt-<UTC time>` beside it; return the new path."""
+        path = self.path(cell)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        target = path.with_name(f"{path.name}.corrupt-{stamp}")
+        path.rename(target)
+        return target
 
     def write(self, cell: Cell, record: dict[str, Any]) -> Path:
         path = self.path(cell)
@@ -29,15 +60,28 @@ class ResultStore:
         return json.loads(self.path(cell).read_text())
 
     def records(self) -> Iterator[dict[str, Any]]:
-        """Every readable record; an unreadable file is reported on stderr and skipped, never deleted."""
+        """Every complete record; an unreadable or incomplete file is reported on stderr and skipped, never deleted."""
         if not self.root.is_dir():
             return
         for path in sorted(self.root.rglob("seed*.json")):
-            try:
-                record = json.loads(path.read_text())
-            except (OSError, json.JSONDecodeError) as exc:
-                print(f"warning: skipping unreadable result {path}: {exc}", file=sys.stderr)
+            record = _read(path)
+            if not _complete(record, None):
+                print(f"warning: skipping incomplete result {path}; `avtbench run` redoes that cell", file=sys.stderr)
                 continue
-            if isinstance(record, dict) and "metrics" in record:
-                record["_path"] = str(path)
-                yield record
+            record["_path"] = str(path)
+            yield record
+
+
+def _read(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
+def _complete(record: Any, cell: Cell | None) -> bool:
+    if not isinstance(record, dict) or any(k not in record for k in REQUIRED_FIELDS):
+        return False
+    if not isinstance(record["metrics"], dict) or record["main_metric"] not in record["metrics"]:
+        return False
+    return cell is None or record["cell_hash"] == cell.cell_hash

@@ -213,6 +213,10 @@ def test_raw_level_of_real_layouts(tmp_path: Path) -> None:
     names = ["AAAAAAAAAAA_0_10", "B-B_BBBBBBB_30_40"]
     root.mkdir()
     (root / "AVVP_train.csv").write_text(f"filename\tevent_labels\n{names[0]}\tSpeech\n{names[1]}\tCat\n")
+    for name in ("AVVP_val_pd.csv", "AVVP_test_pd.csv"):  # every file of the release is checked when it is opened
+        (root / name).write_text("filename\tevent_labels\n")
+    for name in ("AVVP_eval_audio.csv", "AVVP_eval_visual.csv"):
+        (root / name).write_text("filename\tonset\toffset\tevent_labels\n")
     writer = RawWriter(root)
     frames, masks = np.zeros((T, 8, 8, 3), np.uint8), np.zeros((T, 8, 8), np.uint8)
     writer.write(names[0][:11], np.zeros(T * SAMPLE_RATE, np.float32), frames, masks)

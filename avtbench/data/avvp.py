@@ -31,7 +31,7 @@ import numpy as np
 
 from avtbench.api import LEVELS, Clips, UserError
 from avtbench.data.captions import CAPTIONS_FILE, read_captions
-from avtbench.data.files import check_finite, read_text, require_dir
+from avtbench.data.files import check_finite, read_text, require_dir, require_file
 from avtbench.data.raw import read_raw
 from avtbench.data.vocab import AVVP_CLASSES
 
@@ -65,6 +65,7 @@ def read_avvp(root: Path, split: str, visual_features: str = "vgg19", level: str
     if not visual_features or "/" in visual_features or visual_features.startswith("."):
         raise UserError(f"bad AVVP visual feature folder {visual_features!r}; name a folder under feats/, e.g. vgg19 or res152")
     root = require_dir(Path(root), "AVVP")
+    check_headers(root)
     rows = read_avvp_csv(root / SPLIT_FILES[split])
     names = [name for name, _ in rows]
     labels = {"video": avvp_video_labels(rows)}
@@ -84,6 +85,23 @@ def read_avvp(root: Path, split: str, visual_features: str = "vgg19", level: str
         clips.captions = read_captions(root / CAPTIONS_FILE, names, _FIX, aliases=lambda name: [name[:11]])
         clips.text = [c[0] for c in clips.captions]
     return clips
+
+
+def check_headers(root: Path) -> None:
+    """Every CSV of the release has its columns, whichever split or protocol is read: a damaged
+    file is reported when the dataset is opened, not when some protocol happens to read it."""
+    for name, header in [*((f, WEAK_HEADER) for f in SPLIT_FILES.values()), *((f, EVAL_HEADER) for f in EVAL_FILES.values())]:
+        path = Path(root) / name
+        require_file(path, _FIX)
+        try:
+            with open(path, encoding="utf-8-sig") as fh:
+                first = fh.readline().rstrip("\r\n").split("\t")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"{path}: unreadable text file ({type(exc).__name__}); {_FIX}") from None
+        missing = [column for column in header if column not in first]
+        if missing or first != header:
+            what = f"lacks the column {missing[0]!r}" if missing else f"has the columns {' '.join(first)}"
+            raise UserError(f"{path}: {what}; the first line must be the tab-separated header {' '.join(header)}; {_FIX}")
 
 
 def _short_first(name: str) -> list[str]:

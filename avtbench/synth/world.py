@@ -50,10 +50,20 @@ def ensure_world(directory: Path, profile: str, seed: int) -> Path:
     Generation happens in a temporary sibling that is renamed to `directory` once complete, so a
     killed run leaves no half world, and when two processes race the first rename wins.
     """
+    from filelock import FileLock
+
     directory = Path(directory)
     if (directory / COMPLETE).exists():
         return directory
     sizes = profile_sizes(profile)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(directory.parent / f".{directory.name}.lock")):  # a second process waits, then reuses it
+        if (directory / COMPLETE).exists():
+            return directory
+        return _generate(directory, profile, seed, sizes)
+
+
+def _generate(directory: Path, profile: str, seed: int, sizes: WorldSizes) -> Path:
     remove_dead_temps(directory)
 
     def write(tmp: Path) -> None:
