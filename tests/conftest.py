@@ -16,10 +16,11 @@ def session_cache(tmp_path_factory) -> Path:
 
 
 def tiny_world_root(cache: Path) -> Path:
-    """The tiny synthetic world in `cache` (generated on first use), as the plan wires it in."""
+    """The whole tiny synthetic world (every dataset, both levels) where the plan's provider finds it."""
     from avtbench.synth.provider import SyntheticWorld
+    from avtbench.synth.world import ensure_world
 
-    return SyntheticWorld("tiny", 0, cache).root("ave").parent
+    return ensure_world(SyntheticWorld("tiny", 0, cache).folder, "tiny", 0)
 
 
 @pytest.fixture

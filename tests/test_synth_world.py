@@ -191,3 +191,24 @@ def test_default_world_discriminates(default: Path) -> None:
         head = _ridge(_segments(train, source, project[source]), y_train)
         predicted = head(_segments(test, target, project[target]))
         assert (predicted[event] == y_test[event]).mean() < 0.12, f"{source}->{target}"
+
+
+def _tree_digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "COMPLETE"}
+
+
+def test_one_dataset_at_one_level_is_written_alone_with_the_whole_worlds_bytes(tmp_path: Path, tiny: Path) -> None:
+    from avtbench.synth.world import ensure_dataset
+
+    world = tmp_path / "lazy"
+    avvp = ensure_dataset(world, "avvp", "tiny", 0, "features")
+    assert sorted(p.name for p in world.iterdir() if not p.name.startswith(".")) == ["avvp"]
+    assert not (avvp / "raw").exists()
+    whole = _tree_digest(tiny / "avvp")
+    assert _tree_digest(avvp) == {k: v for k, v in whole.items() if not k.startswith("raw/")}
+    ensure_dataset(world, "avvp", "tiny", 0, "raw")  # the raw level added later, beside the features
+    assert _tree_digest(avvp) == whole
+    retrieval = ensure_dataset(world, "retrieval", "tiny", 0, "raw")  # both levels at once, the last dataset
+    assert _tree_digest(retrieval) == _tree_digest(tiny / "retrieval")
+    assert not [p for p in world.rglob(".*tmp*")], "no temporary folder is left behind"

@@ -60,8 +60,8 @@ class Provider(Protocol):
 
     def provides(self, dataset: str) -> bool: ...
 
-    def root(self, dataset: str) -> Path:
-        """The folder of `dataset`, written first if needed."""
+    def root(self, dataset: str, level: str = "features") -> Path:
+        """The folder of `dataset` holding `level`, written first if needed (and only what is needed)."""
 
     def fingerprint(self, dataset: str) -> str:
         """A stable id of what `root(dataset)` holds, known without writing it."""
@@ -78,7 +78,7 @@ class DatasetResolver:
         self.config = config
         self.provider = provider
         self._fingerprints: dict[str, str] = {}
-        self._sources: dict[str, DatasetSource] = {}
+        self._sources: dict[tuple[str, str], DatasetSource] = {}
 
     def dataset(self, name: str) -> Dataset:
         if name not in self.datasets:
@@ -109,19 +109,20 @@ class DatasetResolver:
         return None
 
     def source(self, name: str, level: str = "features") -> DatasetSource:
-        """The dataset at `level`; a provided one is written on first use."""
-        if name not in self._sources:
+        """The dataset at `level`; a provided one is written on first use, at that level only."""
+        if (name, level) not in self._sources:
             dataset = self.dataset(name)
             real = self.real_root(name)
             if real is not None:
-                self._sources[name] = DatasetSource(dataset, real, origin="real")
+                self._sources[(name, level)] = DatasetSource(dataset, real, origin="real").at_level(level)
             elif self._provided(name):
                 assert self.provider is not None
-                self._sources[name] = DatasetSource(dataset, self.provider.root(name), origin=self.provider.name,
-                                                    descriptions=self.provider.descriptions(name))
+                root = self.provider.root(name, level)
+                self._sources[(name, level)] = DatasetSource(dataset, root, level, self.provider.name,
+                                                             self.provider.descriptions(name))
             else:
                 self.check(name)
-        return self._sources[name].at_level(level)
+        return self._sources[(name, level)]
 
     def fingerprint(self, name: str) -> str:
         """Stable id of a dataset's content: the provider's for provided data, file stats for real data."""

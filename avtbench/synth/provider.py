@@ -8,14 +8,14 @@ from pathlib import Path
 from avtbench.synth.profiles import profile_sizes
 from avtbench.data.vocab import AVVP_CLASSES
 from avtbench.synth.vocab import CORPUS_CLASSES, PHRASES, corpus_index
-from avtbench.synth.world import GENERATOR_VERSION, ensure_world
+from avtbench.synth.world import GENERATOR_VERSION, ensure_dataset
 
 WORLD_DATASETS = ("corpus", "ave", "avvp", "retrieval")
 """The datasets the world writes, each in its real on-disk format."""
 
 
 class SyntheticWorld:
-    """Writes the whole world (every dataset of `WORLD_DATASETS`) on the first `root` call."""
+    """Writes each dataset of `WORLD_DATASETS` at the level asked for, on first use, and nothing else."""
 
     def __init__(self, profile: str, seed: int, cache_dir: Path) -> None:
         profile_sizes(profile)  # an unknown profile is an error before any work
@@ -27,8 +27,8 @@ class SyntheticWorld:
     def provides(self, dataset: str) -> bool:
         return dataset in WORLD_DATASETS
 
-    def root(self, dataset: str) -> Path:
-        return ensure_world(self.folder, profile=self.profile, seed=self.seed) / dataset
+    def root(self, dataset: str, level: str = "features") -> Path:
+        return ensure_dataset(self.folder, dataset, self.profile, self.seed, level)
 
     def fingerprint(self, dataset: str) -> str:
         payload = {"synth": GENERATOR_VERSION, "profile": self.profile, "seed": self.seed, "name": dataset}

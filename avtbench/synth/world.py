@@ -26,12 +26,19 @@ Determinism: every array comes from numpy Generators seeded by (seed, stream nam
 are written with `track_times=False` and fixed attributes, .wav and .png files without metadata,
 so (profile, seed) fixes every byte. The raw level draws from its own streams, so it leaves the
 feature level's numbers as they were.
+
+Laziness: `ensure_dataset` writes one dataset at one level, on first use, with the same bytes the
+whole world would have (each dataset replays the ids the datasets before it drew); a run that
+reads AVVP features writes neither the raw level nor AVE.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import asdict
 from pathlib import Path
+
+import shutil
+from typing import Callable
 
 from avtbench.atomic import publish_folder, remove_dead_temps
 from avtbench.synth.events import stream_rng
@@ -41,11 +48,71 @@ from avtbench.synth.writers import IdMaker, write_ave, write_avvp, write_corpus,
 
 GENERATOR_VERSION = "3"
 COMPLETE = "COMPLETE"
-__all__ = ["GENERATOR_VERSION", "PROFILES", "WorldSizes", "ensure_world", "generate_world", "profile_sizes"]
+"""Marker of a complete world (every dataset, both levels), and, inside a dataset folder, of its
+feature level; `raw/COMPLETE` marks a dataset's raw level."""
+LEVELS = ("features", "raw")
+__all__ = ["GENERATOR_VERSION", "PROFILES", "WorldSizes", "ensure_dataset", "ensure_world", "generate_world",
+           "generate_dataset", "profile_sizes"]
+
+WRITERS: dict[str, Callable[..., None]] = {"corpus": write_corpus, "ave": write_ave, "avvp": write_avvp,
+                                           "retrieval": write_retrieval}
+"""The datasets in the order they draw their ids from the shared id stream."""
+ID_COUNTS: dict[str, Callable[[WorldSizes], int]] = {
+    "corpus": lambda s: s.corpus_clips, "ave": lambda s: sum(s.ave_splits),
+    "avvp": lambda s: sum(s.avvp_splits), "retrieval": lambda s: s.retrieval_clips}
+
+
+def ensure_dataset(world_dir: Path, name: str, profile: str, seed: int, level: str = "features") -> Path:
+    """`world_dir/name` holding dataset `name` at `level` (the raw level includes the features),
+    written on first use under a lock, so that a second process waits for it and reuses it."""
+    from filelock import FileLock
+
+    if name not in WRITERS or level not in LEVELS:
+        raise ValueError(f"the synthetic world writes {', '.join(WRITERS)} at {' or '.join(LEVELS)}, not {name} at {level}")
+    world_dir = Path(world_dir)
+    target = world_dir / name
+    if _complete(world_dir, name, level):
+        return target
+    sizes = profile_sizes(profile)
+    world_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(world_dir / f".{name}-{level}.lock")):
+        if not _complete(world_dir, name, "features"):
+            remove_dead_temps(target)
+            raw_level = level == "raw"
+
+            def write(tmp: Path) -> None:
+                generate_dataset(tmp, name, sizes, seed, raw_level=raw_level)
+                if raw_level:
+                    (tmp / "raw" / COMPLETE).write_text("")
+                (tmp / COMPLETE).write_text("")
+
+            publish_folder(target, write, complete=COMPLETE)
+        if level == "raw" and not _complete(world_dir, name, "raw"):
+            remove_dead_temps(target / "raw")
+            publish_folder(target / "raw", lambda tmp: _write_raw_level(tmp, name, sizes, seed), complete=COMPLETE)
+    return target
+
+
+def _complete(world_dir: Path, name: str, level: str) -> bool:
+    if (world_dir / COMPLETE).exists():  # a whole world, as `ensure_world` writes it
+        return True
+    folder = world_dir / name if level == "features" else world_dir / name / "raw"
+    return (folder / COMPLETE).exists()
+
+
+def _write_raw_level(tmp: Path, name: str, sizes: WorldSizes, seed: int) -> None:
+    """The raw level of a dataset whose features exist: rendered again from the same events in a
+    scratch folder (same bytes), of which only raw/ is kept."""
+    scratch = tmp / ".scratch"  # inside the temporary folder, so a killed run's leftovers go with it
+    generate_dataset(scratch, name, sizes, seed, raw_level=True)
+    for item in (scratch / "raw").iterdir():
+        shutil.move(str(item), str(tmp / item.name))
+    shutil.rmtree(scratch)
+    (tmp / COMPLETE).write_text("")
 
 
 def ensure_world(directory: Path, profile: str, seed: int) -> Path:
-    """The world folder for (profile, seed), generating it first if needed.
+    """The whole world folder for (profile, seed): every dataset at both levels, generated first if needed.
 
     Generation happens in a temporary sibling that is renamed to `directory` once complete, so a
     killed run leaves no half world, and when two processes race the first rename wins.
@@ -82,5 +149,14 @@ def generate_world(root: Path, sizes: WorldSizes, seed: int, raw_level: bool = T
     """
     world = World.create(sizes, seed)
     ids = IdMaker(stream_rng(seed, "ids"))
-    for name, write in (("corpus", write_corpus), ("ave", write_ave), ("avvp", write_avvp), ("retrieval", write_retrieval)):
+    for name, write in WRITERS.items():
         write(root / name, world, ids, stream_rng(seed, name), stream_rng(seed, f"raw-{name}") if raw_level else None)
+
+
+def generate_dataset(root: Path, name: str, sizes: WorldSizes, seed: int, raw_level: bool = True) -> None:
+    """Write only dataset `name` into `root` (its folder itself), with the bytes `generate_world` gives it."""
+    world = World.create(sizes, seed)
+    ids = IdMaker(stream_rng(seed, "ids"))
+    for earlier in list(WRITERS)[: list(WRITERS).index(name)]:
+        ids.skip(ID_COUNTS[earlier](sizes))
+    WRITERS[name](Path(root), world, ids, stream_rng(seed, name), stream_rng(seed, f"raw-{name}") if raw_level else None)

@@ -57,6 +57,11 @@ class IdMaker:
                 self.used.add(vid)
                 return vid
 
+    def skip(self, count: int) -> None:
+        """Draw `count` ids and drop them: what the datasets written before this one took."""
+        for _ in range(count):
+            self()
+
 
 def _h5_create(path: Path, key: str, shape: tuple[int, ...], dtype: Any = np.float32, attrs: dict | None = None) -> tuple[Any, Any]:
     """An open h5py file and its one dataset, written without timestamps (for identical bytes)."""
@@ -113,7 +118,7 @@ def write_retrieval(folder: Path, world: World, ids: IdMaker, rng: np.random.Gen
 def _write_corpus_format(
     folder: Path, world: World, ids: IdMaker, rng: np.random.Generator, raw_rng: np.random.Generator | None, count: int, raw_limit: int | None
 ) -> None:
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
     s = world.sizes
     ev = sample_events(rng, count, CORPUS_SPEC, s)
     names = [ids() for _ in range(count)]
@@ -134,7 +139,7 @@ def _write_corpus_format(
 
 
 def write_ave(folder: Path, world: World, ids: IdMaker, rng: np.random.Generator, raw_rng: np.random.Generator | None) -> None:
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
     s = world.sizes
     n = sum(s.ave_splits)
     ev = sample_events(rng, n, AVE_SPEC, s)
