@@ -1,0 +1,28 @@
+# Two commands do all the set-up on a fresh machine: `make run` (install, then the mission command on
+# the synthetic world) and `make test` (install, then the test suite). torch is pinned to the CPU
+# wheel and installed first, so that pip never resolves a newer, CUDA-sized torch.
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install run test check clean
+
+$(BIN)/avtbench: pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/pip install torch==2.13.0
+	$(BIN)/pip install -e ".[test]"
+	touch $@
+
+install: $(BIN)/avtbench
+
+run: install
+	$(BIN)/avtbench run --method unified_vq --task avvp --direction v2a
+	$(BIN)/avtbench table
+
+test: install
+	$(BIN)/pytest
+
+check: install
+	$(BIN)/avtbench check --all
+
+clean:
+	rm -rf $(VENV)
