@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from avtbench.metrics.retrieval import mean_average_precision, mean_rank, median_rank, ranks, recall_at_k
+from avtbench.metrics.retrieval import mean_average_precision, mean_rank, median_rank, median_rank_lower, ranks, recall_at_k
 
 # q0: target 0 scores highest                      -> rank 1
 # q1: target 1 (0.4) is beaten by 0.8 and 0.6       -> rank 3
@@ -32,6 +32,19 @@ def test_median_and_mean_rank():
     assert mean_rank(SIM, GT) == pytest.approx(8.0 / 3)
     # even number of queries: queries 0 and 2 have ranks [1, 4] -> median 2.5
     assert median_rank(SIM[[0, 2]], GT[[0, 2]]) == 2.5
+
+
+def test_lower_median_rank_as_vip_ant():
+    # odd count: the middle rank, as the plain median
+    assert median_rank_lower(SIM, GT) == 3.0
+    # even count: ranks [1, 4] -> the lower middle value, as torch.median (VIP-ANT), not 2.5
+    assert median_rank_lower(SIM[[0, 2]], GT[[0, 2]]) == 1.0
+    assert median_rank_lower(SIM[[1, 2]], GT[[1, 2]]) == 3.0
+    torch = pytest.importorskip("torch")
+    zero_based = torch.tensor(ranks(SIM[[0, 1, 2, 0]], GT[[0, 1, 2, 0]]) - 1, dtype=torch.float32)
+    assert median_rank_lower(SIM[[0, 1, 2, 0]], GT[[0, 1, 2, 0]]) == float(zero_based.median() + 1)
+    # ties are pessimistic: every item scoring the same gives the worst rank
+    assert median_rank_lower(np.zeros((2, 3)), np.array([0, 1])) == 3.0
 
 
 def test_map_single_target_is_mean_reciprocal_rank():

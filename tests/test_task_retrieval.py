@@ -38,6 +38,7 @@ def test_audio_to_text_takes_the_best_ranked_caption():
     # clip c: z0/z1 score 1; y0 (irrelevant, 1) ties ahead -> rank 2.
     assert m["r1"] == pytest.approx(100 / 3)
     assert m["median_rank"] == 2 and m["mean_rank"] == pytest.approx((1 + 5 + 2) / 3)
+    assert m["median_rank_lower"] == 2
 
 
 def test_text_to_audio_scores_every_caption():
@@ -45,6 +46,8 @@ def test_text_to_audio_scores_every_caption():
     caps = np.stack([e[0], e[0], e[1], e[2], e[0]])  # z1 points at the wrong clip
     m = _run("t2a", {(CLIPS, "audio"): e, (CAPTIONS, "text"): caps})
     assert m["r1"] == pytest.approx(80.0) and m["r5"] == 100.0
+    # ranks [1, 1, 1, 1, 3]: z1 finds clip 0 (1), then clips 1 and 2 tied at 0, the tie against it
+    assert m["median_rank"] == m["median_rank_lower"] == 1 and m["mean_rank"] == pytest.approx(7 / 5)
 
 
 def test_audio_to_visual_perfect_and_shuffled():

@@ -13,6 +13,14 @@ Folder layout (as in YapengTian/AVVP-ECCV20 `data/` plus its feature folders):
                                     see avtbench/data/captions.py; ids are filenames (or 11-char ids)
     raw/                            the raw level, not in the release (extract it from the videos):
                                     see avtbench/data/raw.py
+    AVVP_eval_{audio,visual}_checked_combined.csv, AVE_AVVP_eval_{audio,visual}_checked_combined.csv
+        optional, CMG's own lists (its data/AVVP/ and data/AVE_AVVP/ folders), read only by the splits
+        `cmg_eval_{audio,visual}` and `cmg_ave_avvp_{audio,visual}`: tab-separated
+        `filename<TAB>onsets<TAB>offsets<TAB>event_labels`, one row per video, the three lists
+        comma-separated and of equal length (one entry per event of that modality; the AVE_AVVP
+        lists keep only the 12 classes shared with AVE). They hold only the val and test videos with
+        at least one event in that modality (AVVP_eval_audio: 1846 rows, visual: 1661; AVE_AVVP:
+        1085 and 1032), with CMG's label corrections ("checked").
 Filenames look like `<11-char YouTube id>_<start>_<end>`; the official loader names feature
 files by the 11-char id, which is what is looked up (`<filename>.npy` is accepted too); raw files
 likewise (`raw/audio/<id>.wav`, or `raw/audio/<filename>.wav`).
@@ -21,6 +29,13 @@ Segment s of an event row is active when onset <= s < offset, as the official ev
 fills `GT[class, onset:offset] = 1` (main_avvp.py). Rows with onset >= offset therefore mark
 nothing; the release has such rows (five with onset == offset, one with 9 > 0 in the audio file)
 and they are accepted, as the official code accepts them.
+
+A CMG split is exactly what CMG's `AVVPDataset` reads: every row of the list is one clip, in file
+order, its labels only that row's events (label[onset:offset, class] = 1, background where no event
+is). Nothing is merged or dropped: the audio list has two videos on two rows each (JR09cQfpjqE_30_40,
+3sZMw6BdA1Y_30_40: two clips each, each with its own row's events), a filename with a stray
+backtick (KvIjsmANkxI_10_20`, its features are found by the 11-character id, as CMG finds them) and
+five events with onset >= offset (marking nothing).
 """
 from __future__ import annotations
 
@@ -36,13 +51,25 @@ from avtbench.data.raw import read_raw
 from avtbench.data.vocab import AVVP_CLASSES
 
 SEGMENTS = 10
-SPLIT_FILES = {"train": "AVVP_train.csv", "val": "AVVP_val_pd.csv", "test": "AVVP_test_pd.csv"}
+RELEASE_SPLIT_FILES = {"train": "AVVP_train.csv", "val": "AVVP_val_pd.csv", "test": "AVVP_test_pd.csv"}
+CMG_LISTS = {
+    "cmg_eval_audio": ("AVVP_eval_audio_checked_combined.csv", "audio"),
+    "cmg_eval_visual": ("AVVP_eval_visual_checked_combined.csv", "visual"),
+    "cmg_ave_avvp_audio": ("AVE_AVVP_eval_audio_checked_combined.csv", "audio"),
+    "cmg_ave_avvp_visual": ("AVE_AVVP_eval_visual_checked_combined.csv", "visual"),
+}
+"""CMG's splits: split -> (its list file, the modality whose events it lists)."""
+SPLIT_FILES = {**RELEASE_SPLIT_FILES, **{split: file for split, (file, _) in CMG_LISTS.items()}}
+"""Every split and the file that lists its videos."""
 EVAL_FILES = {"audio": "AVVP_eval_audio.csv", "visual": "AVVP_eval_visual.csv"}
 WEAK_HEADER = ["filename", "event_labels"]
 EVAL_HEADER = ["filename", "onset", "offset", "event_labels"]
 FRAMES_PER_SECOND = 8
 _SYNTH_FIX = "in a synthetic world, delete the world folder to regenerate it"
 _FIX = f"use the file of the AVVP release (github.com/YapengTian/AVVP-ECCV20); {_SYNTH_FIX}"
+_CMG_FIX = ("protocol=cmg reads CMG's own lists: copy data/AVVP/AVVP_eval_*_checked_combined.csv and "
+            "data/AVE_AVVP/AVE_AVVP_eval_*_checked_combined.csv of github.com/haihuangcode/CMG into the AVVP folder, "
+            f"beside the release CSVs, or use a clean protocol; {_SYNTH_FIX}")
 
 
 @dataclass(frozen=True)
@@ -55,8 +82,9 @@ class AvvpEvent:
 
 def read_avvp(root: Path, split: str, visual_features: str = "vgg19", level: str = "features") -> Clips:
     """Clips of one split at `level` ("features" or "raw"; see `Clips`): `labels["video"]` [N, 25];
-    for val/test also `labels["audio"/"visual"]` uint8 [N, 25, 10]; at the raw level also
-    `labels["masks"]` when raw/masks/ exists; `text` and `captions` when captions.tsv exists.
+    for val/test also `labels["audio"/"visual"]` uint8 [N, 25, 10]; for a CMG split (`CMG_LISTS`)
+    the labels of its list's modality only; at the raw level also `labels["masks"]` when raw/masks/
+    exists; `text` and `captions` when captions.tsv exists.
     `visual_features` (the folder under feats/) matters at the features level only."""
     if split not in SPLIT_FILES:
         raise UserError(f"unknown AVVP split {split!r}; use one of {', '.join(SPLIT_FILES)}")
@@ -66,12 +94,7 @@ def read_avvp(root: Path, split: str, visual_features: str = "vgg19", level: str
         raise UserError(f"bad AVVP visual feature folder {visual_features!r}; name a folder under feats/, e.g. vgg19 or res152")
     root = require_dir(Path(root), "AVVP")
     check_headers(root)
-    rows = read_avvp_csv(root / SPLIT_FILES[split])
-    names = [name for name, _ in rows]
-    labels = {"video": avvp_video_labels(rows)}
-    if split != "train":
-        for modality, file in EVAL_FILES.items():
-            labels[modality] = avvp_segment_labels(names, read_avvp_eval_csv(root / file))
+    names, labels = read_avvp_rows(root, split)
     clips = Clips(ids=names, labels=labels, class_names=list(AVVP_CLASSES))
     if level == "raw":
         raw = read_raw(root, names, "AVVP", SEGMENTS, file_names=_short_first)
@@ -87,10 +110,56 @@ def read_avvp(root: Path, split: str, visual_features: str = "vgg19", level: str
     return clips
 
 
+def read_avvp_rows(root: Path, split: str) -> tuple[list[str], dict[str, np.ndarray]]:
+    """(filenames, labels) of one split, without any feature: what `read_avvp` selects."""
+    if split not in SPLIT_FILES:
+        raise UserError(f"unknown AVVP split {split!r}; use one of {', '.join(SPLIT_FILES)}")
+    root = Path(root)
+    if split in CMG_LISTS:
+        file, modality = CMG_LISTS[split]
+        rows = read_combined_csv(root / file)
+        events = np.stack([_row_events(on, off, labels) for _, on, off, labels in rows]) if rows else \
+            np.zeros((0, len(AVVP_CLASSES), SEGMENTS), dtype=np.uint8)
+        return [row[0] for row in rows], {"video": events.any(axis=2).astype(np.float32), modality: events}
+    rows = read_avvp_csv(root / SPLIT_FILES[split])
+    names = [name for name, _ in rows]
+    labels = {"video": avvp_video_labels(rows)}
+    if split != "train":
+        for modality, file in EVAL_FILES.items():
+            labels[modality] = avvp_segment_labels(names, read_avvp_eval_csv(root / file))
+    return names, labels
+
+
+def read_combined_csv(path: Path) -> list[tuple[str, list[int], list[int], list[str]]]:
+    """(filename, onsets, offsets, labels) rows of one of CMG's `*_checked_combined.csv` lists, in file order."""
+    path = Path(path)
+    require_file(path, _CMG_FIX)
+    rows = []
+    for number, (name, onsets, offsets, labels) in _table(path, EVAL_HEADER, _CMG_FIX):
+        ons, offs, classes = onsets.split(","), offsets.split(","), labels.split(",")
+        if not len(ons) == len(offs) == len(classes):
+            raise UserError(f"{path}:{number}: {len(ons)} onsets, {len(offs)} offsets and {len(classes)} labels; "
+                            "give one of each per event, comma-separated")
+        on = [_whole_second(path, number, v) for v in ons]
+        off = [_whole_second(path, number, v) for v in offs]
+        if not all(0 <= v <= SEGMENTS for v in on + off):
+            raise UserError(f"{path}:{number}: onsets and offsets must lie in [0, {SEGMENTS}] seconds; fix the row")
+        rows.append((name, on, off, [_check_label(path, number, c.strip()) for c in classes]))
+    return rows
+
+
+def _row_events(onsets: list[int], offsets: list[int], labels: list[str]) -> np.ndarray:
+    """uint8 [25, 10] of one list row: each event marks [onset, offset) of its class (nothing when onset >= offset)."""
+    events = np.zeros((len(AVVP_CLASSES), SEGMENTS), dtype=np.uint8)
+    for on, off, label in zip(onsets, offsets, labels):
+        events[AVVP_CLASSES.index(label), on:off] = 1
+    return events
+
+
 def check_headers(root: Path) -> None:
     """Every CSV of the release has its columns, whichever split or protocol is read: a damaged
     file is reported when the dataset is opened, not when some protocol happens to read it."""
-    for name, header in [*((f, WEAK_HEADER) for f in SPLIT_FILES.values()), *((f, EVAL_HEADER) for f in EVAL_FILES.values())]:
+    for name, header in [*((f, WEAK_HEADER) for f in RELEASE_SPLIT_FILES.values()), *((f, EVAL_HEADER) for f in EVAL_FILES.values())]:
         path = Path(root) / name
         require_file(path, _FIX)
         try:
@@ -149,10 +218,10 @@ def avvp_segment_labels(filenames: list[str], events: list[AvvpEvent]) -> np.nda
     return labels
 
 
-def _table(path: Path, header: list[str]) -> list[tuple[int, list[str]]]:
-    lines = read_text(path, _FIX).splitlines()
+def _table(path: Path, header: list[str], fix: str = _FIX) -> list[tuple[int, list[str]]]:
+    lines = read_text(path, fix).splitlines()
     if not lines or lines[0].rstrip("\r").split("\t") != header:
-        raise UserError(f"{path}: first line must be the tab-separated header {' '.join(header)}; {_FIX}")
+        raise UserError(f"{path}: first line must be the tab-separated header {' '.join(header)}; {fix}")
     rows = []
     for number, line in enumerate(lines[1:], 2):
         if not line.strip():

@@ -43,6 +43,16 @@ def median_rank(sim: np.ndarray, gt_index: np.ndarray) -> float:
     return float(np.median(ranks(sim, gt_index)))
 
 
+def median_rank_lower(sim: np.ndarray, gt_index: np.ndarray) -> float:
+    """The lower median of the 1-based query ranks: for an even number of queries the smaller of the two
+    middle ranks, never a .5. This is what VIP-ANT reports (``torch.Tensor.median`` of its 0-based ranks,
+    plus 1; torch returns the lower middle value). Ranks are those of ``ranks`` (ties pessimistic);
+    VIP-ANT's own ranks order tied scores by ``argsort``, which differs only where scores tie.
+    """
+    query_ranks = np.sort(ranks(sim, gt_index))
+    return float(query_ranks[(len(query_ranks) - 1) // 2])
+
+
 def mean_rank(sim: np.ndarray, gt_index: np.ndarray) -> float:
     """Mean of the 1-based query ranks."""
     return float(np.mean(ranks(sim, gt_index)))

@@ -46,7 +46,7 @@ from avtbench.synth.model import World
 from avtbench.synth.profiles import PROFILES, WorldSizes, profile_sizes
 from avtbench.synth.writers import IdMaker, write_ave, write_avvp, write_corpus, write_retrieval
 
-GENERATOR_VERSION = "3"
+GENERATOR_VERSION = "4"
 COMPLETE = "COMPLETE"
 """Marker of a complete world (every dataset, both levels), and, inside a dataset folder, of its
 feature level; `raw/COMPLETE` marks a dataset's raw level."""

@@ -6,11 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from avtbench.data.ave import ANNOTATION_HEADER, AveAnnotation, ave_labels_from_annotations
+from avtbench.data.ave import ANNOTATION_HEADER, AveAnnotation, ave_avvp_labels, ave_avvp_rows, ave_labels_from_annotations
+from avtbench.data.avvp import CMG_LISTS
 from avtbench.synth import raw
 from avtbench.synth.events import Events, EventSpec, sample_events
 from avtbench.synth.model import Sink, World, render_into
-from avtbench.data.vocab import AVE_CLASSES, AVVP_CLASSES
+from avtbench.data.vocab import AVE_AVVP_SHARED, AVE_CLASSES, AVVP_CLASSES
 from avtbench.synth.vocab import CORPUS_CLASSES, corpus_index
 
 _ID_ALPHABET = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"))
@@ -150,6 +151,9 @@ def write_ave(folder: Path, world: World, ids: IdMaker, rng: np.random.Generator
     names = [r.video_id for r in rows]
     raw.write_captions(folder / "captions.tsv", names, ev)
     _h5_write(folder / "labels.h5", "avadataset", ave_labels_from_annotations(rows, s.segments))
+    # CMG's AVE->AVVP files, by CMG's rule (every row of a shared class; its 13-column labels); no draws
+    _h5_write(folder / "ave_avvp_order.h5", "order", ave_avvp_rows(rows))
+    _h5_write(folder / "ave_avvp_labels.h5", "avadataset", ave_avvp_labels(rows, s.segments))
     order = rng.permutation(n).astype(np.int64)
     bounds = np.cumsum((0,) + s.ave_splits)
     for split, lo, hi in zip(("train", "val", "test"), bounds[:-1], bounds[1:]):
@@ -177,6 +181,25 @@ def write_avvp(folder: Path, world: World, ids: IdMaker, rng: np.random.Generato
     (folder / "captions.tsv").write_text("video_id\tcaption\n" + "".join(caption_rows))
     for modality, rows in eval_rows.items():
         (folder / f"AVVP_eval_{modality}.csv").write_text("filename\tonset\toffset\tevent_labels\n" + "".join(f"{r}\n" for r in rows))
+    _write_cmg_lists(folder, eval_rows)
+
+
+_AVE_AVVP_CLASSES = {v for _, v in AVE_AVVP_SHARED}
+
+
+def _write_cmg_lists(folder: Path, eval_rows: dict[str, list[str]]) -> None:
+    """CMG's `*_checked_combined.csv` lists from the evaluation rows (the synthetic world needs no label
+    corrections): one row per val/test video with at least one event of that modality (of a class shared
+    with AVE, for the AVE_AVVP lists), its events comma-joined in the order of the evaluation file."""
+    for split, (file, modality) in CMG_LISTS.items():
+        keep = (lambda label: label in _AVE_AVVP_CLASSES) if "ave_avvp" in split else (lambda label: True)
+        videos: dict[str, list[list[str]]] = {}
+        for row in eval_rows[modality]:
+            name, onset, offset, label = row.split("\t")
+            if keep(label):
+                videos.setdefault(name, []).append([onset, offset, label])
+        lines = ["\t".join([name, *(",".join(column) for column in zip(*events))]) for name, events in videos.items()]
+        (folder / file).write_text("filename\tonset\toffset\tevent_labels\n" + "".join(f"{line}\n" for line in lines))
 
 
 _AVVP_FILES = {"train": "AVVP_train.csv", "val": "AVVP_val_pd.csv", "test": "AVVP_test_pd.csv"}

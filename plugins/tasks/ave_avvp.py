@@ -1,10 +1,19 @@
 """`ave_avvp`: cross-dataset and cross-modal: train on AVE, test on AVVP over their 12 shared classes.
 
 As CMG's `ave_avvp.py`: a per-segment head over the 12 shared classes plus background (BCE + ExpLogLoss,
-lr 4e-4, batch 80) is trained on AVE train clips of the shared classes in the source modality and scored
-on the annotated AVVP videos (val + test) that contain a shared class in the target modality, with
-pooled precision/recall/F1 at 0.5 (main metric `f1`). CMG reports the best epoch by F1 on that set; we
-report the final epoch and add the reference's variant as `f1_best_epoch`.
+lr 4e-4, batch 80) is trained on AVE clips of the shared classes in the source modality and scored on
+AVVP videos in the target modality, with pooled precision/recall/F1 at 0.5 (main metric `f1`).
+Protocols (`ave_avvp.protocol`):
+- `clean` (default): trains 30 epochs on the AVE *train* split's shared-class clips (1475 in the
+  release), labels from AVE's own annotations; tests on the annotated AVVP videos (val + test) that
+  contain a shared class in the target modality, labels from the release's evaluation files.
+- `cmg`: the reference's own: trains 50 epochs on every row CMG's `ave_avvp_order.h5` lists (every
+  shared-class clip of AVE train, val and test: 1831) with its labels `ave_avvp_labels.h5`; tests
+  on the videos of CMG's `AVE_AVVP_eval_<target>_checked_combined.csv` (audio 1085, visual 1032),
+  with its checked labels. The AVE root must hold the two .h5 files, the AVVP root the two lists.
+`epochs` left unset means 30 under `clean` and 50 under `cmg` (the recorded config holds the number).
+CMG reports the best epoch by F1 on the test set; we report the final epoch and add the reference's
+variant as `f1_best_epoch`.
 """
 from __future__ import annotations
 
@@ -20,11 +29,21 @@ from avtbench.hookspecs import hookimpl
 
 from .segments import SegmentHeadConfig, train_and_score, with_background
 
+PROTOCOLS = ("clean", "cmg")
+EPOCHS = {"clean": 30, "cmg": 50}
+CMG_AVE_SPLIT = "ave_avvp"
+
 
 @dataclass
 class AVEAVVPConfig(SegmentHeadConfig):
-    epochs: int = setting(30, low=1)
+    protocol: str = setting("clean", choices=PROTOCOLS)
+    epochs: int | None = setting(None, low=1)
+    """None: the protocol's (30 clean, 50 cmg)."""
     visual_features: str = "vgg19"
+
+    def __post_init__(self) -> None:
+        if self.epochs is None and self.protocol in EPOCHS:
+            self.epochs = EPOCHS[self.protocol]
 
 
 def shared_ave_events(ave: Clips) -> np.ndarray:
@@ -38,9 +57,14 @@ def shared_avvp_events(avvp: Clips, modality: str) -> np.ndarray:
     return avvp.labels[modality][:, index, :]
 
 
+def cmg_list(modality: str) -> str:
+    """The AVVP split of CMG's AVE->AVVP test list of `modality`."""
+    return f"cmg_ave_avvp_{modality}"
+
+
 class AVEAVVP(Task):
     name = "ave_avvp"
-    version = "2"
+    version = "3"
     directions = ("a2v", "v2a")
     main_metric = "f1"
     datasets = ("ave", "avvp")
@@ -48,27 +72,41 @@ class AVEAVVP(Task):
     summary = "train on AVE, test on AVVP, 12 shared classes, pooled F1"
 
     def splits(self, data: Mapping[str, DatasetSource]) -> dict[str, Clips]:
+        features = self.config.visual_features
+        if self.config.protocol == "cmg":
+            return {"ave_train": data["ave"].read(CMG_AVE_SPLIT),
+                    **{cmg_list(m): data["avvp"].read(cmg_list(m), visual_features=features) for m in ("audio", "visual")}}
         ave = data["ave"].read("train")
         ave = ave.subset(np.flatnonzero(shared_ave_events(ave).any(axis=(1, 2))))
-        annotated = [data["avvp"].read(s, visual_features=self.config.visual_features) for s in ("val", "test")]
+        annotated = [data["avvp"].read(s, visual_features=features) for s in ("val", "test")]
         return {"ave_train": ave, "avvp_val": annotated[0], "avvp_test": annotated[1]}
 
+    def _test_splits(self, direction: Direction) -> tuple[str, ...]:
+        return (cmg_list(direction.target),) if self.config.protocol == "cmg" else ("avvp_val", "avvp_test")
+
     def needs(self, direction: Direction, splits: dict[str, Clips]) -> list[tuple[str, str]]:
-        return [("ave_train", direction.source), ("avvp_val", direction.target), ("avvp_test", direction.target)]
+        return [("ave_train", direction.source), *((s, direction.target) for s in self._test_splits(direction))]
 
     def evaluate(self, embeddings: Embeddings, splits: dict[str, Clips], direction: Direction,
                  seed: int, device: str, progress: Progress) -> dict[str, float]:
         tgt = direction.target
+        tests = self._test_splits(direction)
         x_train = embeddings[("ave_train", direction.source)]
-        y_train = with_background(shared_ave_events(splits["ave_train"]))
-        test_events = np.concatenate([shared_avvp_events(splits[s], tgt) for s in ("avvp_val", "avvp_test")])
-        keep = test_events.any(axis=(1, 2))
-        x_test = np.concatenate([embeddings[(s, tgt)] for s in ("avvp_val", "avvp_test")])[keep]
-        y_test = with_background(test_events[keep])
-        result = train_and_score(x_train, y_train, x_test, y_test, self.config, seed, device, progress)
+        ave = splits["ave_train"]
+        if self.config.protocol == "cmg":
+            y_train = ave.labels[CMG_AVE_SPLIT]  # CMG's own [N, T, 12 + 1] labels
+        else:
+            y_train = with_background(shared_ave_events(ave))
+        test_events = np.concatenate([shared_avvp_events(splits[s], tgt) for s in tests])
+        x_test = np.concatenate([embeddings[(s, tgt)] for s in tests])
+        if self.config.protocol != "cmg":  # CMG's lists hold only such videos already
+            keep = test_events.any(axis=(1, 2))
+            x_test, test_events = x_test[keep], test_events[keep]
+        result = train_and_score(x_train, y_train, x_test, with_background(test_events), self.config, seed, device, progress)
         metrics = dict(result.final)
         metrics["f1_best_epoch"] = max(m["f1"] for m in result.per_epoch)
-        metrics["n_test_videos"] = float(keep.sum())
+        metrics["n_train_videos"] = float(len(x_train))
+        metrics["n_test_videos"] = float(len(x_test))
         return metrics
 
 

@@ -4,13 +4,23 @@ Two families of numbers, both reported, named:
 - CMG-style (`precision`, `recall`, `f1`; main metric `f1`): a per-segment head over 25 classes plus
   background (`heads.SegmentClassifier`, BCE + ExpLogLoss, lr 4e-4, batch 80, 50 epochs, as CMG's
   `avvp.py`) trained on the source modality's segment labels, scored on the target modality's labels,
-  pooled over all segments and classes at threshold 0.5. With `protocol: cmg` (default, as the
-  reference) it trains and tests on all annotated videos (val + test), each time with that modality's
-  labels; with `protocol: split` it trains on val and tests on test. CMG reports the epoch of best
-  precision; we report the final epoch and add that variant as `f1_best_precision_epoch`.
-- Official AVVP evaluation (`segment_*`, `event_*`): on the test split, the same head predicts audio
-  events from audio embeddings and visual events from visual embeddings (foreground classes, 0.5),
-  scored by `avtbench.metrics.avvp.avvp_f1` (audio, visual, audio_visual, type_av, event_av).
+  pooled over all segments and classes at threshold 0.5. Which videos, by `avvp.protocol`:
+  - `split` (default): trains on the val videos, tests on the test videos: no video is on both sides,
+    so the number measures transfer to unseen clips, not to the other modality of a seen one;
+  - `pooled`: trains and tests on all annotated videos (val + test, 1849 in the release), each time
+    with that modality's labels, all-background videos included (what avtbench called `cmg` before);
+  - `cmg`: the reference's own selection, as CMG's `avvp.py`: trains on the videos of CMG's
+    `AVVP_eval_<source>_checked_combined.csv` with source features and labels, tests on those of
+    `AVVP_eval_<target>_checked_combined.csv` with target features and labels (v2a: train on the
+    visual list, 1661 videos, test on the audio list, 1846 rows; a2v the reverse). The lists hold only
+    the val/test videos with at least one event in that modality, with CMG's checked labels; each row
+    is one clip, labelled by that row alone (see `avtbench.data.avvp`). The AVVP root must hold them.
+  CMG reports the epoch of best precision; we report the final epoch and add that variant as
+  `f1_best_precision_epoch`.
+- Official AVVP evaluation (`segment_*`, `event_*`): on the release test split, whatever the protocol,
+  the same head predicts audio events from audio embeddings and visual events from visual embeddings
+  (foreground classes, 0.5), scored by `avtbench.metrics.avvp.avvp_f1` (audio, visual, audio_visual,
+  type_av, event_av). Under `pooled` and `cmg` the head has seen the test videos (in one modality).
 """
 from __future__ import annotations
 
@@ -19,20 +29,27 @@ from typing import Mapping
 
 import numpy as np
 
-from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task, UserError
+from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
 from avtbench.config import setting
 from avtbench.hookspecs import hookimpl
 from avtbench.metrics.avvp import avvp_f1
 
 from .segments import SegmentHeadConfig, probabilities, train_and_score, with_background
 
-PROTOCOLS = ("cmg", "split")
+PROTOCOLS = ("split", "pooled", "cmg")
+OFFICIAL = "test"
+"""The split of the official evaluation."""
 
 
 @dataclass
 class AVVPConfig(SegmentHeadConfig):
-    protocol: str = setting("cmg", choices=PROTOCOLS)
+    protocol: str = setting("split", choices=PROTOCOLS)
     visual_features: str = "vgg19"
+
+
+def cmg_list(modality: str) -> str:
+    """The split of CMG's list of the videos with an event in `modality`."""
+    return f"cmg_eval_{modality}"
 
 
 def _stack(splits: dict[str, Clips], names: tuple[str, ...], key: str) -> np.ndarray:
@@ -41,7 +58,7 @@ def _stack(splits: dict[str, Clips], names: tuple[str, ...], key: str) -> np.nda
 
 class AVVP(Task):
     name = "avvp"
-    version = "2"
+    version = "3"
     directions = ("a2v", "v2a")
     main_metric = "f1"
     datasets = ("avvp",)
@@ -49,12 +66,26 @@ class AVVP(Task):
     summary = "AVVP segment-level event localization: CMG pooled P/R/F1 and official segment/event F1"
 
     def splits(self, data: Mapping[str, DatasetSource]) -> dict[str, Clips]:
-        return {s: data["avvp"].read(s, visual_features=self.config.visual_features) for s in ("val", "test")}
+        names = ("val", OFFICIAL) if self.config.protocol != "cmg" else (cmg_list("audio"), cmg_list("visual"), OFFICIAL)
+        return {s: data["avvp"].read(s, visual_features=self.config.visual_features) for s in names}
+
+    def _sides(self, direction: Direction) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(train splits, test splits) of the protocol."""
+        protocol = self.config.protocol
+        if protocol == "cmg":
+            return (cmg_list(direction.source),), (cmg_list(direction.target),)
+        if protocol == "pooled":
+            return ("val", OFFICIAL), ("val", OFFICIAL)
+        return ("val",), (OFFICIAL,)
+
+    def needs(self, direction: Direction, splits: dict[str, Clips]) -> list[tuple[str, str]]:
+        train, test = self._sides(direction)
+        pairs = [(s, direction.source) for s in train] + [(s, direction.target) for s in test]
+        return list(dict.fromkeys(pairs + [(OFFICIAL, "audio"), (OFFICIAL, "visual")]))
 
     def evaluate(self, embeddings: Embeddings, splits: dict[str, Clips], direction: Direction,
                  seed: int, device: str, progress: Progress) -> dict[str, float]:
-        train_splits = ("val", "test") if self.config.protocol == "cmg" else ("val",)
-        test_splits = ("val", "test") if self.config.protocol == "cmg" else ("test",)
+        train_splits, test_splits = self._sides(direction)
         src, tgt = direction.source, direction.target
         x_train = np.concatenate([embeddings[(s, src)] for s in train_splits])
         y_train = with_background(_stack(splits, train_splits, src))
@@ -64,12 +95,14 @@ class AVVP(Task):
         best = max(result.per_epoch, key=lambda m: m["precision"])
         metrics = dict(result.final)
         metrics["f1_best_precision_epoch"] = best["f1"]
-        metrics.update(self._official(result.head, embeddings, splits["test"], device))
+        metrics["n_train_videos"] = float(len(x_train))
+        metrics["n_test_videos"] = float(len(x_test))
+        metrics.update(self._official(result.head, embeddings, splits[OFFICIAL], device))
         return metrics
 
     def _official(self, head, embeddings: Embeddings, test: Clips, device: str) -> dict[str, float]:
         def events(modality: str) -> np.ndarray:
-            probs = probabilities(head, embeddings[("test", modality)], device)[..., :-1]
+            probs = probabilities(head, embeddings[(OFFICIAL, modality)], device)[..., :-1]
             return np.transpose(probs > 0.5, (0, 2, 1)).astype(np.uint8)
 
         scores = avvp_f1(events("audio"), events("visual"), test.labels["audio"], test.labels["visual"])

@@ -5,6 +5,11 @@ Each clip is one embedding (the mean of its segment embeddings, L2-normalized); 
 With several captions per clip: audio->text ranks all captions and a query's rank is that of its
 best-ranked caption; text->audio scores every caption as its own query. Metrics from
 `avtbench.metrics.retrieval`: R@1/5/10 and mAP in percent, median and mean rank (1-based).
+The median rank is reported twice: `median_rank`, numpy's median (the mean of the two middle ranks
+for an even number of queries, as CMG's code), and `median_rank_lower`, the lower of the two middle
+ranks, as VIP-ANT computes it (`torch.median`); both lower-is-better.
+Ties rank pessimistically: a query's relevant item is ranked behind every irrelevant item that scores
+the same (a model giving every item one score gets the worst rank, not R@1 = 100).
 """
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ import numpy as np
 from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
 from avtbench.config import setting
 from avtbench.hookspecs import hookimpl
-from avtbench.metrics.retrieval import mean_average_precision, mean_rank, median_rank, recall_at_k
+from avtbench.metrics.retrieval import mean_average_precision, mean_rank, median_rank, median_rank_lower, recall_at_k
 
 CAPTIONS = "captions"
 CLIPS = "test"
@@ -51,17 +56,18 @@ def retrieval_scores(queries: np.ndarray, gallery: np.ndarray, relevant: np.ndar
     recalls = recall_at_k(sim, relevant, ks=(1, 5, 10))
     return {
         "r1": recalls[1], "r5": recalls[5], "r10": recalls[10],
-        "median_rank": median_rank(sim, relevant), "mean_rank": mean_rank(sim, relevant),
+        "median_rank": median_rank(sim, relevant), "median_rank_lower": median_rank_lower(sim, relevant),
+        "mean_rank": mean_rank(sim, relevant),
         "map": mean_average_precision(sim, relevant),
     }
 
 
 class Retrieval(Task):
     name = "retrieval"
-    version = "1"
+    version = "2"
     directions = ("a2v", "v2a", "a2t", "t2a", "v2t", "t2v")
     main_metric = "r1"
-    lower_is_better = ("median_rank", "mean_rank")
+    lower_is_better = ("median_rank", "median_rank_lower", "mean_rank")
     datasets = ("retrieval",)
     config_class = RetrievalConfig
     summary = "clip<->clip and clip<->caption retrieval, R@1/5/10, median rank, mAP"
