@@ -92,9 +92,12 @@ def main() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Only errors and the final summary line.")
 @click.option("--verbose", "-v", is_flag=True, help="Also per-stage lines on a terminal, and debug details.")
 @click.option("--log", "log_path", metavar="FILE", help="Also append plain, timestamped progress lines to FILE.")
+@click.option("--executor", "executor_name", default="serial", type=click.Choice(["serial", "ray", "slurm"]),
+              show_default=True, help="Where jobs run; settings in the config's `executor` section / --set executor.<field>=...")
+@click.option("--retry-failed", is_flag=True, help="Run again the cells that failed before (they are skipped otherwise).")
 @_guard
 def run(methods, tasks, directions, seeds, config_file, sets, device, results, cache_dir, overwrite, quiet, verbose,
-        log_path) -> None:
+        log_path, executor_name, retry_failed) -> None:
     """Train and evaluate every cell of the grid methods x tasks x directions x seeds.
 
     On a terminal progress shows as bars; otherwise (a log, CI) as plain lines on stderr."""
@@ -103,7 +106,13 @@ def run(methods, tasks, directions, seeds, config_file, sets, device, results, c
     from avtbench.logs import RunLog
 
     with RunLog(quiet=quiet, verbose=verbose, path=log_path) as out:
+        from avtbench import config as cfg
         from avtbench.cache import ArtifactCache
+        from avtbench.executors import executor_for
+        from avtbench.executors.jobs import GridSpec
+        from avtbench.executors.report import GridReport, write_manifest
+        from avtbench.executors.settings import SECTION as EXECUTOR_SECTION
+        from avtbench.executors.settings import ExecutorConfig
         from avtbench.plugins import registry
         from avtbench.plan import make_plan
         from avtbench.progress import make_progress
@@ -122,25 +131,28 @@ def run(methods, tasks, directions, seeds, config_file, sets, device, results, c
             out.info(f"skipped {reason}", f"[yellow]skipped[/] {escape(reason)}")
         store = ResultStore(results)
         device_name = resolve_device(device)
+        executor_config = cfg.build(ExecutorConfig, document.get(EXECUTOR_SECTION, {}), EXECUTOR_SECTION)
+        executor_cls = executor_for(executor_name)
         cache.prepare()
         store.prepare()
+        spec = GridSpec(tuple(_split(methods)), tuple(_split(tasks)), tuple(_split(directions)), tuple(grid_seeds),
+                        document, str(cache.root.resolve()), str(store.root.resolve()), device_name)
+        report = GridReport(notify=lambda kind, label, detail: _tell(out, escape, kind, label, detail))
         with make_progress(out.bars, out.stage_lines) as progress:
             runner = Runner(store, cache, plan.data, device_name, progress, log=out.log)
-            for planned in progress.track(plan.cells, description="cells"):
-                record = runner.run(planned, overwrite=overwrite)
-                label = planned.cell.label()
-                path = store.path(planned.cell)
-                if record is None:
-                    out.info(f"cached  {label}: {path}", f"[dim]cached[/]  {escape(label)}: {escape(str(path))}")
-                    continue
-                line = (f"{label}: {record['main_metric']} = {record['main_value']:.2f} "
-                        f"({record['timings']['total_s']:.1f}s)")
-                out.info(f"done    {line}", f"[green]done[/]    {escape(line)}")
-                pretrain, timings = record["pretrain"], record["timings"]
-                out.debug(f"{label}: checkpoint {pretrain['checkpoint']} "
-                          f"{'reused from the cache' if pretrain['cached'] else 'pretrained and cached'}; "
-                          f"pretrain {timings['pretrain_s']:.1f}s, encode {timings['encode_s']:.1f}s, "
-                          f"evaluate {timings['evaluate_s']:.1f}s; record {path}")
+            executor = executor_cls(executor_config, spec, plan, runner, report)
+            executor.run(overwrite=overwrite, retry_failed=retry_failed, progress=progress)
+        extra = {"folder": str(store.root / ".avtbench" / "slurm"), "cluster": executor_config.slurm_cluster} \
+            if executor_name == "slurm" else {}
+        manifest = write_manifest(store.root, executor_name, plan, store, report.job_ids, extra)
+        if executor_name == "slurm":
+            ids = ", ".join(f"{stage}: {' '.join(j) or 'none'}" for stage, j in report.job_ids.items())
+            out.summary(f"submitted to Slurm ({ids}); manifest {manifest}; follow with `avtbench status --results {store.root}`")
+            return
+        if report.failed:
+            out.summary(f"{report.failed} of {len(plan.cells)} cell(s) failed (see `avtbench status --results {store.root}`); "
+                        "fix and run again with --retry-failed")
+            sys.exit(1)
         out.summary(f"{len(plan.cells)} cell(s) in {store.root}; see `avtbench table --results {store.root}`")
 
 
@@ -194,7 +206,24 @@ def table(results, fmt, metric, precision, test) -> None:
 
     if not Path(results).is_dir():
         raise UserError(f"result folder {results} does not exist; run `avtbench run ...` first or pass --results")
-    click.echo(render(build_table(ResultStore(results).records(), metric, test=test), fmt, precision))
+    store = ResultStore(results)
+    click.echo(render(build_table(store.records(), metric, test=test), fmt, precision))
+    failed = store.failures()
+    if failed:
+        click.echo(f"{len(failed)} cell(s) failed and are not in the table; see `avtbench status --results {results}`", err=True)
+
+
+@main.command()
+@click.option("--results", default="results", show_default=True, type=click.Path(file_okay=False))
+@_guard
+def status(results) -> None:
+    """Done / pending / running / failed cells of every grid run or submitted into --results."""
+    from avtbench.executors.status import grid_status
+
+    if not Path(results).is_dir():
+        raise UserError(f"result folder {results} does not exist; run `avtbench run ...` first or pass --results")
+    for line in grid_status(Path(results)):
+        click.echo(line)
 
 
 @main.command()
@@ -271,6 +300,30 @@ def check(names, check_all, sets, cache_dir) -> None:
         failed += sum(line.startswith("FAIL") for line in lines)
     click.echo(f"{failed} check(s) failed" if failed else "all checks passed", err=True)
     sys.exit(1 if failed else 0)
+
+
+def _tell(out: Any, escape: Callable[[str], str], kind: str, label: str, detail: dict | None) -> None:
+    """One line per cell: done (with its main metric), cached, failed, skipped or submitted."""
+    detail = detail or {}
+    if kind == "done":
+        record = detail["record"]
+        line = f"{label}: {record['main_metric']} = {record['main_value']:.2f} ({record['timings']['total_s']:.1f}s)"
+        out.info(f"done    {line}", f"[green]done[/]    {escape(line)}")
+        pretrain, timings = record["pretrain"], record["timings"]
+        out.debug(f"{label}: checkpoint {pretrain['checkpoint']} "
+                  f"{'reused from the cache' if pretrain['cached'] else 'pretrained and cached'}; "
+                  f"pretrain {timings['pretrain_s']:.1f}s, encode {timings['encode_s']:.1f}s, "
+                  f"evaluate {timings['evaluate_s']:.1f}s; record {detail['path']}")
+    elif kind == "cached":
+        out.info(f"cached  {label}: {detail['path']}", f"[dim]cached[/]  {escape(label)}: {escape(detail['path'])}")
+    elif kind == "failed":
+        line = f"{label}: {detail['error']} (see {detail['failure']})"
+        out.info(f"failed  {line}", f"[red]failed[/]  {escape(line)}")
+    elif kind == "skipped-failed":
+        line = f"{label}: failed before (see {detail['failure']}); --retry-failed runs it again"
+        out.info(f"skipped {line}", f"[yellow]skipped[/] {escape(line)}")
+    else:
+        out.info(f"{kind} {label}: job {detail.get('job_id', '')}", f"[blue]{kind}[/] {escape(label)}")
 
 
 def _document(config_file: str | None, sets: tuple[str, ...]) -> dict:

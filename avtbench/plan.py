@@ -18,6 +18,8 @@ from avtbench.plugins import Registry
 from avtbench.synth.provider import SyntheticWorld
 
 DATA_SECTION = "data"
+EXECUTOR_SECTION = "executor"
+"""Settings of the executor (`avtbench.executors.settings`); read by the CLI, not by cells."""
 
 
 @dataclass
@@ -102,11 +104,11 @@ def data_identity(data: DatasetResolver, datasets: tuple[str, ...]) -> dict[str,
 
 
 def _check_sections(registry: Registry, document: cfg.Document) -> None:
-    known = {DATA_SECTION, *registry.methods, *registry.tasks}
+    known = {DATA_SECTION, EXECUTOR_SECTION, *registry.methods, *registry.tasks}
     for section in document:
         if section not in known:
             close = difflib.get_close_matches(section, sorted(known), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else "sections are a method name, a task name or `data`"
+            hint = f"did you mean {close[0]!r}?" if close else "sections are a method name, a task name, `data` or `executor`"
             raise UserError(f"config section {section!r} names no method, task or data; {hint}")
 
 

@@ -53,28 +53,31 @@ class Runner:
         self.log = log
         self._splits: dict[tuple, dict[str, Clips]] = {}
 
-    def run(self, planned: PlannedCell, overwrite: bool = False) -> dict[str, Any] | None:
-        """Run one cell; return its record, or None when a complete record already exists and overwrite is off.
+    def run(self, planned: PlannedCell, overwrite: bool = False, retry_failed: bool = True) -> dict[str, Any] | None:
+        """Run one cell and write its record; return it, or None when a complete record already exists
+        and overwrite is off (or, with retry_failed off, when the cell failed before).
 
         Under the cell's lock, so that a second process running the same cell waits and then finds
         the record instead of computing it again."""
-        from filelock import FileLock
-
         if self.store is None:
             raise ValueError("a Runner without a store pretrains methods only")
-        lock = self.store.lock_path(planned.cell)
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(lock)):
+        with self.store.lock(planned.cell):
             state = self.store.state(planned.cell)
             if state == "done" and not overwrite:
+                return None
+            if not retry_failed and self.store.failure(planned.cell) is not None and not overwrite:
                 return None
             if state == "corrupt":
                 moved = self.store.set_aside(planned.cell)
                 self.log(f"redoing {planned.cell.label()}: its record was incomplete or unreadable; moved it to {moved}")
-            return self._compute(planned)
+            record = self.compute(planned)
+            self.store.write(planned.cell, record)
+            self.store.clear_failure(planned.cell)
+            return record
 
-    def _compute(self, planned: PlannedCell) -> dict[str, Any]:
-        assert self.store is not None
+    def compute(self, planned: PlannedCell) -> dict[str, Any]:
+        """The cell's record (pretraining or loading the method, encoding, fitting, evaluating); writes
+        checkpoints and embeddings to the cache, nothing to the store."""
         started = time.perf_counter()
         task = planned.task_cls(planned.task_config)
         splits = self._task_splits(task, planned, planned.method_cls.input_level)
@@ -96,8 +99,12 @@ class Runner:
             "evaluate_s": finished - evaluate_started,
             "total_s": finished - started,
         })
-        self.store.write(planned.cell, record)
         return record
+
+    def checkpoint_key(self, method_cls: type[Method], method_config: Any, seed: int) -> str:
+        """What identifies a pretrained method: name, version, config, corpus fingerprint and seed."""
+        identity = [method_cls.name, str(method_cls.version), cfg.to_dict(method_config)]
+        return hash_json({"method": identity, "corpus": self.data.fingerprint(method_cls.corpus), "seed": seed}, length=24)
 
     def pretrained_method(self, method_cls: type[Method], method_config: Any, seed: int,
                           check: Callable[[dict[str, list[int]]], None] = lambda inputs: None) -> tuple[Method, dict[str, Any]]:
@@ -109,7 +116,7 @@ class Runner:
         import torch
 
         identity = [method_cls.name, str(method_cls.version), cfg.to_dict(method_config)]
-        key = hash_json({"method": identity, "corpus": self.data.fingerprint(method_cls.corpus), "seed": seed}, length=24)
+        key = self.checkpoint_key(method_cls, method_config, seed)
         with self.cache.lock(f"checkpoint-{key}"):
             torch.manual_seed(seed)
             np.random.seed(seed)

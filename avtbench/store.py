@@ -1,5 +1,9 @@
 """One JSON file per cell: results/<method>/<task>/<direction>/seed<k>-<confighash>.json.
 
+A cell that failed (raised anything but a user error) has instead a `.failure.json` beside it:
+the exception, its traceback, the host and the duration. Tables never read those; a later
+successful run of the cell removes it.
+
 A record counts as a finished cell only if it parses and carries the fields every record has; a
 file that does not (a truncated write from another tool, an edit gone wrong) is set aside under a
 name that says so, never deleted, and the cell is computed again.
@@ -15,6 +19,7 @@ from typing import Any, Iterator, Literal
 from avtbench.atomic import prepare_folder, write_text_atomic
 from avtbench.cells import Cell
 
+FAILURE_SUFFIX = ".failure.json"
 REQUIRED_FIELDS = ("method", "task", "direction", "seed", "metrics", "main_metric", "main_value", "cell_hash")
 RecordState = Literal["missing", "done", "corrupt"]
 
@@ -32,6 +37,33 @@ class ResultStore:
 
     def lock_path(self, cell: Cell) -> Path:
         return self.root / ".locks" / cell.method / cell.task / cell.direction / f"seed{cell.seed}-{cell.config_hash}.lock"
+
+    def lock(self, cell: Cell) -> Any:
+        """The cell's file lock: processes sharing the store (serial drivers, Slurm workers) wait on it."""
+        from filelock import FileLock
+
+        path = self.lock_path(cell)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(path))
+
+    def failure_path(self, cell: Cell) -> Path:
+        return self.path(cell).with_name(f"seed{cell.seed}-{cell.config_hash}{FAILURE_SUFFIX}")
+
+    def write_failure(self, cell: Cell, failure: dict[str, Any]) -> Path:
+        path = self.failure_path(cell)
+        write_text_atomic(path, json.dumps({"cell": cell.label(), "cell_hash": cell.cell_hash, **failure},
+                                           indent=2, sort_keys=True, default=str) + "\n")
+        return path
+
+    def failure(self, cell: Cell) -> dict[str, Any] | None:
+        path = self.failure_path(cell)
+        return _read(path) if path.is_file() else None
+
+    def clear_failure(self, cell: Cell) -> None:
+        self.failure_path(cell).unlink(missing_ok=True)
+
+    def failures(self) -> list[Path]:
+        return sorted(self.root.rglob(f"*{FAILURE_SUFFIX}")) if self.root.is_dir() else []
 
     def state(self, cell: Cell) -> RecordState:
         path = self.path(cell)
@@ -64,6 +96,8 @@ class ResultStore:
         if not self.root.is_dir():
             return
         for path in sorted(self.root.rglob("seed*.json")):
+            if path.name.endswith(FAILURE_SUFFIX):
+                continue
             record = _read(path)
             if not _complete(record, None):
                 print(f"warning: skipping incomplete result {path}; `avtbench run` redoes that cell", file=sys.stderr)

@@ -76,11 +76,19 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_bad_settings_are_one_line_errors_and_results_stay(case: str, finished: Path, session_cache: Path) -> None:
+def test_bad_settings_are_one_line_errors_and_results_stay(case: str, finished: Path, session_cache: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """In process (the exit code and the stderr lines are the CLI's own; `test_cli` runs one in a subprocess)."""
+    from click.testing import CliRunner
+
+    from avtbench.cli import main
+
+    monkeypatch.setenv("AVTBENCH_CACHE", str(session_cache))
     extra, named = CASES[case]
     before = snapshot(finished)
-    out = run(session_cache, "run", "-m", "unaligned", "-t", "ave", "-d", "a2v", "--results", str(finished), *TINY, *extra)
-    assert out.returncode == 2, out.stderr
+    out = CliRunner().invoke(main, ["run", "-m", "unaligned", "-t", "ave", "-d", "a2v", "--results", str(finished),
+                                    *TINY, *extra])
+    assert out.exit_code == 2, out.output
     assert out.stderr.count("\n") == 1 and out.stderr.startswith("error: ") and named in out.stderr, out.stderr
     assert snapshot(finished) == before
 

@@ -55,7 +55,7 @@ def test_a_grid_runs_the_readme_method_on_every_direction(installed: Path, sessi
                                       "--set", "ave.epochs=3", "--results", str(results), "--device", "cpu"),
                          capture_output=True, text=True, env=cli_env(session_cache, installed))
     assert out.returncode == 0, out.stderr
-    records = [json.loads(p.read_text()) for p in results.rglob("*.json")]
+    records = [json.loads(p.read_text()) for p in results.rglob("seed*.json")]
     assert sorted((r["method"], r["direction"]) for r in records) == [
         ("my_method", "a2v"), ("my_method", "v2a"), ("unaligned", "a2v"), ("unaligned", "v2a")]
     assert all(r["versions"]["plugin_api"] == "2" for r in records)

@@ -1,0 +1,43 @@
+"""What a grid run did, cell by cell, and the manifest `avtbench status` reads."""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from avtbench.atomic import write_text_atomic
+
+Notify = Callable[[str, str, dict[str, Any] | None], None]
+"""notify(kind, label, detail): kind is "done", "cached", "failed", "skipped-failed" or "submitted"."""
+
+
+@dataclass
+class GridReport:
+    notify: Notify = lambda kind, label, detail: None
+    counts: dict[str, int] = field(default_factory=dict)
+    job_ids: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, kind: str, label: str, detail: dict[str, Any] | None = None) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        self.notify(kind, label, detail)
+
+    @property
+    def failed(self) -> int:
+        return self.counts.get("failed", 0)
+
+
+def write_manifest(results: Path, executor: str, plan: Any, store: Any, job_ids: dict[str, list[str]] | None = None,
+                   extra: dict[str, Any] | None = None) -> Path:
+    """results/.avtbench/grids/<time>-<id>.json: the grid's cells (label, record and failure paths),
+    its executor and, for Slurm, the job ids of both arrays."""
+    grid_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    cells = [{"label": p.cell.label(), "record": str(store.path(p.cell)), "failure": str(store.failure_path(p.cell)),
+              "lock": str(store.lock_path(p.cell))} for p in plan.cells]
+    manifest = {"grid": grid_id, "executor": executor, "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                "cells": cells, "jobs": job_ids or {}, **(extra or {})}
+    path = Path(results) / ".avtbench" / "grids" / f"{grid_id}.json"
+    write_text_atomic(path, json.dumps(manifest, indent=1) + "\n")
+    return path
