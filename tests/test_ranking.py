@@ -27,7 +27,7 @@ def accuracy(tmp_path_factory: pytest.TempPathFactory, one_thread: None) -> dict
     generate_world(tmp / "world", SMALL, 0, raw_level=False)
     document = {"data": {"root": str(tmp / "world")}, "unified_vq": UNIFIED_VQ, "ave": {"epochs": 15}}
     cache = ArtifactCache(tmp / "cache")
-    plan = make_plan(registry(), ["unaligned", "oracle", "unified_vq"], ["ave"], ["a2v"], [0], document, cache)
+    plan = make_plan(registry(), ["unaligned", "oracle", "unified_vq", "cca"], ["ave"], ["a2v"], [0], document, cache)
     runner = Runner(ResultStore(tmp / "results"), cache, plan.data)
     records = [runner.run(p) for p in plan.cells]
     assert all(r["sources"] == {"corpus": "real", "ave": "real"} for r in records)
@@ -40,3 +40,7 @@ def test_oracle_beats_unaligned_on_ave_a2v(accuracy: dict[str, float]) -> None:
 
 def test_unified_vq_beats_unaligned_on_ave_a2v(accuracy: dict[str, float]) -> None:
     assert accuracy["unified_vq"] > accuracy["unaligned"] + 10
+
+
+def test_linear_cca_beats_unaligned_on_ave_a2v(accuracy: dict[str, float]) -> None:
+    assert accuracy["cca"] > accuracy["unaligned"] + 5

@@ -6,7 +6,6 @@ together, so a head trained on one modality sees an unrelated space in another: 
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +16,7 @@ from pathlib import Path
 from avtbench.api import Clips, Method, MethodState, Progress, UserError
 from avtbench.config import setting
 
-from ..features import segment_vectors
+from ..features import bag_of_words, segment_vectors, vocabulary_of
 
 
 @dataclass
@@ -25,19 +24,6 @@ class UnalignedConfig:
     """dim: size of each modality's embedding (capped by the smallest modality's input size)."""
 
     dim: int = setting(64, low=1)
-
-
-def words(caption: str) -> list[str]:
-    return re.findall(r"[a-z0-9']+", caption.lower())
-
-
-def bag_of_words(captions: list[str], vocabulary: dict[str, int]) -> torch.Tensor:
-    counts = np.zeros((len(captions), len(vocabulary)), dtype=np.float32)
-    for row, caption in enumerate(captions):
-        for word in words(caption):
-            if word in vocabulary:
-                counts[row, vocabulary[word]] += 1
-    return torch.from_numpy(counts)
 
 
 class Unaligned(Method):
@@ -59,7 +45,7 @@ class Unaligned(Method):
         vectors = {m: x.reshape(-1, x.shape[-1]) for m, x in vectors.items()}
         if corpus.has("text"):
             captions = [c for caps in corpus.caption_lists() for c in caps]
-            self.vocabulary = {w: i for i, w in enumerate(sorted({w for c in captions for w in words(c)}))}
+            self.vocabulary = vocabulary_of(captions)
             vectors["text"] = bag_of_words(captions, self.vocabulary)
         k = min(self.config.dim, *(x.shape[-1] for x in vectors.values()))
         explained = {}
