@@ -4,7 +4,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test check clean
+.PHONY: install run test test-slow check clean
 
 $(BIN)/avtbench: pyproject.toml
 	python3 -m venv $(VENV)
@@ -20,6 +20,9 @@ run: install
 
 test: install
 	$(BIN)/pytest
+
+test-slow: install
+	$(BIN)/pytest -m slow
 
 check: install
 	$(BIN)/avtbench check --all

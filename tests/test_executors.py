@@ -106,6 +106,7 @@ def test_a_crashing_cell_is_recorded_skipped_then_retried(plugins: Path, tmp_pat
     assert len(records(results)) == 4 and not list(results.rglob("*.failure.json"))
 
 
+@pytest.mark.slow
 def test_ray_local_cluster_gives_the_serial_records_and_survives_dying_workers(plugins: Path, tmp_path: Path,
                                                                              session_cache: Path) -> None:
     pytest.importorskip("ray")
@@ -179,6 +180,7 @@ def test_slurm_executor_submits_a_pretraining_array_then_a_cell_array_depending_
     assert report.job_ids == {"pretrain": [f"100_{i}" for i in range(4)], "cells": [f"200_{i}" for i in range(16)]}
 
 
+@pytest.mark.slow
 def test_slurm_path_runs_on_submitits_local_executor(tmp_path: Path, session_cache: Path) -> None:
     pytest.importorskip("submitit")
     tiny_world_root(session_cache)
