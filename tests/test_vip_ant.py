@@ -368,3 +368,20 @@ def test_method_seeds_share_one_synthetic_clip(trained, cache, tmp_path):
     other, _ = _pretrain(VipAntConfig(**{**TINY, "epochs": 1}), clips, tmp_path, cache, seed=1)
     assert len(list(cache.glob("backbones/synth-clip-*"))) == count
     assert torch.equal(other.encode("text", clips.text[:3]), method.encode("text", clips.text[:3]))
+
+
+def test_logit_scale_is_unclamped_by_default_and_clamped_in_the_loss_when_asked() -> None:
+    import math
+
+    from torch import nn
+
+    from avtbench_plugins.methods.vip_ant.model import VipAntAudio
+
+    audio, image = torch.randn(6, 8), torch.randn(6, 8)
+    free = VipAntAudio(nn.Identity(), VipAntConfig(logit_scale_init=math.log(300.0)))
+    capped = VipAntAudio(nn.Identity(), VipAntConfig(logit_scale_init=math.log(300.0), logit_scale_max=50.0))
+    reference = VipAntAudio(nn.Identity(), VipAntConfig(logit_scale_init=math.log(50.0)))
+    assert not torch.allclose(free.loss_va(audio, image), capped.loss_va(audio, image))
+    assert torch.allclose(capped.loss_va(audio, image), reference.loss_va(audio, image))
+    capped.loss_va(audio, image).backward()
+    assert capped.logit_scale_va.grad == 0, "beyond the cap the scale gets no gradient, as with torch's clamp"

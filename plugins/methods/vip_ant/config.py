@@ -58,7 +58,10 @@ class VipAntConfig:
         0 turns clipping off.
     logit_scale_init: initial log inverse temperature, log(1/0.07) as CLIP and VIP-ANT's `CELossHead`
         (`cvap/module/decoder/loss_head.py`); learned.
-    logit_scale_max: the scale exp(logit_scale) is clamped to this (CLIP's 100).
+    logit_scale_max: None (default) leaves the learned scale unclamped, as the reference code does
+        (`scale_max: null` in `configs/model/loss/ce*.yaml`); a number clamps exp(logit_scale) at it
+        in the loss, as the reference's `CELossHead` does when `scale_max` is set. (CLIP itself keeps
+        the scale within 100; the version before 4 clamped the parameter to [1, 100] after each step.)
     curation: optional audio-text fine-tuning after the audio-image stage. "none"; "retrieved":
         each segment's audio is paired with the caption the frozen CLIP retrieves for its frame
         from the caption pool (every caption of the corpus); "random": a random pool caption (the
@@ -91,7 +94,7 @@ class VipAntConfig:
     weight_decay: float = setting(1e-6, low=0)
     grad_clip: float = setting(0.5, low=0)
     logit_scale_init: float = setting(math.log(1 / 0.07), low=0)
-    logit_scale_max: float = setting(100.0, low=1)
+    logit_scale_max: float | None = setting(None, low=1)
     curation: Literal["none", "retrieved", "random"] = "none"
     curation_epochs: int = setting(1, low=0)
     curation_top_k: int = setting(1, low=1)

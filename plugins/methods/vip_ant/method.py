@@ -50,7 +50,7 @@ CLIP_FOLDER = "clip"
 
 class VipAnt(Method):
     name = "vip_ant"
-    version = "3"
+    version = "4"
     modalities = ("audio", "visual", "text")
     config_class = VipAntConfig
     corpus = "corpus"
@@ -209,7 +209,6 @@ class VipAnt(Method):
             if cfg.grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip)
             optimizer.step()
-            net.clamp_scales()
             sums["loss_va"] += float(loss_va.detach())
             steps += 1
         means = {k: v / max(steps, 1) for k, v in sums.items()}

@@ -9,6 +9,8 @@ joint image-text space.
 """
 from __future__ import annotations
 
+import math
+
 from typing import Any
 
 import torch
@@ -35,7 +37,7 @@ class VipAntAudio(nn.Module):
         self.audio = audio
         self.logit_scale_va = nn.Parameter(torch.tensor(float(config.logit_scale_init)))
         self.logit_scale_at = nn.Parameter(torch.tensor(float(config.logit_scale_init)))
-        self.max_log_scale = float(torch.log(torch.tensor(config.logit_scale_max)))
+        self.max_log_scale = None if config.logit_scale_max is None else math.log(config.logit_scale_max)
 
     @classmethod
     def from_clip(cls, clip: nn.Module, config: VipAntConfig) -> "VipAntAudio":
@@ -47,16 +49,14 @@ class VipAntAudio(nn.Module):
         return F.normalize(self.audio(fbank), dim=-1)
 
     def loss_va(self, audio: Tensor, image: Tensor) -> Tensor:
-        return symmetric_info_nce(audio, image, self.logit_scale_va)
+        return symmetric_info_nce(audio, image, self._scale(self.logit_scale_va))
 
     def loss_at(self, audio: Tensor, text: Tensor, groups: Tensor | None = None) -> Tensor:
-        return symmetric_info_nce(audio, text, self.logit_scale_at, groups=groups)
+        return symmetric_info_nce(audio, text, self._scale(self.logit_scale_at), groups=groups)
 
-    def clamp_scales(self) -> None:
-        """CLIP's clamp: exp(logit_scale) stays within [1, logit_scale_max]."""
-        with torch.no_grad():
-            self.logit_scale_va.clamp_(0.0, self.max_log_scale)
-            self.logit_scale_at.clamp_(0.0, self.max_log_scale)
+    def _scale(self, log_scale: Tensor) -> Tensor:
+        """The log-scale the loss uses: exp of it clamped at `logit_scale_max`, if one is set (as the reference)."""
+        return log_scale if self.max_log_scale is None else log_scale.clamp(max=self.max_log_scale)
 
 
 class FrozenClip:
