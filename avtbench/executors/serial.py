@@ -1,19 +1,21 @@
-"""Run a grid in this process, cell after cell (pretraining each checkpoint when a cell first needs it)."""
+"""Run a grid in this process: the two-stage plan, one checkpoint after another, then one cell after another."""
 from __future__ import annotations
 
 import time
 from typing import Any
 
 from avtbench.errors import UserError
-from avtbench.executors.jobs import failure_info
+from avtbench.executors.jobs import failure_info, two_stages
 from avtbench.executors.report import GridReport
 
 
 class SerialExecutor:
     def __init__(self, config: Any, spec: Any, plan: Any, runner: Any, report: GridReport) -> None:
         self.config, self.spec, self.plan, self.runner, self.report = config, spec, plan, runner, report
+        self.broken: dict[str, dict[str, Any]] = {}
 
     def run(self, overwrite: bool = False, retry_failed: bool = False, progress: Any = None) -> GridReport:
+        self.broken = self._pretrain(overwrite, retry_failed)
         cells = self.plan.cells if progress is None else progress.track(self.plan.cells, description="cells")
         try:
             for planned in cells:
@@ -24,11 +26,42 @@ class SerialExecutor:
                 close()
         return self.report
 
+    def _wanted(self, planned: Any, overwrite: bool, retry_failed: bool) -> bool:
+        store = self.runner.store
+        if overwrite:
+            return True
+        return not store.exists(planned.cell) and (retry_failed or store.failure(planned.cell) is None)
+
+    def _pretrain(self, overwrite: bool, retry_failed: bool) -> dict[str, dict[str, Any]]:
+        """Stage 1: every checkpoint the cells to run need, each once; checkpoint key -> failure."""
+        broken: dict[str, dict[str, Any]] = {}
+        _, cells = two_stages(self.spec, self.plan, self.runner)
+        seen: set[str] = set()
+        for job in cells:
+            planned = self.plan.cells[job.index]
+            if job.checkpoint in seen or self.runner.cache.has_checkpoint(job.checkpoint) \
+                    or not self._wanted(planned, overwrite, retry_failed):
+                continue
+            seen.add(job.checkpoint)
+            started = time.perf_counter()
+            try:
+                self.runner.pretrained_method(planned.method_cls, planned.method_config, planned.cell.seed)
+            except UserError:
+                raise
+            except Exception as exc:  # recorded for each cell that needs it; the grid goes on
+                broken[job.checkpoint] = {**failure_info(exc, started), "stage": "pretraining"}
+        return broken
+
     def _one(self, planned: Any, overwrite: bool, retry_failed: bool) -> None:
         store = self.runner.store
         label = planned.cell.label()
         if not retry_failed and not overwrite and not store.exists(planned.cell) and store.failure(planned.cell):
             self.report.add("skipped-failed", label, {"failure": str(store.failure_path(planned.cell))})
+            return
+        key = self.runner.checkpoint_key(planned.method_cls, planned.method_config, planned.cell.seed)
+        if key in self.broken and not store.exists(planned.cell):
+            path = store.write_failure(planned.cell, self.broken[key])
+            self.report.add("failed", label, {"error": self.broken[key]["error"], "failure": str(path)})
             return
         started = time.perf_counter()
         try:
