@@ -55,9 +55,16 @@ class RaisesInEncode(MeanPool):
         return super().encode(modality, batch)
 
 
+class RaisesInPretrain(MeanPool):
+    name = "raises_in_pretrain"
+
+    def pretrain(self, corpus, workdir, progress):
+        raise RuntimeError("pretraining diverged")
+
+
 @hookimpl
 def avtbench_methods():
-    return [CrashOnce, CrashAlways, RaisesInEncode]
+    return [CrashOnce, CrashAlways, RaisesInEncode, RaisesInPretrain]
 '''
 
 
@@ -104,6 +111,18 @@ def test_a_crashing_cell_is_recorded_skipped_then_retried(plugins: Path, tmp_pat
     retried = subprocess.run(avtbench_cmd(*grid, "--retry-failed"), capture_output=True, text=True, env=env)
     assert retried.returncode == 0, retried.stderr
     assert len(records(results)) == 4 and not list(results.rglob("*.failure.json"))
+
+
+def test_a_crashed_pretraining_fails_each_cell_that_needs_it_once(plugins: Path, tmp_path: Path,
+                                                                 session_cache: Path) -> None:
+    tiny_world_root(session_cache)
+    results = tmp_path / "results"
+    out = subprocess.run(avtbench_cmd("run", "-m", "raises_in_pretrain,unaligned", "-t", "ave", "--results", str(results),
+                                      *TINY), capture_output=True, text=True, env=cli_env(session_cache, plugins))
+    assert out.returncode == 1 and "2 of 4 cell(s) failed" in out.stderr, out.stderr
+    failures = [json.loads(p.read_text()) for p in results.rglob("*.failure.json")]
+    assert len(failures) == 2 and all(f["stage"] == "pretraining" and "pretraining diverged" in f["error"] for f in failures)
+    assert len(records(results)) == 2
 
 
 @pytest.mark.slow
