@@ -53,9 +53,9 @@ class Runner:
         self.log = log
         self._splits: dict[tuple, dict[str, Clips]] = {}
 
-    def run(self, planned: PlannedCell, overwrite: bool = False, retry_failed: bool = True) -> dict[str, Any] | None:
+    def run(self, planned: PlannedCell, overwrite: bool = False) -> dict[str, Any] | None:
         """Run one cell and write its record; return it, or None when a complete record already exists
-        and overwrite is off (or, with retry_failed off, when the cell failed before).
+        and overwrite is off (which cells a grid runs at all is the executors' `triage`).
 
         Under the cell's lock, so that a second process running the same cell waits and then finds
         the record instead of computing it again."""
@@ -64,8 +64,6 @@ class Runner:
         with self.store.lock(planned.cell):
             state = self.store.state(planned.cell)
             if state == "done" and not overwrite:
-                return None
-            if not retry_failed and self.store.failure(planned.cell) is not None and not overwrite:
                 return None
             if state == "corrupt":
                 moved = self.store.set_aside(planned.cell)

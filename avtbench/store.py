@@ -57,7 +57,7 @@ class ResultStore:
 
     def failure(self, cell: Cell) -> dict[str, Any] | None:
         path = self.failure_path(cell)
-        return _read(path) if path.is_file() else None
+        return read_json(path) if path.is_file() else None
 
     def clear_failure(self, cell: Cell) -> None:
         self.failure_path(cell).unlink(missing_ok=True)
@@ -69,7 +69,7 @@ class ResultStore:
         path = self.path(cell)
         if not path.is_file():
             return "missing"
-        return "done" if _complete(_read(path), cell) else "corrupt"
+        return "done" if _complete(read_json(path), cell) else "corrupt"
 
     def exists(self, cell: Cell) -> bool:
         """Whether the cell is finished: its record is there and complete."""
@@ -98,7 +98,7 @@ class ResultStore:
         for path in sorted(self.root.rglob("seed*.json")):
             if path.name.endswith(FAILURE_SUFFIX):
                 continue
-            record = _read(path)
+            record = read_json(path)
             if not _complete(record, None):
                 print(f"warning: skipping incomplete result {path}; `avtbench run` redoes that cell", file=sys.stderr)
                 continue
@@ -106,11 +106,17 @@ class ResultStore:
             yield record
 
 
-def _read(path: Path) -> Any:
+def read_json(path: Path) -> Any:
+    """The JSON in `path`, or None when it is missing or does not parse."""
     try:
         return json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None
+
+
+def is_complete_record(path: Path) -> bool:
+    """Whether `path` holds a finished cell's record (of whichever cell)."""
+    return _complete(read_json(path), None)
 
 
 def _complete(record: Any, cell: Cell | None) -> bool:

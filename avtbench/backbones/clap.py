@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 from avtbench.backbones.contrastive import ContrastiveSchedule
 from avtbench.backbones.preprocess import AudioPreprocess
-from avtbench.backbones.synthetic import TrainPairs, load_two_tower
+from avtbench.backbones.synthetic import TrainPairs, load_two_tower, text_tower
 
 
 @dataclass(frozen=True)
@@ -69,11 +69,10 @@ class SynthClapConfig:
         from transformers import ClapConfig, ClapModel
 
         self.check()
-        text = dict(vocab_size=len(tokenizer), hidden_size=self.text_hidden, intermediate_size=2 * self.text_hidden,
-                    num_hidden_layers=self.text_layers, num_attention_heads=self.text_heads,
-                    max_position_embeddings=self.max_text_length + tokenizer.pad_token_id + 2, type_vocab_size=1,
-                    pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.cls_token_id,
-                    eos_token_id=tokenizer.sep_token_id, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+        # RoBERTa-style positions start after the padding id
+        text = text_tower(tokenizer, self.text_hidden, self.text_layers, self.text_heads,
+                          self.max_text_length + tokenizer.pad_token_id + 2, type_vocab_size=1,
+                          hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
         audio = dict(num_mel_bins=self.num_mel_bins, spec_size=self.spec_size, patch_size=self.patch_size,
                      patch_stride=(self.patch_size, self.patch_size), window_size=self.window_size,
                      depths=list(self.depths), num_attention_heads=list(self.audio_heads),

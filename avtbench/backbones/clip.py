@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 from avtbench.backbones.contrastive import ContrastiveSchedule
 from avtbench.backbones.preprocess import ImagePreprocess
-from avtbench.backbones.synthetic import TrainPairs, load_two_tower
+from avtbench.backbones.synthetic import TrainPairs, load_two_tower, text_tower
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -55,10 +55,7 @@ class SynthClipConfig:
     def build(self, tokenizer: Any) -> nn.Module:
         from transformers import CLIPConfig, CLIPModel
 
-        text = dict(vocab_size=len(tokenizer), hidden_size=self.text_hidden, intermediate_size=2 * self.text_hidden,
-                    num_hidden_layers=self.text_layers, num_attention_heads=self.text_heads,
-                    max_position_embeddings=self.max_text_length, pad_token_id=tokenizer.pad_token_id,
-                    bos_token_id=tokenizer.cls_token_id, eos_token_id=tokenizer.sep_token_id)
+        text = text_tower(tokenizer, self.text_hidden, self.text_layers, self.text_heads, self.max_text_length)
         vision = dict(hidden_size=self.vision_hidden, intermediate_size=2 * self.vision_hidden,
                       num_hidden_layers=self.vision_layers, num_attention_heads=self.vision_heads,
                       image_size=self.image_size, patch_size=self.patch_size)

@@ -58,6 +58,14 @@ class SynthRecipe(Protocol):
         """Log temperatures of the (other -> text, text -> other) directions."""
 
 
+def text_tower(tokenizer: Any, hidden: int, layers: int, heads: int, max_positions: int, **extra: Any) -> dict[str, Any]:
+    """The text-tower config both synthetic backbones share: a small transformer over the word
+    tokenizer, feed-forward twice its width, special tokens from the tokenizer; `extra` per model."""
+    return dict(vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=layers,
+                num_attention_heads=heads, max_position_embeddings=max_positions, pad_token_id=tokenizer.pad_token_id,
+                bos_token_id=tokenizer.cls_token_id, eos_token_id=tokenizer.sep_token_id, **extra)
+
+
 def data_fingerprint(inputs: np.ndarray, captions: list[str]) -> str:
     """Hash of training pairs: the inputs' dtype, shape and bytes and the captions in order."""
     array = np.ascontiguousarray(inputs)

@@ -11,7 +11,7 @@ from typing import Any
 
 from avtbench.errors import UserError
 from avtbench.executors.jobs import Job, Outcome, cell_job, pretrain_job, two_stages
-from avtbench.executors.report import GridReport
+from avtbench.executors.report import GridReport, report_skipped, triage
 
 
 class RayExecutor:
@@ -50,17 +50,11 @@ class RayExecutor:
                                       max_retries=self.config.retries, retry_exceptions=False)
 
     def _wanted(self, job: Job, overwrite: bool, retry_failed: bool) -> bool:
-        planned = self.plan.cells[job.index]
-        store = self.runner.store
-        if overwrite:
-            return True
-        if store.exists(planned.cell):
-            self.report.add("cached", job.label, {"path": str(store.path(planned.cell))})
-            return False
-        if store.failure(planned.cell) is not None and not retry_failed:
-            self.report.add("skipped-failed", job.label, {"failure": str(store.failure_path(planned.cell))})
-            return False
-        return True
+        cell = self.plan.cells[job.index].cell
+        verdict = triage(self.runner.store, cell, overwrite, retry_failed)
+        if verdict != "run":
+            report_skipped(self.report, self.runner.store, cell, verdict)
+        return verdict == "run"
 
     def _pretrain(self, ray: Any, jobs: list[Job]) -> dict[str, dict[str, Any]]:
         """Checkpoint key -> failure, for the pretraining jobs that failed."""

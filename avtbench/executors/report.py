@@ -29,6 +29,26 @@ class GridReport:
         return self.counts.get("failed", 0)
 
 
+def triage(store: Any, cell: Any, overwrite: bool, retry_failed: bool) -> str:
+    """What a grid does with a cell: "run" it, report it "cached" (a complete record), or leave it
+    "skipped-failed" (it failed before and --retry-failed is off). --overwrite runs every cell."""
+    if overwrite:
+        return "run"
+    if store.exists(cell):
+        return "cached"
+    if not retry_failed and store.failure(cell) is not None:
+        return "skipped-failed"
+    return "run"
+
+
+def report_skipped(report: GridReport, store: Any, cell: Any, verdict: str) -> None:
+    """Tell the report about a cell `triage` did not send to run."""
+    if verdict == "cached":
+        report.add("cached", cell.label(), {"path": str(store.path(cell))})
+    else:
+        report.add("skipped-failed", cell.label(), {"failure": str(store.failure_path(cell))})
+
+
 def write_manifest(results: Path, executor: str, plan: Any, store: Any, job_ids: dict[str, list[str]] | None = None,
                    extra: dict[str, Any] | None = None) -> Path:
     """results/.avtbench/grids/<time>-<id>.json: the grid's cells (label, record and failure paths),

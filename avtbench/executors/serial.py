@@ -6,7 +6,7 @@ from typing import Any
 
 from avtbench.errors import UserError
 from avtbench.executors.jobs import failure_info, two_stages
-from avtbench.executors.report import GridReport
+from avtbench.executors.report import GridReport, report_skipped, triage
 
 
 class SerialExecutor:
@@ -26,12 +26,6 @@ class SerialExecutor:
                 close()
         return self.report
 
-    def _wanted(self, planned: Any, overwrite: bool, retry_failed: bool) -> bool:
-        store = self.runner.store
-        if overwrite:
-            return True
-        return not store.exists(planned.cell) and (retry_failed or store.failure(planned.cell) is None)
-
     def _pretrain(self, overwrite: bool, retry_failed: bool) -> dict[str, dict[str, Any]]:
         """Stage 1: every checkpoint the cells to run need, each once; checkpoint key -> failure."""
         broken: dict[str, dict[str, Any]] = {}
@@ -40,7 +34,7 @@ class SerialExecutor:
         for job in cells:
             planned = self.plan.cells[job.index]
             if job.checkpoint in seen or self.runner.cache.has_checkpoint(job.checkpoint) \
-                    or not self._wanted(planned, overwrite, retry_failed):
+                    or triage(self.runner.store, planned.cell, overwrite, retry_failed) != "run":
                 continue
             seen.add(job.checkpoint)
             started = time.perf_counter()
@@ -55,8 +49,9 @@ class SerialExecutor:
     def _one(self, planned: Any, overwrite: bool, retry_failed: bool) -> None:
         store = self.runner.store
         label = planned.cell.label()
-        if not retry_failed and not overwrite and not store.exists(planned.cell) and store.failure(planned.cell):
-            self.report.add("skipped-failed", label, {"failure": str(store.failure_path(planned.cell))})
+        verdict = triage(store, planned.cell, overwrite, retry_failed)
+        if verdict != "run":
+            report_skipped(self.report, store, planned.cell, verdict)
             return
         key = self.runner.checkpoint_key(planned.method_cls, planned.method_config, planned.cell.seed)
         if key in self.broken and not store.exists(planned.cell):

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from avtbench.errors import UserError
 from avtbench.executors.jobs import cell_job_writing, pretrain_job, two_stages
-from avtbench.executors.report import GridReport
+from avtbench.executors.report import GridReport, report_skipped, triage
 
 
 class SlurmExecutor:
@@ -42,12 +42,11 @@ class SlurmExecutor:
         todo = []
         for job in stage2:
             cell = self.plan.cells[job.index].cell
-            if not overwrite and store.exists(cell):
-                self.report.add("cached", job.label, {"path": str(store.path(cell))})
-            elif not overwrite and not retry_failed and store.failure(cell) is not None:
-                self.report.add("skipped-failed", job.label, {"failure": str(store.failure_path(cell))})
-            else:
+            verdict = triage(store, cell, overwrite, retry_failed)
+            if verdict == "run":
                 todo.append(job)
+            else:
+                report_skipped(self.report, store, cell, verdict)
         needed = {job.checkpoint for job in todo}
         pretrain = [j for j in stage1 if j.checkpoint in needed and not cache.has_checkpoint(j.checkpoint)]
         executor = self.make_executor(Path(store.root) / ".avtbench" / "slurm")

@@ -1,11 +1,11 @@
 """`avtbench status`: each grid's cells by state, from its manifest, the store and the cell locks."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Iterator
 
 from avtbench.errors import UserError
+from avtbench.store import is_complete_record, read_json
 
 STATES = ("done", "running", "pending", "failed")
 
@@ -14,10 +14,7 @@ def cell_state(cell: dict[str, str]) -> str:
     """done (a complete record), failed (a failure record), running (someone holds its lock), or pending."""
     from filelock import FileLock, Timeout
 
-    from avtbench.store import REQUIRED_FIELDS
-
-    record = _read(Path(cell["record"]))
-    if isinstance(record, dict) and all(k in record for k in REQUIRED_FIELDS):
+    if is_complete_record(Path(cell["record"])):
         return "done"
     if Path(cell["failure"]).is_file():
         return "failed"
@@ -36,7 +33,7 @@ def grid_status(results: Path) -> Iterator[str]:
     if not manifests:
         raise UserError(f"no grid was run or submitted into {results}; run `avtbench run ... --results {results}`")
     for path in manifests:
-        manifest = _read(path)
+        manifest = read_json(path)
         if not isinstance(manifest, dict):
             yield f"grid {path.stem}: unreadable manifest {path}"
             continue
@@ -68,10 +65,3 @@ def job_state(manifest: dict[str, Any], job_id: str) -> str:
         return "?"
     finally:
         quiet.setLevel(level)
-
-
-def _read(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
