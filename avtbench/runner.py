@@ -146,8 +146,6 @@ class Runner:
         return self._splits[key]
 
     def embed(self, method: Method, checkpoint_key: str, clips: Clips, modality: str) -> np.ndarray:
-        import torch
-
         data = clips.modality(modality)
         key = hash_json([checkpoint_key, modality, hash_array(data)], length=24)
         with self.cache.lock(f"embedding-{key}"):

@@ -3,7 +3,6 @@ oracle and unified_vq transfer a head across modalities, the unaligned lower bou
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 
