@@ -189,6 +189,10 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
         inner = args[0] if args else Any
         items = [_coerce(v, inner, where) for v in value]
         return tuple(items) if origin is tuple else items
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise UserError(f"{where} must be a mapping (YAML: {{key: value}}), got {value!r}")
+        return {str(k): v for k, v in value.items()}
     if origin is typing.Literal:
         if value not in args:
             raise UserError(f"{where} must be {Range(choices=args).describe()}, got {value!r}")

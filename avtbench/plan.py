@@ -44,7 +44,7 @@ def data_resolver(registry: Registry, document: cfg.Document, cache: ArtifactCac
     values, roots = split_roots(document.get(DATA_SECTION, {}), registry.datasets)
     data_config = cfg.build(DataConfig, values, DATA_SECTION)
     data_config.roots = {**data_config.roots, **roots}
-    provider = SyntheticWorld(data_config.profile, data_config.world_seed, cache.root)
+    provider = SyntheticWorld(data_config.profile, data_config.world_seed, cache.root, data_config.world)
     return DatasetResolver(registry.datasets, data_config, provider)
 
 
@@ -99,6 +99,7 @@ def data_identity(data: DatasetResolver, datasets: tuple[str, ...]) -> dict[str,
     return {
         "profile": data.config.profile,
         "world_seed": data.config.world_seed,
+        **({"world": data.config.world} if data.config.world else {}),
         "fingerprints": {name: data.fingerprint(name) for name in dict.fromkeys(datasets)},
     }
 

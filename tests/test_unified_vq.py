@@ -85,7 +85,8 @@ def test_plugin_registers_method_and_paper_preset_builds() -> None:
     assert (paper.epochs, paper.batch_size, paper.lr, paper.grad_clip) == (6, 80, 4e-4, 0.5)
     assert (paper.codebook_size, paper.embedding_dim, paper.video_hidden) == (400, 256, 2048)
     assert "finetune_encoder" not in fields  # no task reads it; it only changed the hash
-    assert UnifiedVQConfig(modalities="audio,visual").prediction_steps == 2
+    assert UnifiedVQConfig(modalities="audio,visual").prediction_steps == 1  # the code's K (the paper says 2)
+    assert UnifiedVQConfig().club_average == "clip"
     assert UnifiedVQConfig(modalities="audio,visual,text").prediction_steps == 1
     assert UnifiedVQConfig().modalities == "audio,visual" and paper.modalities == "audio,visual,text"
 
@@ -257,6 +258,26 @@ def test_club_bound_is_larger_for_dependent_inputs_and_near_zero_for_independent
     assert float(mi_dep) > 2.0
     assert abs(float(mi_ind)) < 0.2
     assert float(mi_dep) > float(mi_ind) + 2.0
+
+
+def test_club_clip_average_is_the_reference_formula_and_position_average_differs() -> None:
+    """mi_est of CMG's CLUBSample_group: per clip, time-mean squared error over exp(time-mean logvar)."""
+    torch.manual_seed(0)
+    club = CLUB(3, 2, hidden=8)
+    x, y = torch.randn(5, 4, 3), 3 * torch.randn(5, 4, 2)
+    with torch.no_grad():
+        mu, logvar = club.mu(x), club.logvar(x)
+        perm = torch.randperm(5, generator=torch.Generator().manual_seed(7))
+        by_clip = torch.stack([
+            sum((-((mu[i, :, d] - y[i, :, d]) ** 2).mean() + ((mu[i, :, d] - y[perm[i], :, d]) ** 2).mean())
+                / logvar[i, :, d].mean().exp() for d in range(2)) / 2
+            for i in range(5)]).mean()
+        clip = club(x, y, torch.Generator().manual_seed(7), average="clip")
+        position = club(x, y, torch.Generator().manual_seed(7), average="position")
+        one_step = [club(x[:, :1], y[:, :1], torch.Generator().manual_seed(7), average=a) for a in ("clip", "position")]
+    assert torch.allclose(clip, by_clip, atol=1e-6)
+    assert not torch.allclose(clip, position, rtol=0.05, atol=0)
+    assert torch.allclose(*one_step, atol=1e-6)  # with one step per clip the two agree
 
 
 def _toy_sequences(batch: int, steps: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:

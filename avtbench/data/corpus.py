@@ -11,6 +11,8 @@ Folder layout:
     events.h5            optional, synthetic corpora only; key `events`, uint8 [N, T, K] (bit 0: the
                          event is audible in that segment, bit 1: visible; 0: inactive) and attr
                          `class_names` (K names)
+    latents.h5           optional, synthetic corpora only; keys `audio` and `visual`, float [N, T, L]:
+                         per segment, the sum of the latent vectors of the events heard / seen there
     raw/                 the raw level (see avtbench/data/raw.py): raw/audio/<id>.wav,
                          raw/frames/<id>.png, optional raw/masks/<id>.png; and optional
                          raw/video_ids.txt, the clips that have a raw level when only some have
@@ -35,7 +37,7 @@ def read_corpus(root: Path, level: str = "features") -> Clips:
     """All clips of the corpus at `level` ("features" or "raw"; see `Clips`).
 
     `text` (first caption) and `captions` (all) when captions.tsv exists, `labels["events"]` when
-    events.h5 exists; at the raw level also `labels["masks"]` when raw/masks/ exists. The raw
+    events.h5 exists, `labels["latents.audio"]` and `labels["latents.visual"]` when latents.h5 does; at the raw level also `labels["masks"]` when raw/masks/ exists. The raw
     level covers the clips of raw/video_ids.txt when that file exists, else all clips.
     """
     if level not in LEVELS:
@@ -53,6 +55,12 @@ def read_corpus(root: Path, level: str = "features") -> Clips:
         segments = clips.audio.shape[1] if level == "features" else clips.visual.shape[1]
         events, clips.class_names = _read_events(root / "events.h5", (len(ids), segments))
         clips.labels["events"] = events[rows]
+    if (root / "latents.h5").exists():
+        for modality in ("audio", "visual"):
+            latents = read_h5(root / "latents.h5", modality, _FIX)
+            if latents.ndim != 3 or latents.shape[0] != len(ids):
+                raise UserError(f"{root / 'latents.h5'}: {modality!r} has shape {latents.shape}, expected [{len(ids)}, T, L]; {_FIX}")
+            clips.labels[f"latents.{modality}"] = latents[rows].astype(np.float32)
     return clips
 
 

@@ -27,21 +27,31 @@ class DataConfig:
           datasets missing there come from the synthetic world.
     roots: per-dataset real roots, set as `data.<dataset>_root` for any declared dataset; they
            override `root`.
-    profile: size profile of the synthetic world ("tiny", "default", "paper").
+    profile: profile of the synthetic world: "default" (hard: nonlinear renderings, unpaired events,
+             background sounds, audio-visual offsets), "easy" (the same sizes, nearly linear, no
+             background, no offsets), "tiny" (easy, for tests) or "paper" (real feature sizes, hard).
     world_seed: seed of the synthetic world (independent of the cell seed).
+    world: the synthetic world's knobs that differ from the profile's (`Knobs` in
+           avtbench/synth/profiles.py), e.g. `--set data.world.nonlinearity=2` or, in YAML,
+           `data: {world: {nonlinearity: 2, max_lag: 0}}`.
     """
 
     root: str | None = None
     roots: dict[str, str] = field(default_factory=dict)
     profile: str = "default"
     world_seed: int = setting(0, low=0, high=2**32 - 1)
+    world: dict[str, Any] = field(default_factory=dict)
 
 
 def split_roots(values: Mapping[str, Any], datasets: Mapping[str, Dataset]) -> tuple[dict[str, Any], dict[str, str]]:
     """(the other settings, {dataset: root}) of a `data` section; `<name>_root` must name a dataset."""
     rest, roots = {}, {}
     for key, value in values.items():
-        if key.endswith(ROOT_SUFFIX) and key != "root":
+        if key.startswith("world."):  # --set data.world.<knob>=value
+            world = rest.setdefault("world", {})
+            if isinstance(world, dict):
+                world[key.split(".", 1)[1]] = value
+        elif key.endswith(ROOT_SUFFIX) and key != "root":
             name = key[: -len(ROOT_SUFFIX)]
             if name not in datasets:
                 known = ", ".join(f"{d}{ROOT_SUFFIX}" for d in sorted(datasets)) or "none"

@@ -11,11 +11,13 @@ import numpy as np
 
 from avtbench.synth import raw
 from avtbench.synth.events import Events, stream_rng
-from avtbench.synth.profiles import Noise, WorldSizes
+from avtbench.synth.profiles import EASY, Knobs, WorldSizes
 from avtbench.synth.vocab import CORPUS_CLASSES
 
 CHUNK = 64
 """Clips rendered at a time: bounds memory on the paper profile."""
+BACKGROUNDS = 6
+"""Background-sound latents (no class's): wind, traffic, a crowd..."""
 
 
 class RawSink(Protocol):
@@ -35,52 +37,64 @@ class Mlp:
         w2 = rng.standard_normal((hidden, d_out), dtype=np.float32) * np.float32(1.6 / np.sqrt(hidden))
         return cls(w1, b1, w2)
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        return np.tanh(x @ self.w1 + self.b1) @ self.w2
+    def __call__(self, x: np.ndarray, gain: float = 1.0) -> np.ndarray:
+        pre = x @ self.w1 + self.b1
+        if gain != 1.0:
+            pre *= np.float32(gain)
+        return np.tanh(pre) @ self.w2
 
 
 @dataclass(frozen=True)
 class World:
     sizes: WorldSizes
-    noise: Noise
+    knobs: Knobs
     prototypes: np.ndarray  # [K, latent] over CORPUS_CLASSES
     audio: Mlp
     visual: Mlp  # latent -> C channel vector of an object
     audio_nuisance: Mlp
     visual_nuisance: Mlp  # nuisance latent -> H*W*C map
     looks: raw.Looks  # how each class sounds and looks at the raw level
+    backgrounds: np.ndarray  # [BACKGROUNDS, latent] latents of background sounds
 
     @classmethod
-    def create(cls, sizes: WorldSizes, seed: int, noise: Noise = Noise()) -> "World":
+    def create(cls, sizes: WorldSizes, seed: int, knobs: Knobs = EASY) -> "World":
         rng = stream_rng(seed, "maps")
         s = sizes
         prototypes = rng.standard_normal((len(CORPUS_CLASSES), s.latent_dim), dtype=np.float32)
         return cls(
             sizes=s,
-            noise=noise,
+            knobs=knobs,
             prototypes=prototypes,
             audio=Mlp.create(rng, s.latent_dim, s.hidden, s.audio_dim),
             visual=Mlp.create(rng, s.latent_dim, s.hidden, s.channels),
             audio_nuisance=Mlp.create(rng, s.nuisance_dim, s.hidden, s.audio_dim),
             visual_nuisance=Mlp.create(rng, s.nuisance_dim, s.hidden, s.grid * s.grid * s.channels),
             looks=raw.Looks.create(prototypes, stream_rng(seed, "raw-looks")),
+            backgrounds=stream_rng(seed, "backgrounds").standard_normal((BACKGROUNDS, s.latent_dim), dtype=np.float32),
         )
 
 
 def render_features(world: World, ev: Events, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Audio [n, T, Da] and visual [n, T, H, W, C] float32 features of the clips of `ev`, and the
     events' instance latents [n, E, latent] (which the raw level renders too)."""
-    s, nz = world.sizes, world.noise
+    s, nz = world.sizes, world.knobs
     n, slots = ev.cls.shape
     T, G = s.segments, s.grid
     instance = world.prototypes[np.maximum(ev.cls, 0)] + nz.instance_jitter * rng.standard_normal((n, slots, s.latent_dim), dtype=np.float32)
     z = instance[:, :, None, :] + nz.segment_jitter * rng.standard_normal((n, slots, T, s.latent_dim), dtype=np.float32)
     on = ev.active(T) * ev.gain[:, :, None]  # [n, E, T]
-    audio = np.einsum("net,netd->ntd", on * ev.audible[:, :, None], world.audio(z))
+    sounding = ev.audio_active(T) * ev.gain[:, :, None]
+    z_audio, z_visual = z, z
+    if nz.modality_jitter > 0:  # what an instance's look and sound do not share
+        z_audio = z + nz.modality_jitter * rng.standard_normal((n, slots, 1, s.latent_dim), dtype=np.float32)
+        z_visual = z + nz.modality_jitter * rng.standard_normal((n, slots, 1, s.latent_dim), dtype=np.float32)
+    audio = np.einsum("net,netd->ntd", sounding, _sound(world, z_audio, ev.lag, nz.nonlinearity))
     audio += nz.nuisance * world.audio_nuisance(_nuisance_latents(rng, n, s, nz))
     audio += nz.noise * rng.standard_normal(audio.shape, dtype=np.float32)
+    if nz.background > 0:
+        audio += _background_sounds(world, rng, n)
     visual = np.zeros((n, T, G, G, s.channels), dtype=np.float32)
-    channels = world.visual(z)  # [n, E, T, C]
+    channels = world.visual(z_visual, nz.nonlinearity)  # [n, E, T, C]
     blobs = nz.visual_gain * _blobs(ev.where, G, nz.blob_width * G)  # [n, E, G, G]
     weight = on * ev.visible[:, :, None]
     for e in range(slots):
@@ -90,7 +104,28 @@ def render_features(world: World, ev: Events, rng: np.random.Generator) -> tuple
     return audio.astype(np.float32), visual, instance
 
 
-def _nuisance_latents(rng: np.random.Generator, n: int, s: WorldSizes, nz: Noise) -> np.ndarray:
+def _sound(world: World, z: np.ndarray, lag: np.ndarray, nonlinearity: float) -> np.ndarray:
+    """[n, E, T, Da] each event's sound at each segment: its latent at t - lag (a lagging sound
+    carries the picture's earlier latent), clipped to the clip's segments."""
+    if not lag.any():
+        return world.audio(z, nonlinearity)
+    T = z.shape[2]
+    source = np.clip(np.arange(T)[None, None, :] - lag[:, :, None], 0, T - 1)  # [n, E, T]
+    shifted = np.take_along_axis(z, source[..., None], axis=2)
+    return world.audio(shifted, nonlinearity)
+
+
+def _background_sounds(world: World, rng: np.random.Generator, n: int) -> np.ndarray:
+    """[n, T, Da] a background sound for a `background` share of the clips, zero for the rest."""
+    s, nz = world.sizes, world.knobs
+    present = rng.random(n) < nz.background
+    which = rng.integers(0, len(world.backgrounds), size=n)
+    b = world.backgrounds[which][:, None, :] + nz.segment_jitter * rng.standard_normal((n, s.segments, s.latent_dim), dtype=np.float32)
+    level = nz.background_gain * rng.uniform(0.75, 1.25, size=n).astype(np.float32) * present
+    return level[:, None, None] * world.audio(b, nz.nonlinearity)
+
+
+def _nuisance_latents(rng: np.random.Generator, n: int, s: WorldSizes, nz: Knobs) -> np.ndarray:
     """[n, T, nuisance_dim]: one latent per clip (recording conditions) drifting over segments."""
     clip = rng.standard_normal((n, 1, s.nuisance_dim), dtype=np.float32)
     return clip + nz.nuisance_drift * rng.standard_normal((n, s.segments, s.nuisance_dim), dtype=np.float32)

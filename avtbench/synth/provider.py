@@ -5,7 +5,10 @@ import hashlib
 import json
 from pathlib import Path
 
-from avtbench.synth.profiles import profile_sizes
+from dataclasses import asdict
+from typing import Any
+
+from avtbench.synth.profiles import PROFILE_KNOBS, profile_knobs
 from avtbench.data.vocab import AVVP_CLASSES
 from avtbench.synth.vocab import CORPUS_CLASSES, PHRASES, corpus_index
 from avtbench.synth.world import GENERATOR_VERSION, ensure_dataset
@@ -17,21 +20,26 @@ WORLD_DATASETS = ("corpus", "ave", "avvp", "retrieval")
 class SyntheticWorld:
     """Writes each dataset of `WORLD_DATASETS` at the level asked for, on first use, and nothing else."""
 
-    def __init__(self, profile: str, seed: int, cache_dir: Path) -> None:
-        profile_sizes(profile)  # an unknown profile is an error before any work
+    def __init__(self, profile: str, seed: int, cache_dir: Path, knobs: dict[str, Any] | None = None) -> None:
+        self.knobs = profile_knobs(profile, knobs)  # an unknown profile or knob is an error before any work
         self.profile = profile
         self.seed = seed
-        self.folder = Path(cache_dir) / "synth" / f"{profile}-seed{seed}-v{GENERATOR_VERSION}"
-        self.name = f"synthetic world {profile}/seed {seed}"
+        tuned = self.knobs != PROFILE_KNOBS[profile]
+        self.folder = Path(cache_dir) / "synth" / f"{profile}-seed{seed}-v{GENERATOR_VERSION}{'-' + self._knob_hash() if tuned else ''}"
+        self.name = f"synthetic world {profile}/seed {seed}{' (knobs tuned)' if tuned else ''}"
+
+    def _knob_hash(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self.knobs), sort_keys=True).encode()).hexdigest()[:8]
 
     def provides(self, dataset: str) -> bool:
         return dataset in WORLD_DATASETS
 
     def root(self, dataset: str, level: str = "features") -> Path:
-        return ensure_dataset(self.folder, dataset, self.profile, self.seed, level)
+        return ensure_dataset(self.folder, dataset, self.profile, self.seed, level, self.knobs)
 
     def fingerprint(self, dataset: str) -> str:
-        payload = {"synth": GENERATOR_VERSION, "profile": self.profile, "seed": self.seed, "name": dataset}
+        payload = {"synth": GENERATOR_VERSION, "profile": self.profile, "seed": self.seed, "name": dataset,
+                   "knobs": asdict(self.knobs)}
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
     def descriptions(self, dataset: str) -> dict[str, str]:

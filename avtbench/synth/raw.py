@@ -130,7 +130,7 @@ def render_audio(looks: Looks, ev: "Events", z: np.ndarray, prototypes: np.ndarr
     """
     n, slots = ev.cls.shape
     k = np.maximum(ev.cls, 0)
-    on = ev.active(segments) & ev.audible[:, :, None]
+    on = ev.audio_active(segments)
     weight = on * ev.gain[:, :, None] * np.clip(1 + 0.1 * rng.standard_normal((n, slots, segments)), 0.7, 1.3)
     shift = 1 + 0.02 * np.tanh((z - prototypes[k]) @ looks.pitch_axis)
     drift = np.exp(0.3 * rng.standard_normal((n, segments)))  # level of the clip's nuisance per segment

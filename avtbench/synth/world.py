@@ -12,6 +12,11 @@ Generative model (DESIGN.md, "The synthetic world"):
   random MLP) and i.i.d. noise. A segment without events (AVE background) is nuisance + noise.
 The modality maps are independent, so audio and visual features are not aligned: only a method
 that learns the alignment from co-occurrence in the corpus can transfer a head across them.
+How hard the world is are its knobs (`profiles.Knobs`): the rendering MLPs' nonlinearity,
+audible-but-invisible and visible-but-silent events, nuisance that correlates within a modality,
+background sounds of no class, and offsets between a sound and its picture. The `tiny` and `easy`
+profiles keep generator version 4's world byte for byte (`EASY`); `default` and `paper` are `HARD`.
+The raw level renders the offsets too; its background sounds are its nuisance tones and noise.
 
 Raw level (`raw.py`): the same events (and their instance latents) are also rendered as 16 kHz
 waveforms, S x S RGB frames and object masks, written as raw/audio/<id>.wav, raw/frames/<id>.png
@@ -43,10 +48,10 @@ from typing import Callable
 from avtbench.atomic import publish_folder, remove_dead_temps
 from avtbench.synth.events import stream_rng
 from avtbench.synth.model import World
-from avtbench.synth.profiles import PROFILES, WorldSizes, profile_sizes
+from avtbench.synth.profiles import EASY, PROFILES, Knobs, WorldSizes, profile_knobs, profile_sizes
 from avtbench.synth.writers import IdMaker, write_ave, write_avvp, write_corpus, write_retrieval
 
-GENERATOR_VERSION = "4"
+GENERATOR_VERSION = "5"
 COMPLETE = "COMPLETE"
 """Marker of a complete world (every dataset, both levels), and, inside a dataset folder, of its
 feature level; `raw/COMPLETE` marks a dataset's raw level."""
@@ -62,9 +67,10 @@ ID_COUNTS: dict[str, Callable[[WorldSizes], int]] = {
     "avvp": lambda s: sum(s.avvp_splits), "retrieval": lambda s: s.retrieval_clips}
 
 
-def ensure_dataset(world_dir: Path, name: str, profile: str, seed: int, level: str = "features") -> Path:
+def ensure_dataset(world_dir: Path, name: str, profile: str, seed: int, level: str = "features", knobs: Knobs | None = None) -> Path:
     """`world_dir/name` holding dataset `name` at `level` (the raw level includes the features),
-    written on first use under a lock, so that a second process waits for it and reuses it."""
+    written on first use under a lock, so that a second process waits for it and reuses it.
+    knobs: None for the profile's own."""
     from filelock import FileLock
 
     if name not in WRITERS or level not in LEVELS:
@@ -73,7 +79,7 @@ def ensure_dataset(world_dir: Path, name: str, profile: str, seed: int, level: s
     target = world_dir / name
     if _complete(world_dir, name, level):
         return target
-    sizes = profile_sizes(profile)
+    sizes, knobs = profile_sizes(profile), knobs or profile_knobs(profile)
     world_dir.mkdir(parents=True, exist_ok=True)
     with FileLock(str(world_dir / f".{name}-{level}.lock")):
         if not _complete(world_dir, name, "features"):
@@ -81,7 +87,7 @@ def ensure_dataset(world_dir: Path, name: str, profile: str, seed: int, level: s
             raw_level = level == "raw"
 
             def write(tmp: Path) -> None:
-                generate_dataset(tmp, name, sizes, seed, raw_level=raw_level)
+                generate_dataset(tmp, name, sizes, seed, raw_level=raw_level, knobs=knobs)
                 if raw_level:
                     (tmp / "raw" / COMPLETE).write_text("")
                 (tmp / COMPLETE).write_text("")
@@ -89,7 +95,7 @@ def ensure_dataset(world_dir: Path, name: str, profile: str, seed: int, level: s
             publish_folder(target, write, complete=COMPLETE)
         if level == "raw" and not _complete(world_dir, name, "raw"):
             remove_dead_temps(target / "raw")
-            publish_folder(target / "raw", lambda tmp: _write_raw_level(tmp, name, sizes, seed), complete=COMPLETE)
+            publish_folder(target / "raw", lambda tmp: _write_raw_level(tmp, name, sizes, seed, knobs), complete=COMPLETE)
     return target
 
 
@@ -100,18 +106,18 @@ def _complete(world_dir: Path, name: str, level: str) -> bool:
     return (folder / COMPLETE).exists()
 
 
-def _write_raw_level(tmp: Path, name: str, sizes: WorldSizes, seed: int) -> None:
+def _write_raw_level(tmp: Path, name: str, sizes: WorldSizes, seed: int, knobs: Knobs) -> None:
     """The raw level of a dataset whose features exist: rendered again from the same events in a
     scratch folder (same bytes), of which only raw/ is kept."""
     scratch = tmp / ".scratch"  # inside the temporary folder, so a killed run's leftovers go with it
-    generate_dataset(scratch, name, sizes, seed, raw_level=True)
+    generate_dataset(scratch, name, sizes, seed, raw_level=True, knobs=knobs)
     for item in (scratch / "raw").iterdir():
         shutil.move(str(item), str(tmp / item.name))
     shutil.rmtree(scratch)
     (tmp / COMPLETE).write_text("")
 
 
-def ensure_world(directory: Path, profile: str, seed: int) -> Path:
+def ensure_world(directory: Path, profile: str, seed: int, knobs: Knobs | None = None) -> Path:
     """The whole world folder for (profile, seed): every dataset at both levels, generated first if needed.
 
     Generation happens in a temporary sibling that is renamed to `directory` once complete, so a
@@ -122,40 +128,40 @@ def ensure_world(directory: Path, profile: str, seed: int) -> Path:
     directory = Path(directory)
     if (directory / COMPLETE).exists():
         return directory
-    sizes = profile_sizes(profile)
+    sizes, knobs = profile_sizes(profile), knobs or profile_knobs(profile)
     directory.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(directory.parent / f".{directory.name}.lock")):  # a second process waits, then reuses it
         if (directory / COMPLETE).exists():
             return directory
-        return _generate(directory, profile, seed, sizes)
+        return _generate(directory, profile, seed, sizes, knobs)
 
 
-def _generate(directory: Path, profile: str, seed: int, sizes: WorldSizes) -> Path:
+def _generate(directory: Path, profile: str, seed: int, sizes: WorldSizes, knobs: Knobs) -> Path:
     remove_dead_temps(directory)
 
     def write(tmp: Path) -> None:
-        generate_world(tmp, sizes, seed)
-        about = {"generator": GENERATOR_VERSION, "profile": profile, "seed": seed, "sizes": asdict(sizes)}
+        generate_world(tmp, sizes, seed, knobs=knobs)
+        about = {"generator": GENERATOR_VERSION, "profile": profile, "seed": seed, "sizes": asdict(sizes), "knobs": asdict(knobs)}
         (tmp / COMPLETE).write_text(json.dumps(about, sort_keys=True) + "\n")
 
     return publish_folder(directory, write, complete=COMPLETE)
 
 
-def generate_world(root: Path, sizes: WorldSizes, seed: int, raw_level: bool = True) -> None:
+def generate_world(root: Path, sizes: WorldSizes, seed: int, raw_level: bool = True, knobs: Knobs = EASY) -> None:
     """Write corpus/, ave/, avvp/ and retrieval/ into `root` (no COMPLETE marker).
 
     raw_level=False skips the raw level (for feature-only uses such as tests; `ensure_world`
     always writes it); the feature level is the same either way.
     """
-    world = World.create(sizes, seed)
+    world = World.create(sizes, seed, knobs)
     ids = IdMaker(stream_rng(seed, "ids"))
     for name, write in WRITERS.items():
         write(root / name, world, ids, stream_rng(seed, name), stream_rng(seed, f"raw-{name}") if raw_level else None)
 
 
-def generate_dataset(root: Path, name: str, sizes: WorldSizes, seed: int, raw_level: bool = True) -> None:
+def generate_dataset(root: Path, name: str, sizes: WorldSizes, seed: int, raw_level: bool = True, knobs: Knobs = EASY) -> None:
     """Write only dataset `name` into `root` (its folder itself), with the bytes `generate_world` gives it."""
-    world = World.create(sizes, seed)
+    world = World.create(sizes, seed, knobs)
     ids = IdMaker(stream_rng(seed, "ids"))
     for earlier in list(WRITERS)[: list(WRITERS).index(name)]:
         ids.skip(ID_COUNTS[earlier](sizes))

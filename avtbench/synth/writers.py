@@ -1,6 +1,7 @@
 """Writers of each synthetic dataset in its real on-disk format (AVE, AVVP, corpus, retrieval)."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ from avtbench.data.ave import ANNOTATION_HEADER, AveAnnotation, ave_avvp_labels,
 from avtbench.data.avvp import CMG_LISTS
 from avtbench.synth import raw
 from avtbench.synth.events import Events, EventSpec, sample_events
-from avtbench.synth.model import Sink, World, render_into
+from avtbench.synth.model import RawSink, Sink, World, render_into
 from avtbench.data.vocab import AVE_AVVP_SHARED, AVE_CLASSES, AVVP_CLASSES
 from avtbench.synth.vocab import CORPUS_CLASSES, corpus_index
 
@@ -38,6 +39,23 @@ class RawLevelWriter:
         frames, masks = raw.render_frames(w.looks, ev, instance, w.prototypes, s.segments, s.grid, s.frame_size, self.rng)
         for i, name in enumerate(self.names[rows.start : rows.start + count]):
             self.writer.write(name, waves[i], frames[i], masks[i])
+
+
+class _LatentSink:
+    """Keeps, per segment and modality, the sum of the instance latents (times gain) of the events
+    heard / seen there (`latents.h5`, for the oracle), then hands the chunk to the raw level."""
+
+    def __init__(self, latents: dict[str, np.ndarray], raw_sink: "RawLevelWriter | None") -> None:
+        self.latents, self.raw_sink = latents, raw_sink
+
+    def __call__(self, rows: slice, ev: Events, instance: np.ndarray) -> None:
+        T = self.latents["audio"].shape[1]
+        heard = ev.audio_active(T) * ev.gain[:, :, None]
+        seen = (ev.active(T) & ev.visible[:, :, None]) * ev.gain[:, :, None]
+        self.latents["audio"][rows] = np.einsum("net,ned->ntd", heard, instance)
+        self.latents["visual"][rows] = np.einsum("net,ned->ntd", seen, instance)
+        if self.raw_sink is not None:
+            self.raw_sink(rows, ev, instance)
 
 
 def _raw_sink(world: World, folder: Path, names: list[str], rng: np.random.Generator | None, limit: int | None = None) -> RawLevelWriter | None:
@@ -81,7 +99,7 @@ def _h5_write(path: Path, key: str, data: np.ndarray, attrs: dict | None = None)
         ds[...] = data
 
 
-def _write_features(folder: Path, world: World, ev: Events, rng: np.random.Generator, raw_sink: RawLevelWriter | None = None) -> None:
+def _write_features(folder: Path, world: World, ev: Events, rng: np.random.Generator, raw_sink: "RawSink | None" = None) -> None:
     s = world.sizes
     n = ev.cls.shape[0]
     fa, da = _h5_create(folder / "audio_feature.h5", "avadataset", (n, s.segments, s.audio_dim))
@@ -96,6 +114,14 @@ def _write_features(folder: Path, world: World, ev: Events, rng: np.random.Gener
 
 
 CORPUS_SPEC = EventSpec(list(range(len(CORPUS_CLASSES))), np.ones(len(CORPUS_CLASSES)), (0.5, 0.35, 0.15), (0.7, 0.15, 0.15), 0.4, 2)
+
+
+def corpus_spec(paired_share: float) -> EventSpec:
+    """The corpus's (and retrieval's) events with `paired_share` of them audio-visual."""
+    if paired_share == CORPUS_SPEC.kinds[0]:
+        return CORPUS_SPEC
+    unpaired = (1.0 - paired_share) / 2
+    return dataclasses.replace(CORPUS_SPEC, kinds=(paired_share, unpaired, unpaired))
 AVE_SPEC = EventSpec([corpus_index(c) for c in AVE_CLASSES], np.ones(len(AVE_CLASSES)), (1.0,), (1.0, 0.0, 0.0), 0.66, 2)
 AVVP_SPEC = EventSpec(
     [corpus_index(c) for c in AVVP_CLASSES],
@@ -121,31 +147,37 @@ def _write_corpus_format(
 ) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     s = world.sizes
-    ev = sample_events(rng, count, CORPUS_SPEC, s)
+    ev = sample_events(rng, count, corpus_spec(world.knobs.paired_share), s, world.knobs.max_lag)
     names = [ids() for _ in range(count)]
     (folder / "video_ids.txt").write_text("".join(f"{v}\n" for v in names))
     raw.write_captions(folder / "captions.tsv", names, ev)
     events = np.zeros((len(names), s.segments, len(CORPUS_CLASSES)), dtype=np.uint8)
-    active = ev.active(s.segments)
-    for e in range(ev.cls.shape[1]):
-        code = (ev.audible[:, e] * 1 + ev.visible[:, e] * 2).astype(np.uint8)
-        n_idx, t_idx = np.nonzero(active[:, e])
-        events[n_idx, t_idx, ev.cls[n_idx, e]] |= code[n_idx]
+    for active, bit in ((ev.audio_active(s.segments), 1), (ev.active(s.segments) & ev.visible[:, :, None], 2)):
+        for e in range(ev.cls.shape[1]):
+            n_idx, t_idx = np.nonzero(active[:, e])
+            events[n_idx, t_idx, ev.cls[n_idx, e]] |= np.uint8(bit)
     attrs = {"class_names": np.array(CORPUS_CLASSES, dtype=object), "encoding": "bit 0: audible, bit 1: visible, 0: inactive"}
     _h5_write(folder / "events.h5", "events", events, attrs)
     raw_sink = _raw_sink(world, folder, names, raw_rng, raw_limit)
     if raw_sink is not None:
         (folder / "raw" / "video_ids.txt").write_text("".join(f"{v}\n" for v in names[: raw_sink.limit]))
-    _write_features(folder, world, ev, rng, raw_sink)
+    latents = {m: np.zeros((count, s.segments, s.latent_dim), dtype=np.float32) for m in ("audio", "visual")}
+    _write_features(folder, world, ev, rng, _LatentSink(latents, raw_sink))
+    fl, _ = _h5_create(folder / "latents.h5", "audio", latents["audio"].shape)
+    with fl:
+        fl["audio"][...] = latents["audio"]
+        fl.create_dataset("visual", data=latents["visual"], track_times=False)
 
 
 def write_ave(folder: Path, world: World, ids: IdMaker, rng: np.random.Generator, raw_rng: np.random.Generator | None) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     s = world.sizes
     n = sum(s.ave_splits)
-    ev = sample_events(rng, n, AVE_SPEC, s)
-    # AVE classes are the first 28 corpus classes, so a corpus index is also the AVE label
-    rows = [AveAnnotation(CORPUS_CLASSES[ev.cls[i, 0]], ids(), "good", int(ev.onset[i, 0]), int(ev.offset[i, 0])) for i in range(n)]
+    ev = sample_events(rng, n, AVE_SPEC, s, world.knobs.max_lag)
+    # AVE classes are the first 28 corpus classes, so a corpus index is also the AVE label; an
+    # AVE event is where it is both heard and seen
+    start, end = np.maximum(ev.onset[:, 0], ev.audio_onset[:, 0]), np.minimum(ev.offset[:, 0], ev.audio_offset[:, 0])
+    rows = [AveAnnotation(CORPUS_CLASSES[ev.cls[i, 0]], ids(), "good", int(start[i]), int(end[i])) for i in range(n)]
     lines = [ANNOTATION_HEADER] + [f"{r.category}&{r.video_id}&{r.quality}&{r.start}&{r.end}" for r in rows]
     (folder / "Annotations.txt").write_text("\n".join(lines) + "\n")
     names = [r.video_id for r in rows]
@@ -168,7 +200,7 @@ def write_avvp(folder: Path, world: World, ids: IdMaker, rng: np.random.Generato
     eval_rows: dict[str, list[str]] = {"audio": [], "visual": []}
     caption_rows: list[str] = []
     for split, count in zip(("train", "val", "test"), s.avvp_splits):
-        ev = sample_events(rng, count, AVVP_SPEC, s)
+        ev = sample_events(rng, count, AVVP_SPEC, s, world.knobs.max_lag)
         names = [f"{ids()}_{start}_{start + s.segments}" for start in (10 * rng.integers(0, 30, size=count)).tolist()]
         weak, audio_rows, visual_rows = _avvp_rows(ev, names)
         (folder / _AVVP_FILES[split]).write_text("filename\tevent_labels\n" + "".join(f"{w}\n" for w in weak))
@@ -213,11 +245,11 @@ def _avvp_rows(ev: Events, names: list[str]) -> tuple[list[str], list[str], list
         filled = [e for e in range(ev.cls.shape[1]) if ev.cls[i, e] >= 0]
         weak.append(f"{name}\t{','.join(avvp_name[ev.cls[i, e]] for e in filled)}")
         for e in filled:
-            row = f"{name}\t{ev.onset[i, e]}\t{ev.offset[i, e]}\t{avvp_name[ev.cls[i, e]]}"
+            label = avvp_name[ev.cls[i, e]]
             if ev.audible[i, e]:
-                audio.append(row)
+                audio.append(f"{name}\t{ev.audio_onset[i, e]}\t{ev.audio_offset[i, e]}\t{label}")
             if ev.visible[i, e]:
-                visual.append(row)
+                visual.append(f"{name}\t{ev.onset[i, e]}\t{ev.offset[i, e]}\t{label}")
     return weak, audio, visual
 
 

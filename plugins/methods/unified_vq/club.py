@@ -39,17 +39,29 @@ class CLUB(nn.Module):
         """Loss that fits q_theta, on detached inputs so that only q_theta learns from it."""
         return -self.log_likelihood(x.detach(), y.detach())
 
-    def forward(self, x: Tensor, y: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    def forward(self, x: Tensor, y: Tensor, generator: torch.Generator | None = None, average: str = "clip") -> Tensor:
         """The bound: E[log q(y_i|x_i)] - E[log q(y_perm(i)|x_i)], negatives from a random clip permutation.
 
-            I_CLUB = 1/N sum_i [ -sum_d (y_i - mu_i)^2 / (2 var_i) + sum_d (y_perm(i) - mu_i)^2 / (2 var_i) ]
+        average="position" takes every (clip i, time t) as a sample:
 
-        (the log-variance terms cancel). Near 0 when x and y are independent and q fits, positive
-        when they are dependent; gradients flow into x and y (the encoders), and into q_theta,
-        whose optimizer is separate.
+            I = 1/(B T) sum_i,t [ -sum_d (y_it - mu_it)^2 / (2 var_it) + sum_d (y_perm(i)t - mu_it)^2 / (2 var_it) ]
+
+        average="clip" (the reference code) makes one term per clip from time means, for [B, T, D]
+        inputs: the squared error averaged over t, divided by exp of the log-variance averaged over t:
+
+            I = 1/B sum_i sum_d [ -mean_t (y_it - mu_it)^2 + mean_t (y_perm(i)t - mu_it)^2 ] / (2 exp(mean_t logvar_it))
+
+        (the log-variance terms cancel in both). Near 0 when x and y are independent and q fits,
+        positive when they are dependent; gradients flow into x and y (the encoders), and into
+        q_theta, whose optimizer is separate. [B, D] inputs are the same under both.
         """
         mu, logvar = self.mu(x), self.logvar(x)
         perm = torch.randperm(x.shape[0], generator=generator, device="cpu").to(y.device)
+        if average == "clip" and x.dim() == 3:
+            scale = logvar.mean(1).exp()  # [B, D]
+            positive = -((mu - y) ** 2).mean(1) / scale
+            negative = -((mu - y[perm]) ** 2).mean(1) / scale
+            return (positive.sum(-1) - negative.sum(-1)).mean() / 2
         var = logvar.exp()
         positive = -((mu - y) ** 2 / var).sum(-1) / 2
         negative = -((mu - y[perm]) ** 2 / var).sum(-1) / 2

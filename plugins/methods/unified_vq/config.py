@@ -59,8 +59,14 @@ class UnifiedVQConfig:
         on CPU; the bound added to the main loss always uses every position.
     cpc_mode: "cpc" (Cross-CPC, the paper) or "infonce" (ablation: plain symmetric InfoNCE on
         time-pooled semantic vectors).
-    cpc_steps: prediction steps K (1-4); 0 picks the reference value: 1 for three modalities,
-        2 for two.
+    cpc_steps: prediction steps K (1-4) of Cross-CPC. The paper's appendix says 2; the reference
+        code's is 1 for two and for three modalities (`Cross_CPC` / `Cross_CPC_AVT` default
+        `n_prediction_steps=1`, which `code/src/pretrain.py` never overrides). 0 means the code's 1.
+    club_average: how the CLUB bound averages a clip's positions. "clip" (the reference code,
+        `CLUBSample_group.mi_est`): per clip, the squared error averaged over time divided by the
+        exponent of the time-mean log-variance, one term per clip; "position" (version 2 here, and
+        CLUB's per-sample form in the paper): every (clip, time) position is a sample with its own
+        variance. q_theta is fitted per position either way, as the reference's `loglikeli` does.
     cpc_context_dim, cpc_layers: the autoregressive LSTM of Cross-CPC (reference: 256, 2 layers;
         the default uses 1 layer to save CPU time).
     cpc_self_weight: weight of the same-modality prediction pairs (cross pairs weigh 1).
@@ -100,6 +106,7 @@ class UnifiedVQConfig:
     club_steps: int = setting(5, low=1)
     club_lr: float = setting(1e-3, above=0)
     club_positions: int = setting(256, low=0)
+    club_average: Literal["clip", "position"] = "clip"
     cpc_mode: Literal["cpc", "infonce"] = "cpc"
     cpc_steps: int = setting(0, low=0, high=4)
     cpc_context_dim: int = setting(256, low=1)
@@ -164,7 +171,7 @@ class UnifiedVQConfig:
     @property
     def prediction_steps(self) -> int:
         """Cross-CPC horizon K: the configured value, or the reference default for the modality count."""
-        steps = self.cpc_steps or (1 if len(self.modality_list) == 3 else 2)
+        steps = self.cpc_steps or 1
         if not 1 <= steps <= 4:
             raise UserError(f"unified_vq.cpc_steps must be 1-4 (or 0 for the default), got {self.cpc_steps}")
         return steps

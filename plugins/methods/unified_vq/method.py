@@ -24,7 +24,7 @@ from .usage import CodebookUsage
 
 class UnifiedVQ(Method):
     name = "unified_vq"
-    version = "2"
+    version = "3"
     modalities = ("audio", "visual", "text")
     config_class = UnifiedVQConfig
     corpus = "corpus"

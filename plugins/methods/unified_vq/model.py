@@ -61,6 +61,7 @@ class UnifiedVQModel(nn.Module):
         super().__init__()
         self.modalities = config.modality_list
         self.dims = dims
+        self.club_average = config.club_average
         d = config.embedding_dim
         temporal = dict(layers=config.semantic_layers, heads=config.semantic_heads,
                         ff_dim=config.semantic_ff_dim, dropout=config.dropout)
@@ -153,7 +154,7 @@ class UnifiedVQModel(nn.Module):
             recon = self.decoders[m](state.specific[m], state.codes.quantized[m])
             terms[f"recon.{m}"] = reconstruction_loss(recon, state.recon_target[m])
             terms[f"commit.{m}"] = state.codes.commitment[m]
-            terms[f"club.{m}"] = self.club[m](state.codes.quantized[m], state.club_target[m], generator)
+            terms[f"club.{m}"] = self.club[m](state.codes.quantized[m], state.club_target[m], generator, self.club_average)
         terms["cpc"], _ = self.cpc(state.semantic, generator)
         terms["cmcm"] = state.codes.cmcm
         return terms

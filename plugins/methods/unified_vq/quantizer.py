@@ -36,8 +36,9 @@ class UnifiedCodebook(nn.Module):
                         (-1 at start, as in the reference)
 
     `reset_after`: idle batches before a code is re-seeded; 300 in the reference code, 200 in the
-    paper's appendix. The reference counts only audio and visual choices even with text; here every
-    trained modality keeps a code alive.
+    paper's appendix. Every trained modality keeps a code alive, as in `code/src/model/main_model_2.py`
+    (its audio-visual-text codebook counts audio, visual and text choices); the copy of that file
+    under `code/AVSBench_dowmstream` counts only audio and visual ones.
     """
 
     def __init__(self, size: int = 400, dim: int = 256, decay: float = 0.99, commitment_cost: float = 0.25,
@@ -143,8 +144,8 @@ class UnifiedCodebook(nn.Module):
         """Count one training batch; re-seed codes idle for more than `reset_after` batches.
 
         A dead code is replaced by a randomly chosen active code (used within the last
-        `active_window` batches) plus uniform noise in [-1/1024, 1/1024]. The reference writes
-        `uniform_(-1/1024, -1/1024)`, a constant offset; the symmetric range is what it intends.
+        `active_window` batches) plus uniform noise in [-1/1024, 1/1024], as `code/src` draws it
+        (the `code/AVSBench_dowmstream` copy writes `uniform_(-1/1024, -1/1024)`, a constant offset).
         Unlike the reference, o_i is rescaled with the new e_i so that the next EMA step keeps the
         re-seeded code where it was put instead of snapping back to o_i / N_i. Returns the indices
         of the re-seeded codes.
