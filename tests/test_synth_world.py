@@ -60,7 +60,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path, tiny: Path)
 
 
 def test_unknown_profile_names_the_valid_ones(tmp_path: Path) -> None:
-    with pytest.raises(UserError, match="tiny, default, paper"):
+    with pytest.raises(UserError, match="tiny, default, easy, paper"):
         ensure_world(tmp_path / "w", "huge", 0)
     assert not any(tmp_path.iterdir())
 
@@ -117,7 +117,7 @@ def test_avvp_round_trip(tiny: Path) -> None:
 def features_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """ensure_world without the raw level: these tests are about publishing, and raw costs ~2 s per world."""
     generate = world_module.generate_world
-    monkeypatch.setattr(world_module, "generate_world", lambda root, sizes, seed: generate(root, sizes, seed, raw_level=False))
+    monkeypatch.setattr(world_module, "generate_world", lambda root, sizes, seed, **kw: generate(root, sizes, seed, raw_level=False, **kw))
 
 
 def test_leftover_temp_and_incomplete_folder_do_not_break_generation(tmp_path: Path, features_only: None) -> None:

@@ -38,7 +38,7 @@ class Oracle(Method):
     version = "2"
     modalities = ("audio", "visual")
     config_class = OracleConfig
-    summary = "upper bound: modalities aligned with the synthetic corpus's event labels"
+    summary = "upper bound: modalities aligned with the synthetic corpus's latent events (labels and latents)"
 
     def __init__(self, config: OracleConfig, device: str = "cpu", seed: int = 0, cache_dir: Path | None = None) -> None:
         super().__init__(config, device, seed, cache_dir)
