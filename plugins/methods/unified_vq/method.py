@@ -116,6 +116,7 @@ class UnifiedVQ(Method):
         self.usage = CodebookUsage(model.modalities, cfg.codebook_size)
         batch_size = max(2, min(cfg.batch_size, n))
         means: dict[str, float] = {}
+        history: list[dict[str, float]] = []
         model.train()
         for _ in progress.track(range(cfg.epochs), total=cfg.epochs, description="unified_vq pretraining"):
             sums: dict[str, float] = {}
@@ -130,13 +131,13 @@ class UnifiedVQ(Method):
                 for k, v in stats.items():
                     sums[k] = sums.get(k, 0.0) + v
                 batches += 1
-            self.usage.end_epoch()
+            codes = self.usage.end_epoch()
             scheduler.step()
             means = {k: v / max(batches, 1) for k, v in sums.items()}
+            means.update({f"codes_{k}": float(v) for k, v in codes.items()})
+            history.append(means)
         model.eval()
-        last = self.usage.history[-1] if self.usage.masks else {}
-        means.update({f"codes_{k}": float(v) for k, v in last.items()})
-        return means
+        return {**means, **_per_epoch(history)}
 
     def _step(self, model: UnifiedVQModel, inputs: dict[str, Tensor], optimizer: torch.optim.Optimizer,
               club_optimizer: torch.optim.Optimizer, weights: LossWeights, generator: torch.Generator) -> dict[str, float]:
@@ -275,3 +276,12 @@ class UnifiedVQ(Method):
         self.model = model.to(self.device).eval()
         masks = state.tensors.get("usage.masks")
         self.usage = CodebookUsage.from_tensor(model.modalities, masks) if masks is not None else None
+
+
+HISTORY_KEYS = ("loss", "cpc", "cmcm", "club_fit", "codes_shared", "codes_dead")
+"""Per-epoch means recorded as `epoch<e>.<key>` (with every `agree_*` and `recon.*`): the training curve."""
+
+
+def _per_epoch(history: list[dict[str, float]]) -> dict[str, float]:
+    return {f"epoch{e}.{k}": v for e, means in enumerate(history, 1) for k, v in means.items()
+            if k in HISTORY_KEYS or k.startswith(("agree_", "recon."))}
