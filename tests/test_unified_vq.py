@@ -411,7 +411,8 @@ def test_codebook_usage_counts_and_svg(tmp_path: Path) -> None:
     assert restored.history == usage.history
     path = plot_codebook(restored.history, tmp_path / "usage.svg")
     root = ET.parse(path).getroot()
-    assert root.tag.endswith("svg") and "polygon" in path.read_text()
+    text = path.read_text()
+    assert root.tag.endswith("svg") and all(label in text for label in ("audio only", "visual only", "shared", "dead"))
     single = plot_codebook(restored.history[:1], tmp_path / "one.svg")
     assert "rect" in single.read_text()
 

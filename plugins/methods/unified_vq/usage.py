@@ -65,7 +65,13 @@ class CodebookUsage:
 
 
 def plot_codebook(history: CodebookUsage | Iterable[Mapping[str, int]], path: str | Path) -> Path:
-    """Write an SVG stacked-area chart of the codebook's usage per epoch (bars when there is one epoch)."""
+    """Write a stacked-area chart (matplotlib; the format from the suffix: .svg, .png, .pdf) of the
+    codebook's usage per epoch: codes of one modality only, shared, dead (bars for one epoch)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
     rows = history.history if isinstance(history, CodebookUsage) else [dict(r) for r in history]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,51 +80,29 @@ def plot_codebook(history: CodebookUsage | Iterable[Mapping[str, int]], path: st
         keys.extend(k for k in row if k not in keys)
     order = [k for k in keys if k.endswith("_only")] + [k for k in ("shared", "dead") if k in keys]
     order += [k for k in keys if k not in order]
-    width, height, left, right, top, bottom = 640, 360, 56, 150, 30, 44
-    plot_w, plot_h = width - left - right, height - top - bottom
-    total = max((sum(r.get(k, 0) for k in order) for r in rows), default=0) or 1
-    n = len(rows)
-
-    def x_at(i: float) -> float:
-        return left + (plot_w * (i / (n - 1)) if n > 1 else plot_w / 2)
-
-    def y_at(v: float) -> float:
-        return top + plot_h * (1 - v / total)
-
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
-             f'<text x="{left}" y="18" font-size="14">Codebook usage per epoch</text>']
-    base = [0.0] * n
-    for ki, key in enumerate(order):
-        color = PALETTE[ki % len(PALETTE)]
-        upper = [base[i] + rows[i].get(key, 0) for i in range(n)]
-        if n == 1:
-            bar = plot_w / 4
-            parts.append(f'<rect x="{x_at(0) - bar / 2:.1f}" y="{y_at(upper[0]):.1f}" width="{bar:.1f}" '
-                         f'height="{y_at(base[0]) - y_at(upper[0]):.1f}" fill="{color}"/>')
-        elif n > 1:
-            points = [(x_at(i), y_at(upper[i])) for i in range(n)] + [(x_at(i), y_at(base[i])) for i in reversed(range(n))]
-            coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-            parts.append(f'<polygon points="{coords}" fill="{color}" stroke="white" stroke-width="0.5"/>')
-        ly = top + 16 * ki
-        parts.append(f'<rect x="{width - right + 12}" y="{ly}" width="12" height="12" fill="{color}"/>')
-        parts.append(f'<text x="{width - right + 30}" y="{ly + 10}">{key.replace("_", " ")}</text>')
-        base = upper
-    parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="black"/>')
-    parts.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="black"/>')
-    for frac in (0.0, 0.5, 1.0):
-        value = total * frac
-        parts.append(f'<text x="{left - 6}" y="{y_at(value) + 4:.1f}" text-anchor="end">{value:.0f}</text>')
-    ticks = range(n) if n <= 12 else sorted({round(i * (n - 1) / 10) for i in range(11)})
-    for i in ticks:
-        parts.append(f'<text x="{x_at(i):.1f}" y="{top + plot_h + 16}" text-anchor="middle">{i + 1}</text>')
-    parts.append(f'<text x="{left + plot_w / 2}" y="{height - 8}" text-anchor="middle">epoch</text>')
-    parts.append(f'<text x="14" y="{top + plot_h / 2}" transform="rotate(-90 14 {top + plot_h / 2})" '
-                 'text-anchor="middle">codes</text>')
-    if n == 0:
-        parts.append(f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" text-anchor="middle">no epochs recorded</text>')
-    parts.append("</svg>")
-    path.write_text("\n".join(parts) + "\n")
+    epochs = list(range(1, len(rows) + 1))
+    series = [[row.get(k, 0) for row in rows] for k in order]
+    colors = [PALETTE[i % len(PALETTE)] for i in range(len(order))]
+    labels = [k.replace("_", " ") for k in order]
+    plt.rcParams["svg.fonttype"] = "none"  # labels stay text in an SVG
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    if len(rows) == 1:
+        bottom = 0
+        for values, color, label in zip(series, colors, labels):
+            ax.bar(epochs, values, bottom=bottom, color=color, label=label, width=0.4)
+            bottom += values[0]
+    elif rows:
+        ax.stackplot(epochs, *series, colors=colors, labels=labels, edgecolor="white", linewidth=0.5)
+    else:
+        ax.text(0.5, 0.5, "no epochs recorded", ha="center", va="center", transform=ax.transAxes)
+    ax.set(title="Codebook usage per epoch", xlabel="epoch", ylabel="codes")
+    if epochs:
+        ax.set_xticks(epochs if len(epochs) <= 12 else epochs[:: max(1, len(epochs) // 10)])
+    if order:
+        ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Date": None} if path.suffix == ".svg" else None)
+    plt.close(fig)
     return path
 
 
