@@ -1,7 +1,9 @@
-"""`cmcr`: C-MCR, connecting CLIP and CLAP through text (work in progress)."""
+"""`cmcr`: C-MCR (Wang et al., NeurIPS 2023), frozen CLIP and CLAP connected through text."""
 from avtbench.hookspecs import hookimpl
 
 
 @hookimpl
 def avtbench_methods():
-    return []
+    from .method import CMCR
+
+    return [CMCR]
