@@ -351,3 +351,9 @@ class Task(ABC):
         progress: Progress,
     ) -> dict[str, float]:
         """Fit the head and return metrics; must include `main_metric`."""
+
+    def write_artifacts(self, folder: Path) -> list[Path]:
+        """Files the last `evaluate` wants kept beside the cell's record (predicted masks, say):
+        written into `folder` (empty; the runner publishes it as `<record>.artifacts/` once
+        complete) and returned. By default none."""
+        return []

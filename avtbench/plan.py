@@ -99,7 +99,6 @@ def data_identity(data: DatasetResolver, datasets: tuple[str, ...]) -> dict[str,
     return {
         "profile": data.config.profile,
         "world_seed": data.config.world_seed,
-        **({"world": data.config.world} if data.config.world else {}),
         "fingerprints": {name: data.fingerprint(name) for name in dict.fromkeys(datasets)},
     }
 

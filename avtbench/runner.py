@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import platform
+import shutil
 import subprocess
 import time
 from datetime import datetime, timezone
@@ -13,6 +14,7 @@ import numpy as np
 
 import avtbench
 from avtbench import config as cfg
+from avtbench.atomic import publish_folder
 from avtbench.api import API_VERSION, Clips, Method, Progress, SilentProgress, Task, UserError
 from avtbench.cache import ArtifactCache
 from avtbench.data.sources import DatasetResolver
@@ -68,14 +70,15 @@ class Runner:
             if state == "corrupt":
                 moved = self.store.set_aside(planned.cell)
                 self.log(f"redoing {planned.cell.label()}: its record was incomplete or unreadable; moved it to {moved}")
-            record = self.compute(planned)
+            record = self.compute(planned, artifacts=self.store.artifacts_path(planned.cell))
             self.store.write(planned.cell, record)
             self.store.clear_failure(planned.cell)
             return record
 
-    def compute(self, planned: PlannedCell) -> dict[str, Any]:
+    def compute(self, planned: PlannedCell, artifacts: Path | None = None) -> dict[str, Any]:
         """The cell's record (pretraining or loading the method, encoding, fitting, evaluating); writes
-        checkpoints and embeddings to the cache, nothing to the store."""
+        checkpoints and embeddings to the cache, nothing to the store but the task's artifacts
+        folder when `artifacts` names one (replaced as a whole, listed in the record)."""
         started = time.perf_counter()
         task = planned.task_cls(planned.task_config)
         splits = self._task_splits(task, planned, planned.method_cls.input_level)
@@ -97,6 +100,8 @@ class Runner:
             "evaluate_s": finished - evaluate_started,
             "total_s": finished - started,
         })
+        if artifacts is not None:
+            record["artifacts"] = _publish_artifacts(task, artifacts)
         return record
 
     def checkpoint_key(self, method_cls: type[Method], method_config: Any, seed: int) -> str:
@@ -198,6 +203,23 @@ class Runner:
             "device": self.device,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
+
+
+def _publish_artifacts(task: Task, folder: Path) -> list[str]:
+    """Names of the files `task.write_artifacts` wrote, published as `folder` (nothing when none)."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    if type(task).write_artifacts is Task.write_artifacts:
+        return []
+    written: list[str] = []
+
+    def write(tmp: Path) -> None:
+        written.extend(sorted(str(Path(p).relative_to(tmp)) for p in task.write_artifacts(tmp)))
+
+    publish_folder(folder, write)
+    if not written:
+        shutil.rmtree(folder, ignore_errors=True)
+    return written
 
 
 def input_shapes(clips: Clips) -> dict[str, list[int]]:

@@ -83,6 +83,11 @@ class ResultStore:
         path.rename(target)
         return target
 
+    def artifacts_path(self, cell: Cell) -> Path:
+        """The folder of files a task keeps beside the cell's record (`Task.write_artifacts`)."""
+        path = self.path(cell)
+        return path.with_name(path.stem + ".artifacts")
+
     def write(self, cell: Cell, record: dict[str, Any]) -> Path:
         path = self.path(cell)
         write_text_atomic(path, json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")

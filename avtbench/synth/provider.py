@@ -10,10 +10,11 @@ from typing import Any
 
 from avtbench.synth.profiles import PROFILE_KNOBS, profile_knobs
 from avtbench.data.vocab import AVVP_CLASSES
+from avtbench.synth.avs import S4_PHRASES
 from avtbench.synth.vocab import CORPUS_CLASSES, PHRASES, corpus_index
 from avtbench.synth.world import GENERATOR_VERSION, ensure_dataset
 
-WORLD_DATASETS = ("corpus", "ave", "avvp", "retrieval")
+WORLD_DATASETS = ("corpus", "ave", "avvp", "retrieval", "avs_s4")
 """The datasets the world writes, each in its real on-disk format."""
 
 
@@ -25,7 +26,8 @@ class SyntheticWorld:
         self.profile = profile
         self.seed = seed
         tuned = self.knobs != PROFILE_KNOBS[profile]
-        self.folder = Path(cache_dir) / "synth" / f"{profile}-seed{seed}-v{GENERATOR_VERSION}{'-' + self._knob_hash() if tuned else ''}"
+        # the knobs' hash even for the profile's own: a world is never reused under other knobs
+        self.folder = Path(cache_dir) / "synth" / f"{profile}-seed{seed}-v{GENERATOR_VERSION}-{self._knob_hash()}"
         self.name = f"synthetic world {profile}/seed {seed}{' (knobs tuned)' if tuned else ''}"
 
     def _knob_hash(self) -> str:
@@ -47,4 +49,5 @@ class SyntheticWorld:
         classes ("Dog") are phrased as the corpus class they stand for ("Bark")."""
         phrases = dict(PHRASES)
         phrases.update({c: PHRASES[CORPUS_CLASSES[corpus_index(c)]] for c in AVVP_CLASSES})
+        phrases.update(S4_PHRASES)
         return phrases

@@ -24,8 +24,9 @@ and raw/masks/<id>.png next to each dataset's features, plus captions.tsv (three
 clip). AVE, AVVP and retrieval get the raw level for every clip; the corpus only for its first
 `raw_clips` clips (listed in corpus/raw/video_ids.txt), because a waveform costs 320 kB per clip;
 the default 1000 gives the synthetic CLIP and CLAP 500 clips each (disjoint halves).
-Datasets: corpus/ (pretraining), ave/, avvp/, and retrieval/ (held-out clips in the corpus
-format, never in the corpus, for clip <-> clip and clip <-> caption retrieval).
+Datasets: corpus/ (pretraining), ave/, avvp/, retrieval/ (held-out clips in the corpus
+format, never in the corpus, for clip <-> clip and clip <-> caption retrieval), and avs_s4/
+(AVSBench S4 segmentation in its release layout, frames and masks at both levels: `avs.py`).
 
 Determinism: every array comes from numpy Generators seeded by (seed, stream name), .h5 datasets
 are written with `track_times=False` and fixed attributes, .wav and .png files without metadata,
@@ -49,6 +50,7 @@ from avtbench.atomic import publish_folder, remove_dead_temps
 from avtbench.synth.events import stream_rng
 from avtbench.synth.model import World
 from avtbench.synth.profiles import EASY, PROFILES, Knobs, WorldSizes, profile_knobs, profile_sizes
+from avtbench.synth.avs import write_avs_s4
 from avtbench.synth.writers import IdMaker, write_ave, write_avvp, write_corpus, write_retrieval
 
 GENERATOR_VERSION = "5"
@@ -60,11 +62,12 @@ __all__ = ["GENERATOR_VERSION", "PROFILES", "WorldSizes", "ensure_dataset", "ens
            "generate_dataset", "profile_sizes"]
 
 WRITERS: dict[str, Callable[..., None]] = {"corpus": write_corpus, "ave": write_ave, "avvp": write_avvp,
-                                           "retrieval": write_retrieval}
+                                           "retrieval": write_retrieval, "avs_s4": write_avs_s4}
 """The datasets in the order they draw their ids from the shared id stream."""
 ID_COUNTS: dict[str, Callable[[WorldSizes], int]] = {
     "corpus": lambda s: s.corpus_clips, "ave": lambda s: sum(s.ave_splits),
-    "avvp": lambda s: sum(s.avvp_splits), "retrieval": lambda s: s.retrieval_clips}
+    "avvp": lambda s: sum(s.avvp_splits), "retrieval": lambda s: s.retrieval_clips,
+    "avs_s4": lambda s: sum(s.avs_splits)}
 
 
 def ensure_dataset(world_dir: Path, name: str, profile: str, seed: int, level: str = "features", knobs: Knobs | None = None) -> Path:
