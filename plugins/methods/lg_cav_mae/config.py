@@ -1,0 +1,149 @@
+"""Settings of `lg_cav_mae` (LG-CAV-MAE: Ishikawa, Nakada, Munakata, Saito, Komatsu, Aoki,
+"Language-Guided Contrastive Audio-Visual Masked Autoencoder with Automatically Generated
+Audio-Visual-Text Triplets from Videos", Interspeech 2025; base model CAV-MAE, YuanGongND/cav-mae).
+
+Where each default comes from (see `constants.py` for the sources):
+- CAV-MAE's code: FBANK statistics, 16 x 16 patches, masking 0.75 for both modalities, normalised
+  pixel targets, contrastive temperature 0.05 and weight 0.01 in one direction, Adam's betas
+  (0.95, 0.999) and weight decay 5e-7 (`src/traintest_cavmae.py`);
+- the paper: lambda_2 = 0.01, Adam at lr 5e-4, keeping the top 30 % of the CLAP-ranked triplets;
+- ours (the paper leaves them out, or they are sized for 2 CPU cores): the model sizes (width 128,
+  2 + 1 encoder blocks, decoder 64 x 2), 64 x 64 frames and 1 s audio windows of 96 FBANK frames,
+  epochs, batch, the text-term temperature (0.05, CAV-MAE's) and direction (one, as CAV-MAE's
+  contrast), the text MLP's hidden width (the encoder width) and GELU, `embedding_space`,
+  `pretrain_on`, and every `synth_*` size. The `paper` preset restores the published sizes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from avtbench.config import setting
+
+from . import constants as C
+
+SAMPLE_RATE = 16000
+"""Raw-level audio rate of `Clips` (avtbench.api)."""
+FRAMES_PER_SECOND = 100
+"""FBANK frames per second at the 10 ms shift."""
+SYNTH_CAPTIONER = "synth://captioner"
+
+
+@dataclass
+class LGCavMaeConfig:
+    """Configuration of LG-CAV-MAE on the benchmark's per-segment clips.
+
+    clap: the frozen CLAP whose text tower encodes the triplets' captions and which scores captions
+        against audio for the triplet filter: a Hugging Face id, a local folder, or "synth://clap"
+        (a tiny transformers `ClapModel` trained on the corpus's second half, see `splits.py`). The
+        paper uses Microsoft's CLAP 2023 (the `msclap` package, which has no transformers class);
+        any transformers CLAP stands in for it, e.g. --set lg_cav_mae.clap=/path/to/clap-htsat-unfused.
+    captioner: the image captioner of the triplet step, loaded with `AutoModelForImageTextToText`
+        and `AutoProcessor` (BLIP-2 in the paper; any BLIP / BLIP-2 / VisionEncoderDecoder folder
+        works), or "synth://captioner" (a tiny `BlipForConditionalGeneration`, see `captioner.py`).
+    text_guidance: false trains plain CAV-MAE (no triplets, no text terms, no text modality).
+    triplets_filter: false keeps every captioned clip (the issue's `triplets.filter=false`; a field
+        of this method because a `triplets` section would not be a plugin).
+    keep: the k of "top k %" of the CLAP-ranked triplets (paper: 50, 30 or 10).
+    caption_frames: frames captioned per clip, evenly spaced (0: every frame, one per second; the
+        paper's rate is lost in its text); caption_tokens: most new tokens per caption.
+    pretrain_on: "corpus" (ours): every clip trains L_rec and L_c, the text terms take the batch's
+        clips that have a kept triplet; "triplets": only the kept triplets are trained on (the paper,
+        whose training set is the triplets).
+    embedding_space: what `encode` returns. "av": CAV-MAE's mean-pooled shared-block outputs (its
+        retrieval embedding; no text); "text": the MLP projections into CLAP's text space, where
+        captions are CLAP text embeddings; "concat": both, each L2-normalised and scaled by 1/sqrt(2)
+        (captions fill the text half only), so audio-visual similarity is the mean of the two cosines
+        and audio-text similarity the text-space cosine; "auto" (default): "concat" with text
+        guidance, "av" without.
+    width, specific_depth, shared_depth, heads, decoder_width, decoder_depth, decoder_heads,
+        mlp_ratio: encoder and decoder sizes (CAV-MAE: 768, 11, 1, 12, 512, 8, 16, 4).
+    image_size: frames are resized (bicubic) to this square (CAV-MAE: 224).
+    window_seconds, audio_frames: the audio each segment embedding sees (centred on the segment,
+        kept inside the clip) and the FBANK frames it is padded or cut to (a multiple of 16).
+    mask_ratio_audio, mask_ratio_visual, norm_pix_loss, contrast_weight, contrast_tau,
+        contrast_bidirectional, mae_weight: CAV-MAE's objective.
+    text_weight, text_tau, text_bidirectional, text_hidden, text_mlp: lambda_2, the temperature
+        and directions of L_a2t and L_v2t, the MLP's hidden width (0: the encoder width) and whether
+        audio and visual share one MLP ("shared": "a two-layer MLP", paper Sec. 3.1) or have one each.
+    epochs, batch_size, lr, weight_decay, segments_per_clip: Adam; each epoch visits every clip with
+        `segments_per_clip` random segments (CAV-MAE draws one random frame per clip and epoch).
+    synth_captioner_share: share of the corpus's first half that trains `synth://captioner`.
+    synth_captioner_hidden, _layers, _epochs, _seed; synth_clap_hidden, _layers, _epochs, _seed:
+        the synthetic backbones (ignored for real ones); the CLAP recipe is cmcr's, so both methods
+        share one cached `synth://clap`.
+    encode_batch: segments per forward pass when encoding.
+    preset: "default", "paper" or "tiny" (a few-second smoke size for `avtbench check`).
+    """
+
+    clap: str = "synth://clap"
+    captioner: str = SYNTH_CAPTIONER
+    text_guidance: bool = True
+    triplets_filter: bool = True
+    keep: float = setting(C.KEEP_PERCENT, above=0, high=100)
+    caption_frames: int = setting(0, low=0)
+    caption_tokens: int = setting(24, low=1, high=512)
+    pretrain_on: Literal["corpus", "triplets"] = "corpus"
+    embedding_space: Literal["auto", "av", "text", "concat"] = "auto"
+    width: int = setting(128, low=8)
+    specific_depth: int = setting(2, low=0)
+    shared_depth: int = setting(1, low=1)
+    heads: int = setting(4, low=1)
+    decoder_width: int = setting(64, low=8)
+    decoder_depth: int = setting(2, low=1)
+    decoder_heads: int = setting(4, low=1)
+    mlp_ratio: float = setting(C.MLP_RATIO, above=0, high=16)
+    image_size: int = setting(64, low=C.PATCH)
+    window_seconds: float = setting(1.0, above=0)
+    audio_frames: int = setting(96, low=C.PATCH)
+    num_mel_bins: int = setting(C.MEL_BINS, low=C.PATCH)
+    mask_ratio_audio: float = setting(C.MASK_RATIO, low=0, high=0.99)
+    mask_ratio_visual: float = setting(C.MASK_RATIO, low=0, high=0.99)
+    norm_pix_loss: bool = True
+    mae_weight: float = setting(1.0, low=0)
+    contrast_weight: float = setting(C.CONTRAST_WEIGHT, low=0)
+    contrast_tau: float = setting(C.CONTRAST_TAU, above=0, high=100)
+    contrast_bidirectional: bool = False
+    text_weight: float = setting(C.TEXT_WEIGHT, low=0)
+    text_tau: float = setting(C.CONTRAST_TAU, above=0, high=100)
+    text_bidirectional: bool = False
+    text_hidden: int = setting(0, low=0)
+    text_mlp: Literal["shared", "per_modality"] = "shared"
+    epochs: int = setting(12, low=0)
+    batch_size: int = setting(64, low=2)
+    lr: float = setting(C.LR, above=0)
+    weight_decay: float = setting(5e-7, low=0)
+    segments_per_clip: int = setting(1, low=1)
+    synth_captioner_share: float = setting(0.5, above=0, high=0.9)
+    synth_captioner_hidden: int = setting(64, low=8)
+    synth_captioner_layers: int = setting(2, low=1)
+    synth_captioner_epochs: int = setting(15, low=1)
+    synth_captioner_seed: int = setting(0, low=0, high=2**32 - 1)
+    synth_clap_hidden: int = setting(64, low=4)
+    synth_clap_layers: int = setting(2, low=1)
+    synth_clap_epochs: int = setting(20, low=1)
+    synth_clap_seed: int = setting(0, low=0, high=2**32 - 1)
+    encode_batch: int = setting(256, low=1)
+    preset: Literal["default", "paper", "tiny"] = "default"
+
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
+        "tiny": {"width": 32, "specific_depth": 1, "heads": 2, "decoder_width": 32, "decoder_depth": 1, "decoder_heads": 2,
+                 "image_size": 32, "audio_frames": 32, "num_mel_bins": 32, "epochs": 2, "batch_size": 8, "lr": 1e-3,
+                 "synth_captioner_hidden": 16, "synth_captioner_layers": 1, "synth_captioner_epochs": 2,
+                 "synth_clap_hidden": 16, "synth_clap_layers": 1, "synth_clap_epochs": 2, "caption_tokens": 8},
+        "paper": {"width": C.EMBED_DIM, "specific_depth": C.SPECIFIC_DEPTH, "shared_depth": C.SHARED_DEPTH,
+                  "heads": C.HEADS, "decoder_width": C.DECODER_DIM, "decoder_depth": C.DECODER_DEPTH,
+                  "decoder_heads": C.DECODER_HEADS, "mlp_ratio": C.MLP_RATIO, "image_size": C.IMAGE_SIZE,
+                  "window_seconds": C.CLIP_FRAMES / FRAMES_PER_SECOND, "audio_frames": C.CLIP_FRAMES,
+                  "num_mel_bins": C.MEL_BINS, "lr": C.LR},
+    }
+
+    @property
+    def window_samples(self) -> int:
+        return round(SAMPLE_RATE * self.window_seconds)
+
+    def space(self) -> str:
+        """The embedding space `encode` serves ("av", "text" or "concat")."""
+        if self.embedding_space != "auto":
+            return self.embedding_space
+        return "concat" if self.text_guidance else "av"

@@ -1,0 +1,112 @@
+"""Pretraining of LG-CAV-MAE: L = mae_weight (L_rec_a + L_rec_v) + lambda_1 L_c + lambda_2 (L_a2t + L_v2t).
+
+Each epoch visits every training clip with `segments_per_clip` random segments (a segment's audio
+window and its frame form one CAV-MAE input pair), shuffled into mini-batches. L_rec and L_c cover
+every pair of the batch; the text terms cover the pairs whose clip has a kept triplet, against that
+triplet's frozen CLAP caption embedding (at least two such pairs, else the batch has no text term).
+Pairs of one clip, and captions that are the same text, are not counted as each other's negatives.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from avtbench.api import Progress
+
+from .config import LGCavMaeConfig
+from .frontend import fbank_inputs, frame_inputs, segment_windows
+from .losses import nce
+from .model import CavMae
+from .text import TextHead
+
+TERMS = ("loss", "rec_a", "rec_v", "contrast", "a2t", "v2t")
+
+
+@dataclass
+class TextTargets:
+    """Per corpus row the index of its triplet's caption embedding (-1: none), the embeddings
+    [K, D] (L2-normalised) and a group id per embedding (equal ids: the same caption text)."""
+
+    index: np.ndarray
+    embeddings: Tensor
+    groups: Tensor
+
+    @classmethod
+    def none(cls, rows: int) -> TextTargets:
+        return cls(np.full(rows, -1, dtype=np.int64), torch.zeros(0, 1), torch.zeros(0, dtype=torch.long))
+
+
+@dataclass
+class History:
+    per_epoch: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in TERMS})
+
+
+def batch_inputs(audio: Tensor, visual: np.ndarray, rows: Tensor, steps: Tensor, config: LGCavMaeConfig,
+                 device: str) -> tuple[Tensor, Tensor]:
+    """FBANK [B, frames, mel] of each pair's audio window and its normalised frame [B, 3, S, S]."""
+    segments = visual.shape[1]
+    flat = (rows * segments + steps).numpy()
+    fbank = fbank_inputs(segment_windows(audio, config, flat), config)
+    frames = frame_inputs(visual[rows.numpy(), steps.numpy()], config.image_size)
+    return fbank.to(device), frames.to(device)
+
+
+def step_losses(model: CavMae, head: TextHead | None, fbank: Tensor, images: Tensor, rows: Tensor,
+                text: TextTargets, config: LGCavMaeConfig) -> dict[str, Tensor]:
+    """Every term of one batch, and their weighted sum under "loss"."""
+    encoded = model.encode_masked(fbank, images, config.mask_ratio_audio, config.mask_ratio_visual)
+    rec_a, rec_v = model.reconstruction(fbank, images, encoded, config.norm_pix_loss)
+    a, v = encoded.audio.mean(dim=1), encoded.visual.mean(dim=1)
+    contrast = nce(a, v, config.contrast_tau, config.contrast_bidirectional, groups=rows.to(a.device))
+    zero = a.new_zeros(())
+    a2t = v2t = zero
+    index = torch.from_numpy(text.index[rows.numpy()])
+    members = torch.nonzero(index >= 0).flatten()
+    if head is not None and len(members) >= 2:
+        targets = text.embeddings[index[members]].to(a.device)
+        groups = text.groups[index[members]].to(a.device)
+        members = members.to(a.device)
+        a2t = nce(head(a[members], "audio"), targets, config.text_tau, config.text_bidirectional, groups)
+        v2t = nce(head(v[members], "visual"), targets, config.text_tau, config.text_bidirectional, groups)
+    loss = config.mae_weight * (rec_a + rec_v) + config.contrast_weight * contrast + config.text_weight * (a2t + v2t)
+    return {"loss": loss, "rec_a": rec_a, "rec_v": rec_v, "contrast": contrast, "a2t": a2t, "v2t": v2t}
+
+
+def pairs_of_epoch(rows: np.ndarray, segments: int, per_clip: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+    """(rows, segment indices) of one epoch: each row `per_clip` times with random segments, shuffled."""
+    repeated = torch.from_numpy(np.repeat(rows, per_clip))
+    steps = torch.randint(0, segments, (len(repeated),), generator=generator)
+    order = torch.randperm(len(repeated), generator=generator)
+    return repeated[order], steps[order]
+
+
+def train(model: CavMae, head: TextHead | None, audio: Tensor, visual: np.ndarray, rows: np.ndarray,
+          text: TextTargets, config: LGCavMaeConfig, device: str, seed: int, progress: Progress) -> History:
+    """Adam (CAV-MAE's betas and weight decay) over `config.epochs`; returns the mean of each term per epoch."""
+    params = list(model.parameters()) + (list(head.parameters()) if head is not None else [])
+    optimizer = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay, betas=(0.95, 0.999))
+    generator = torch.Generator().manual_seed(seed)
+    history = History()
+    model.train()
+    for _ in progress.track(range(config.epochs), total=config.epochs, description="lg_cav_mae pretraining"):
+        epoch_rows, epoch_steps = pairs_of_epoch(rows, visual.shape[1], config.segments_per_clip, generator)
+        sums, batches = dict.fromkeys(TERMS, 0.0), 0
+        for start in range(0, len(epoch_rows), config.batch_size):
+            batch_rows, batch_steps = epoch_rows[start:start + config.batch_size], epoch_steps[start:start + config.batch_size]
+            if len(batch_rows) < 2:
+                continue
+            fbank, images = batch_inputs(audio, visual, batch_rows, batch_steps, config, device)
+            terms = step_losses(model, head, fbank, images, batch_rows, text, config)
+            optimizer.zero_grad()
+            terms["loss"].backward()
+            optimizer.step()
+            for k in TERMS:
+                sums[k] += float(terms[k].detach())
+            batches += 1
+        for k in TERMS:
+            history.per_epoch[k].append(sums[k] / max(batches, 1))
+    model.eval()
+    return history
