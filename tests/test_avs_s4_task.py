@@ -191,6 +191,7 @@ def test_conformance_kit_and_one_cell_through_the_runner(session_cache: Path) ->
     assert record["artifacts"] == ["avs_s4_masks.npz", "avs_s4_masks.png"]  # kept beside the record
 
 
+@pytest.mark.slow
 def test_cli_check(session_cache: Path) -> None:
     out = subprocess.run(avtbench_cmd("check", "avs_s4", "--cache", str(session_cache)), capture_output=True, text=True,
                          env=cli_env(session_cache), timeout=300)

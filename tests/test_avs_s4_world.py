@@ -104,6 +104,7 @@ def test_the_sounding_object_looks_like_the_distractors() -> None:
     assert abs(ev.gain[:, 0].mean() - ev.gain[:, 1:][seen[:, 1:]].mean()) < 0.03
 
 
+@pytest.mark.slow
 def test_no_conditioning_scores_low_and_the_true_class_high(tmp_path: Path, one_thread: None) -> None:
     sizes = dataclasses.replace(TINY, avs_splits=(160, 16, 40))
     generate_dataset(tmp_path, "avs_s4", sizes, 0, raw_level=False)

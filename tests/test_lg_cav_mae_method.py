@@ -119,6 +119,7 @@ def test_text_space_and_training_on_the_triplets_only(corpus, session_cache, tes
     assert audio.shape[-1] == method.clap.dim and torch.allclose(audio.norm(dim=-1), torch.ones(audio.shape[:2]), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_avtbench_check_passes_on_the_command_line(session_cache):
     done = subprocess.run(avtbench_cmd("check", "lg_cav_mae", "--cache", str(session_cache)), env=cli_env(session_cache),
                           capture_output=True, text=True, timeout=900)

@@ -191,6 +191,7 @@ def test_generate_writes_the_kept_triplets_as_a_raw_corpus(corpus, session_cache
     assert unfiltered.triplets.ids[:len(kept.ids)] == kept.ids
 
 
+@pytest.mark.slow
 def test_triplets_command_runs_on_the_tiny_world(session_cache):
     args = ["triplets", "--set", "data.profile=tiny", "--set", "lg_cav_mae.preset=tiny", "--keep", "50", "--show", "3"]
     done = subprocess.run(avtbench_cmd(*args), env=cli_env(session_cache), capture_output=True, text=True, timeout=600)
