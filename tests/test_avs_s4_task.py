@@ -179,7 +179,7 @@ def test_kept_masks_are_written_read_and_drawn(tmp_path: Path) -> None:
 
     with Image.open(png) as image:
         assert image.size == (round(80 * (1.1 * 5 + 0.8)), round(80 * (1.1 * 3 * 2 + 0.6)))  # 5 frames, 2 clips
-    assert draw_masks(back, tmp_path / "again.png", panel=32).is_file()
+    assert draw_masks(back, tmp_path / "again.png", panel=0.5).is_file()
 
 
 def test_conformance_kit_and_one_cell_through_the_runner(session_cache: Path) -> None:
