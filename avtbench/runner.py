@@ -129,7 +129,8 @@ class Runner:
                 check(meta.get("inputs", {}))
                 method.load(self.cache.checkpoint_dir(key))
                 self.log(f"loaded {method_cls.name} (seed {seed}) from {self.cache.checkpoint_dir(key)}")
-                return method, {"key": key, "cached": True, "seconds": 0.0, "stats": meta.get("stats", {})}
+                return method, {"key": key, "cached": True, "seconds": 0.0, "trained_s": meta.get("seconds"),
+                                "stats": meta.get("stats", {})}
             corpus = self.data.source(method_cls.corpus, method_cls.input_level).read()
             inputs = input_shapes(corpus)
             check(inputs)
@@ -141,7 +142,7 @@ class Runner:
             meta = {"method": identity, "seed": seed, "stats": stats, "seconds": seconds, "device": self.device,
                     "inputs": inputs, "input_level": method_cls.input_level}
             self.cache.publish_checkpoint(key, method.save, meta)
-            return method, {"key": key, "cached": False, "seconds": seconds, "stats": stats}
+            return method, {"key": key, "cached": False, "seconds": seconds, "trained_s": seconds, "stats": stats}
 
     def _task_splits(self, task: Task, planned: PlannedCell, level: str) -> dict[str, Clips]:
         """The task's clips at the level the method reads, loaded once per run and shared by its cells."""
@@ -198,7 +199,8 @@ class Runner:
             "versions": {"method": cell.method_version, "task": cell.task_version, "plugin_api": API_VERSION,
                          **package_versions()},
             "git_sha": git_sha(),
-            "pretrain": {"checkpoint": pretrain["key"], "cached": pretrain["cached"], "stats": pretrain["stats"]},
+            "pretrain": {"checkpoint": pretrain["key"], "cached": pretrain["cached"], "stats": pretrain["stats"],
+                         "trained_s": pretrain.get("trained_s")},
             "timings": timings,
             "device": self.device,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -52,7 +52,10 @@ def main() -> None:
         rows = []
         for label in ("cold", "warm"):
             wall = timed([*run, "--overwrite"], env)
-            t = newest_record(results)["timings"]
+            record = newest_record(results)
+            t = dict(record["timings"])
+            if label == "cold":  # the executor pretrains before the cell runs: count that training here
+                t["pretrain_s"] = record["pretrain"].get("trained_s") or t["pretrain_s"]
             work = t["pretrain_s"] + t["encode_s"] + t["evaluate_s"]
             rows.append((label, wall, t, 1 - work / wall))
             if label == "cold":

@@ -49,7 +49,8 @@ def sizes_of(config: LGCavMaeConfig) -> CavMaeSizes:
     return CavMaeSizes(audio_frames=config.audio_frames, mel_bins=config.num_mel_bins, image_size=config.image_size,
                        width=config.width, specific_depth=config.specific_depth, shared_depth=config.shared_depth,
                        heads=config.heads, decoder_width=config.decoder_width, decoder_depth=config.decoder_depth,
-                       decoder_heads=config.decoder_heads, mlp_ratio=config.mlp_ratio)
+                       decoder_heads=config.decoder_heads, mlp_ratio=config.mlp_ratio,
+                       visual_patch=config.visual_patch)
 
 
 class LGCavMae(Method):
@@ -81,9 +82,12 @@ class LGCavMae(Method):
             if name.startswith(("/", ".", "~")) and not local.exists():
                 raise UserError(f"lg_cav_mae.{setting}: there is no folder {name}; pass a folder written by "
                                 f"save_pretrained or {synth}")
-        for setting in ("audio_frames", "num_mel_bins", "image_size"):
+        for setting in ("audio_frames", "num_mel_bins"):
             if getattr(config, setting) % 16:
                 raise UserError(f"lg_cav_mae.{setting} must be a multiple of 16 (the patch size), got {getattr(config, setting)}")
+        if config.image_size % config.visual_patch:
+            raise UserError(f"lg_cav_mae.image_size must be a multiple of visual_patch {config.visual_patch}, "
+                            f"got {config.image_size}")
         for prefix in ("", "decoder_"):
             width, heads = getattr(config, f"{prefix}width"), getattr(config, f"{prefix}heads")
             if width % heads or width % 4:

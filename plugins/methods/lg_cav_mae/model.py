@@ -1,7 +1,8 @@
 """CAV-MAE (Gong et al., ICLR 2023), as `src/models/cav_mae.py` of YuanGongND/cav-mae lays it out.
 
 Audio FBANK [B, frames, mel] is transposed to an image [B, 1, mel, frames] and cut into 16 x 16
-patches (mel / 16 rows, frames / 16 columns); frames [B, 3, S, S] likewise. Each token gets a fixed
+patches (mel / 16 rows, frames / 16 columns); frames [B, 3, S, S] likewise, in `visual_patch`-sided
+patches (CAV-MAE: 16, the `paper` preset; 8 by default, see config.py). Each token gets a fixed
 sin-cos position and a learned modality token. Encoder: modality-specific blocks (`blocks_a`,
 `blocks_v`), then shared blocks (`blocks_u`) run three ways: on the joint sequence [audio, visual]
 with the joint LayerNorms and `norm` (what the decoder reconstructs from), and on each modality
@@ -30,6 +31,7 @@ class CavMaeSizes:
     mel_bins: int
     image_size: int
     patch: int = 16
+    visual_patch: int = 16
     width: int = 192
     specific_depth: int = 2
     shared_depth: int = 1
@@ -45,7 +47,7 @@ class CavMaeSizes:
 
     @property
     def visual_grid(self) -> tuple[int, int]:
-        return self.image_size // self.patch, self.image_size // self.patch
+        return self.image_size // self.visual_patch, self.image_size // self.visual_patch
 
 
 @dataclass
@@ -80,7 +82,7 @@ class CavMae(nn.Module):
         super().__init__()
         self.sizes = s = sizes
         self.patch_a = PatchEmbed(1, s.width, s.patch)
-        self.patch_v = PatchEmbed(3, s.width, s.patch)
+        self.patch_v = PatchEmbed(3, s.width, s.visual_patch)
         self.register_buffer("pos_a", sincos_2d(s.width, *s.audio_grid)[None], persistent=False)
         self.register_buffer("pos_v", sincos_2d(s.width, *s.visual_grid)[None], persistent=False)
         self.modality_a = nn.Parameter(torch.zeros(1, 1, s.width))
@@ -99,7 +101,7 @@ class CavMae(nn.Module):
                                             for _ in range(s.decoder_depth))
         self.decoder_norm = nn.LayerNorm(s.decoder_width)
         self.decoder_pred_a = nn.Linear(s.decoder_width, s.patch ** 2)
-        self.decoder_pred_v = nn.Linear(s.decoder_width, s.patch ** 2 * 3)
+        self.decoder_pred_v = nn.Linear(s.decoder_width, s.visual_patch ** 2 * 3)
         self._initialise()
 
     def _initialise(self) -> None:
@@ -144,7 +146,7 @@ class CavMae(nn.Module):
         return Encoded(joint, mask_a, restore_a, mask_v, restore_v, self._shared(a, "a"), self._shared(v, "v"))
 
     def decode(self, encoded: Encoded) -> tuple[Tensor, Tensor]:
-        """Predicted patches [B, La, 16 * 16] and [B, Lv, 16 * 16 * 3] from the joint stream."""
+        """Predicted patches [B, La, 16 * 16] and [B, Lv, p * p * 3] (p = visual_patch) from the joint stream."""
         x = self.decoder_embed(encoded.joint)
         kept_a = encoded.restore_a.shape[1] - int(encoded.mask_a[0].sum())
         a = self._unshuffle(x[:, :kept_a], encoded.restore_a)
@@ -166,7 +168,7 @@ class CavMae(nn.Module):
         """(L_rec audio, L_rec visual): MSE on the masked patches against (normalised) input patches."""
         pred_a, pred_v = self.decode(encoded)
         target_a = pixel_targets(patchify(audio_image(fbank), self.sizes.patch), norm_pix)
-        target_v = pixel_targets(patchify(images, self.sizes.patch), norm_pix)
+        target_v = pixel_targets(patchify(images, self.sizes.visual_patch), norm_pix)
         return masked_mse(pred_a, target_a, encoded.mask_a), masked_mse(pred_v, target_v, encoded.mask_v)
 
     def embed(self, fbank: Tensor | None = None, images: Tensor | None = None) -> tuple[Tensor | None, Tensor | None]:

@@ -85,10 +85,13 @@ def pairs_of_epoch(rows: np.ndarray, segments: int, per_clip: int, generator: to
 
 def train(model: CavMae, head: TextHead | None, audio: Tensor, visual: np.ndarray, rows: np.ndarray,
           text: TextTargets, config: LGCavMaeConfig, device: str, seed: int, progress: Progress) -> History:
-    """Adam (CAV-MAE's betas and weight decay) over `config.epochs`; returns the mean of each term per epoch."""
+    """Adam (CAV-MAE's betas and weight decay) over `config.epochs`, the lr rising linearly over the first
+    `config.warmup_steps` steps; returns the mean of each term per epoch."""
     params = list(model.parameters()) + (list(head.parameters()) if head is not None else [])
     optimizer = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay, betas=(0.95, 0.999))
     generator = torch.Generator().manual_seed(seed)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min(1.0, (step + 1) / config.warmup_steps) if config.warmup_steps else 1.0)
     history = History()
     model.train()
     for _ in progress.track(range(config.epochs), total=config.epochs, description="lg_cav_mae pretraining"):
@@ -103,6 +106,7 @@ def train(model: CavMae, head: TextHead | None, audio: Tensor, visual: np.ndarra
             optimizer.zero_grad()
             terms["loss"].backward()
             optimizer.step()
+            scheduler.step()
             for k in TERMS:
                 sums[k] += float(terms[k].detach())
             batches += 1
