@@ -88,6 +88,7 @@ def records(results: Path) -> dict[tuple, dict]:
     return out
 
 
+@pytest.mark.slow
 def test_a_crashing_cell_is_recorded_skipped_then_retried(plugins: Path, tmp_path: Path, session_cache: Path) -> None:
     tiny_world_root(session_cache)
     fail = tmp_path / "fail-now"

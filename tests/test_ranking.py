@@ -13,6 +13,8 @@ from avtbench.runner import Runner
 from avtbench.store import ResultStore
 from avtbench.synth.world import PROFILES, generate_world
 
+pytestmark = pytest.mark.slow  # trains three methods on a small default-sized world (about 25 s)
+
 SMALL = dataclasses.replace(PROFILES["default"], corpus_clips=1000, ave_splits=(280, 40, 120), avvp_splits=(20, 6, 6),
                             retrieval_clips=10)
 UNIFIED_VQ = dict(epochs=6, codebook_size=64, embedding_dim=64, semantic_ff_dim=128, audio_hidden=64, club_hidden=64,

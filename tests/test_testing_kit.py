@@ -163,6 +163,7 @@ def test_run_cell_runs_one_uninstalled_cell_end_to_end(kit_cache) -> None:
     assert record["sources"]["ave"].startswith("synthetic world tiny")
 
 
+@pytest.mark.slow
 def test_every_builtin_method_and_task_passes_avtbench_check_all(kit_cache) -> None:
     out = subprocess.run(avtbench_cmd("check", "--all", "--cache", str(kit_cache)), capture_output=True, text=True,
                          env=cli_env(kit_cache))
