@@ -7,48 +7,17 @@ transformers `ClapModel` stands in (`synth://clap`, or any CLAP id or folder thr
 """
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from avtbench.backbones.preprocess import AudioPreprocess
+from avtbench.backbones import frozen
 
 from .config import SAMPLE_RATE
 
 
-class FrozenClap:
-    """A `ClapModel` in eval mode without gradients; every embedding it returns is L2-normalised."""
-
-    def __init__(self, model: Any, tokenizer: Any, preprocess: AudioPreprocess, device: str = "cpu") -> None:
-        self.model = model.to(device).eval()
-        for p in self.model.parameters():
-            p.requires_grad_(False)
-        self.tokenizer = tokenizer
-        self.preprocess = preprocess
-        self.device = device
-
-    @property
-    def dim(self) -> int:
-        return int(self.model.config.projection_dim)
-
-    def _text_limit(self) -> int:
-        text = self.model.config.text_config
-        positions = int(text.max_position_embeddings) - int(getattr(text, "pad_token_id", 0) or 0) - 1
-        return max(2, min(int(getattr(self.tokenizer, "model_max_length", positions) or positions), positions))
-
-    @torch.no_grad()
-    def texts(self, captions: list[str], chunk: int = 512) -> Tensor:
-        """Captions -> [len(captions), D]."""
-        out, limit = [], self._text_limit()
-        for start in range(0, len(captions), chunk):
-            tokens = self.tokenizer([str(c) for c in captions[start:start + chunk]], padding=True, truncation=True,
-                                    max_length=limit, return_tensors="pt")
-            pooled = self.model.text_model(input_ids=tokens["input_ids"].to(self.device),
-                                           attention_mask=tokens["attention_mask"].to(self.device)).pooler_output
-            out.append(F.normalize(self.model.text_projection(pooled), dim=-1).float())
-        return torch.cat(out) if out else torch.zeros(0, self.dim, device=self.device)
+class FrozenClap(frozen.FrozenClap):
+    """A frozen `ClapModel` (`avtbench.backbones.frozen`) whose `audio` embeds whole clips."""
 
     @torch.no_grad()
     def audio(self, waveforms: Tensor, chunk: int = 256) -> Tensor:
@@ -60,15 +29,7 @@ class FrozenClap:
         pieces = max(1, length // span) if length >= span else 1
         span = length if pieces == 1 else span
         windows = waveforms[:, :pieces * span].reshape(waveforms.shape[0] * pieces, span)
-        out = []
-        for start in range(0, windows.shape[0], chunk):
-            inputs = self.preprocess(windows[start:start + chunk].cpu())
-            kwargs = {"input_features": inputs["input_features"].to(self.device, self.model.dtype)}
-            if "is_longer" in inputs:
-                kwargs["is_longer"] = inputs["is_longer"].to(self.device)
-            pooled = self.model.audio_model(**kwargs).pooler_output
-            out.append(F.normalize(self.model.audio_projection(pooled), dim=-1).float())
-        embedded = torch.cat(out).reshape(waveforms.shape[0], pieces, -1).mean(dim=1)
+        embedded = super().audio(windows, chunk=chunk).reshape(waveforms.shape[0], pieces, -1).mean(dim=1)
         return F.normalize(embedded, dim=-1)
 
     def _window_samples(self) -> int:

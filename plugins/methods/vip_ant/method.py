@@ -33,13 +33,14 @@ from torch import Tensor
 from avtbench.api import Batch, Clips, Method, MethodState, Progress, UserError
 from avtbench.backbones.clip import SynthClipConfig, load_clip
 from avtbench.backbones.contrastive import ContrastiveSchedule
+from avtbench.backbones.frozen import FrozenClip
 from avtbench.backbones.loading import SYNTH_CLIP, save_pretrained
 from avtbench.backbones.synthetic import data_fingerprint
 
 from . import curation
 from .config import SAMPLE_RATE, VipAntConfig
 from .frontend import fbank_images, segment_count, segment_windows
-from .model import FrozenClip, VipAntAudio
+from .model import VipAntAudio
 from .pairs import PAIR_SOURCES, image_caption_pairs
 
 FBANK_CACHE_BYTES = 1 << 30

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import math
 
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from avtbench.backbones.contrastive import symmetric_info_nce
-from avtbench.backbones.preprocess import ImagePreprocess
 
 from .audio_vit import AudioViT, audio_vit_from_clip_vision
 from .config import VipAntConfig
@@ -57,42 +55,3 @@ class VipAntAudio(nn.Module):
     def _scale(self, log_scale: Tensor) -> Tensor:
         """The log-scale the loss uses: exp of it clamped at `logit_scale_max`, if one is set (as the reference)."""
         return log_scale if self.max_log_scale is None else log_scale.clamp(max=self.max_log_scale)
-
-
-class FrozenClip:
-    """CLIP's image and text towers with their projections, frozen, returning L2-normalized embeddings."""
-
-    def __init__(self, model: Any, tokenizer: Any, preprocess: ImagePreprocess, device: str = "cpu") -> None:
-        self.model = model.to(device).eval()
-        for p in self.model.parameters():
-            p.requires_grad_(False)
-        self.tokenizer = tokenizer
-        self.preprocess = preprocess
-        self.device = device
-
-    @property
-    def dim(self) -> int:
-        return int(self.model.visual_projection.out_features)
-
-    @torch.no_grad()
-    def images(self, frames: Tensor, chunk: int = 512) -> Tensor:
-        """uint8 frames [N, S, S, 3] -> [N, D]."""
-        out = []
-        for start in range(0, frames.shape[0], chunk):
-            pixels = self.preprocess(frames[start:start + chunk]).to(self.device)
-            pooled = self.model.vision_model(pixel_values=pixels).pooler_output
-            out.append(F.normalize(self.model.visual_projection(pooled), dim=-1))
-        return torch.cat(out) if out else torch.zeros(0, self.dim, device=self.device)
-
-    @torch.no_grad()
-    def texts(self, captions: list[str], chunk: int = 512) -> Tensor:
-        """Captions -> [len(captions), D]."""
-        out = []
-        limit = min(int(getattr(self.tokenizer, "model_max_length", 77) or 77), self.model.config.text_config.max_position_embeddings)
-        for start in range(0, len(captions), chunk):
-            tokens = self.tokenizer([str(c) for c in captions[start:start + chunk]], padding=True, truncation=True,
-                                    max_length=limit, return_tensors="pt")
-            pooled = self.model.text_model(input_ids=tokens["input_ids"].to(self.device),
-                                           attention_mask=tokens["attention_mask"].to(self.device)).pooler_output
-            out.append(F.normalize(self.model.text_projection(pooled), dim=-1))
-        return torch.cat(out) if out else torch.zeros(0, self.dim, device=self.device)
