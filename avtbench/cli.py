@@ -110,7 +110,7 @@ def run(methods, tasks, directions, seeds, config_file, sets, device, results, c
         from avtbench.cache import ArtifactCache
         from avtbench.executors import executor_for
         from avtbench.executors.jobs import GridSpec
-        from avtbench.executors.report import GridReport, write_manifest
+        from avtbench.executors.report import GridReport, did_work, new_grid_id, write_manifest
         from avtbench.executors.settings import SECTION as EXECUTOR_SECTION
         from avtbench.executors.settings import ExecutorConfig
         from avtbench.plugins import registry
@@ -135,16 +135,21 @@ def run(methods, tasks, directions, seeds, config_file, sets, device, results, c
         executor_cls = executor_for(executor_name)
         cache.prepare()
         store.prepare()
+        grid_id = new_grid_id()
         spec = GridSpec(tuple(_split(methods)), tuple(_split(tasks)), tuple(_split(directions)), tuple(grid_seeds),
-                        document, str(cache.root.resolve()), str(store.root.resolve()), device_name)
+                        document, str(cache.root.resolve()), str(store.root.resolve()), device_name, grid_id)
         report = GridReport(notify=lambda kind, label, detail: _tell(out, escape, kind, label, detail))
         with make_progress(out.bars, out.stage_lines) as progress:
-            runner = Runner(store, cache, plan.data, device_name, progress, log=out.log)
+            runner = Runner(store, cache, plan.data, device_name, progress, log=out.log, grid_id=grid_id)
             executor = executor_cls(executor_config, spec, plan, runner, report)
             executor.run(overwrite=overwrite, retry_failed=retry_failed, progress=progress)
         extra = {"folder": str(store.root / ".avtbench" / "slurm"), "cluster": executor_config.slurm_cluster} \
             if executor_name == "slurm" else {}
-        manifest = write_manifest(store.root, executor_name, plan, store, report.job_ids, extra)
+        manifest = write_manifest(store.root, executor_name, plan, store, report.job_ids, extra, grid_id) \
+            if did_work(report) else None
+        if executor_name == "slurm" and manifest is None:
+            out.summary(f"nothing to submit: every cell of the grid is done in {store.root}")
+            return
         if executor_name == "slurm":
             ids = ", ".join(f"{stage}: {' '.join(j) or 'none'}" for stage, j in report.job_ids.items())
             out.summary(f"submitted to Slurm ({ids}); manifest {manifest}; follow with `avtbench status --results {store.root}`")
@@ -207,7 +212,10 @@ def table(results, fmt, metric, precision, test) -> None:
     if not Path(results).is_dir():
         raise UserError(f"result folder {results} does not exist; run `avtbench run ...` first or pass --results")
     store = ResultStore(results)
-    click.echo(render(build_table(store.records(), metric, test=test), fmt, precision))
+    built = build_table(store.records(), metric, test=test)
+    click.echo(render(built, fmt, precision))
+    for line in built.mixed_environments():
+        click.echo(line, err=True)
     failed = store.failures()
     if failed:
         click.echo(f"{len(failed)} cell(s) failed and are not in the table; see `avtbench status --results {results}`", err=True)
@@ -308,6 +316,8 @@ def _tell(out: Any, escape: Callable[[str], str], kind: str, label: str, detail:
     if kind == "done":
         record = detail["record"]
         line = f"{label}: {record['main_metric']} = {record['main_value']:.2f} ({record['timings']['total_s']:.1f}s)"
+        if detail.get("path"):
+            line += f" -> {detail['path']}"
         out.info(f"done    {line}", f"[green]done[/]    {escape(line)}")
         pretrain, timings = record["pretrain"], record["timings"]
         out.debug(f"{label}: checkpoint {pretrain['checkpoint']} "

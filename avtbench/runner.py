@@ -18,6 +18,7 @@ from avtbench.atomic import publish_folder
 from avtbench.api import API_VERSION, Clips, Method, Progress, SilentProgress, Task, UserError
 from avtbench.cache import ArtifactCache
 from avtbench.data.sources import DatasetResolver
+from avtbench.environment import current_environment
 from avtbench.hashing import hash_array, hash_json
 from avtbench.plan import PlannedCell
 from avtbench.store import ResultStore
@@ -46,13 +47,17 @@ class Runner:
         device: str = "cpu",
         progress: Progress | None = None,
         log: Callable[[str], None] = lambda msg: None,
+        grid_id: str = "",
     ) -> None:
+        """grid_id: the grid run this runner serves; a checkpoint pretrained under the same id (in stage 1,
+        possibly by another worker) counts as pretrained by this run in the records' `timings.pretrain_s`."""
         self.store = store
         self.cache = cache
         self.data = data
         self.device = device
         self.progress = progress or SilentProgress()
         self.log = log
+        self.grid_id = grid_id
         self._splits: dict[tuple, dict[str, Clips]] = {}
 
     def run(self, planned: PlannedCell, overwrite: bool = False) -> dict[str, Any] | None:
@@ -129,8 +134,10 @@ class Runner:
                 check(meta.get("inputs", {}))
                 method.load(self.cache.checkpoint_dir(key))
                 self.log(f"loaded {method_cls.name} (seed {seed}) from {self.cache.checkpoint_dir(key)}")
-                return method, {"key": key, "cached": True, "seconds": 0.0, "trained_s": meta.get("seconds"),
-                                "stats": meta.get("stats", {})}
+                this_run = bool(self.grid_id) and meta.get("grid") == self.grid_id
+                return method, {"key": key, "cached": not this_run, "seconds": meta.get("seconds", 0.0) if this_run else 0.0,
+                                "trained_s": meta.get("seconds"), "stats": meta.get("stats", {}),
+                                "environment": meta.get("environment")}
             corpus = self.data.source(method_cls.corpus, method_cls.input_level).read()
             inputs = input_shapes(corpus)
             check(inputs)
@@ -139,10 +146,13 @@ class Runner:
             with self.cache.workdir(key) as workdir:
                 stats = method.pretrain(corpus, workdir, self.progress) or {}
             seconds = time.perf_counter() - started
+            environment = current_environment(self.device).to_dict()
             meta = {"method": identity, "seed": seed, "stats": stats, "seconds": seconds, "device": self.device,
-                    "inputs": inputs, "input_level": method_cls.input_level}
+                    "inputs": inputs, "input_level": method_cls.input_level, "grid": self.grid_id,
+                    "environment": environment}
             self.cache.publish_checkpoint(key, method.save, meta)
-            return method, {"key": key, "cached": False, "seconds": seconds, "trained_s": seconds, "stats": stats}
+            return method, {"key": key, "cached": False, "seconds": seconds, "trained_s": seconds, "stats": stats,
+                            "environment": environment}
 
     def _task_splits(self, task: Task, planned: PlannedCell, level: str) -> dict[str, Clips]:
         """The task's clips at the level the method reads, loaded once per run and shared by its cells."""
@@ -200,9 +210,10 @@ class Runner:
                          **package_versions()},
             "git_sha": git_sha(),
             "pretrain": {"checkpoint": pretrain["key"], "cached": pretrain["cached"], "stats": pretrain["stats"],
-                         "trained_s": pretrain.get("trained_s")},
+                         "trained_s": pretrain.get("trained_s"), "environment": pretrain.get("environment")},
             "timings": timings,
             "device": self.device,
+            "environment": current_environment(self.device).to_dict(),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
 

@@ -13,6 +13,7 @@ from typing import Any, Iterable
 from tabulate import tabulate
 
 from avtbench.api import UserError
+from avtbench.environment import environment_signature
 
 FORMATS = ("markdown", "latex", "csv")
 TESTS = ("ttest", "wilcoxon")
@@ -71,6 +72,14 @@ class Table:
     """Columns whose metric is better when smaller."""
     test: str = "ttest"
     """Paired test for best vs runner-up: "ttest" (scipy.stats.ttest_rel) or "wilcoxon" (scipy.stats.wilcoxon)."""
+    environments: dict[str, list[str]] = field(default_factory=dict)
+    """Per column, the distinct environments (`environment_signature`) its values were computed in."""
+
+    def mixed_environments(self) -> list[str]:
+        """One warning line per column whose values come from more than one environment."""
+        return [f"warning: column {col} mixes {len(envs)} environments (CPU / BLAS kernel / threads / versions "
+                f"differ, so its numbers may too): " + " | ".join(envs)
+                for col, envs in sorted(self.environments.items()) if len(envs) > 1]
 
     def _means(self, column: str) -> dict[str, float]:
         return {r: self.cells[(r, column)].mean for r in self.rows if (r, column) in self.cells}
@@ -153,6 +162,7 @@ def build_table(records: Iterable[dict[str, Any]], metric: str | None = None, te
     metric_names: dict[str, str] = {}
     lower: set[str] = set()
     seen: set[tuple[str, str, int]] = set()
+    environments: dict[str, set[str]] = defaultdict(set)
     for r in records:
         name = metric or r["main_metric"]
         if name not in r["metrics"]:
@@ -165,13 +175,15 @@ def build_table(records: Iterable[dict[str, Any]], metric: str | None = None, te
         cells[(row, col)].values.append(float(r["metrics"][name]))
         cells[(row, col)].seeds.append(r["seed"])
         metric_names[col] = name
+        environments[col].add(environment_signature(r.get("environment")))
         if name in r.get("lower_is_better", ()):
             lower.add(col)
     if metric and not cells:
         raise UserError(f"no result has a metric named {metric!r}; leave out --metric to use each task's main metric")
     rows = sorted({row for row, _ in cells})
     columns = sorted({col for _, col in cells})
-    return Table(rows, columns, dict(cells), metric_names, lower, test)
+    return Table(rows, columns, dict(cells), metric_names, lower, test,
+                 {col: sorted(envs) for col, envs in environments.items()})
 
 
 def _labels(keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:

@@ -25,6 +25,7 @@ class GridSpec:
     cache_root: str = ""
     results_root: str = ""
     device: str = "cpu"
+    grid_id: str = ""
 
     def plan(self) -> Any:
         from avtbench.cache import ArtifactCache
@@ -40,7 +41,7 @@ class GridSpec:
         from avtbench.store import ResultStore
 
         store = ResultStore(self.results_root) if with_store else None
-        return Runner(store, ArtifactCache(self.cache_root), plan.data, self.device)
+        return Runner(store, ArtifactCache(self.cache_root), plan.data, self.device, grid_id=self.grid_id)
 
 
 @dataclass(frozen=True)

@@ -49,11 +49,21 @@ def report_skipped(report: GridReport, store: Any, cell: Any, verdict: str) -> N
         report.add("skipped-failed", cell.label(), {"failure": str(store.failure_path(cell))})
 
 
+def new_grid_id() -> str:
+    """<time>-<random>: names a grid run (its manifest, and the checkpoints its stage 1 pretrains)."""
+    return f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+
+
+def did_work(report: GridReport) -> bool:
+    """Whether a grid run ran, failed or submitted anything (a rerun that found every cell cached did not)."""
+    return any(report.counts.get(kind, 0) for kind in ("done", "failed", "submitted")) or any(report.job_ids.values())
+
+
 def write_manifest(results: Path, executor: str, plan: Any, store: Any, job_ids: dict[str, list[str]] | None = None,
-                   extra: dict[str, Any] | None = None) -> Path:
-    """results/.avtbench/grids/<time>-<id>.json: the grid's cells (label, record and failure paths),
+                   extra: dict[str, Any] | None = None, grid_id: str | None = None) -> Path:
+    """results/.avtbench/grids/<grid id>.json: the grid's cells (label, record and failure paths),
     its executor and, for Slurm, the job ids of both arrays."""
-    grid_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    grid_id = grid_id or new_grid_id()
     cells = [{"label": p.cell.label(), "record": str(store.path(p.cell)), "failure": str(store.failure_path(p.cell)),
               "lock": str(store.lock_path(p.cell))} for p in plan.cells]
     manifest = {"grid": grid_id, "executor": executor, "created": time.strftime("%Y-%m-%dT%H:%M:%S"),

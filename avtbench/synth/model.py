@@ -1,6 +1,10 @@
 """The generative model of the synthetic world: fixed random maps from latent events to features.
 
-See `world.py` for the model in words. Everything here is a pure function of its generators.
+See `world.py` for the model in words. Everything here is a pure function of its generators and
+gives the same numbers on every host: products, `exp` and `tanh` go through `exact` (fixed-point
+factors summed exactly in float64), sums over event slots are explicit loops, and the features are
+computed in float64 and stored as float32 (generator version 6; version 5 used float32 BLAS
+products and numpy's SIMD `exp` / `tanh`, which differ between CPUs and OpenBLAS kernels).
 """
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from avtbench.synth import raw
+from avtbench.synth import exact, raw
 from avtbench.synth.events import Events, stream_rng
 from avtbench.synth.profiles import EASY, Knobs, WorldSizes
 from avtbench.synth.vocab import CORPUS_CLASSES
@@ -38,10 +42,11 @@ class Mlp:
         return cls(w1, b1, w2)
 
     def __call__(self, x: np.ndarray, gain: float = 1.0) -> np.ndarray:
-        pre = x @ self.w1 + self.b1
+        """float64 tanh(gain (x w1 + b1)) w2, the same on every host."""
+        pre = exact.matmul(x, self.w1) + self.b1
         if gain != 1.0:
-            pre *= np.float32(gain)
-        return np.tanh(pre) @ self.w2
+            pre *= np.float64(np.float32(gain))
+        return exact.matmul(exact.tanh(pre), self.w2)
 
 
 @dataclass(frozen=True)
@@ -88,12 +93,12 @@ def render_features(world: World, ev: Events, rng: np.random.Generator) -> tuple
     if nz.modality_jitter > 0:  # what an instance's look and sound do not share
         z_audio = z + nz.modality_jitter * rng.standard_normal((n, slots, 1, s.latent_dim), dtype=np.float32)
         z_visual = z + nz.modality_jitter * rng.standard_normal((n, slots, 1, s.latent_dim), dtype=np.float32)
-    audio = np.einsum("net,netd->ntd", sounding, _sound(world, z_audio, ev.lag, nz.nonlinearity))
+    audio = exact.slot_sum(sounding, _sound(world, z_audio, ev.lag, nz.nonlinearity))
     audio += nz.nuisance * world.audio_nuisance(_nuisance_latents(rng, n, s, nz))
     audio += nz.noise * rng.standard_normal(audio.shape, dtype=np.float32)
     if nz.background > 0:
         audio += _background_sounds(world, rng, n)
-    visual = np.zeros((n, T, G, G, s.channels), dtype=np.float32)
+    visual = np.zeros((n, T, G, G, s.channels), dtype=np.float64)
     channels = world.visual(z_visual, nz.nonlinearity)  # [n, E, T, C]
     blobs = nz.visual_gain * _blobs(ev.where, G, nz.blob_width * G)  # [n, E, G, G]
     weight = on * ev.visible[:, :, None]
@@ -101,7 +106,7 @@ def render_features(world: World, ev: Events, rng: np.random.Generator) -> tuple
         visual += (weight[:, e, :, None, None, None] * blobs[:, e, None, :, :, None]) * channels[:, e, :, None, None, :]
     visual += nz.nuisance * world.visual_nuisance(_nuisance_latents(rng, n, s, nz)).reshape(n, T, G, G, s.channels)
     visual += nz.noise * rng.standard_normal(visual.shape, dtype=np.float32)
-    return audio.astype(np.float32), visual, instance
+    return audio.astype(np.float32), visual.astype(np.float32), instance
 
 
 def _sound(world: World, z: np.ndarray, lag: np.ndarray, nonlinearity: float) -> np.ndarray:
@@ -136,7 +141,7 @@ def _blobs(where: np.ndarray, grid: int, width: float) -> np.ndarray:
     cells = np.arange(grid, dtype=np.float32)
     dr = (cells[None, None, :] - where[:, :, 0:1]) ** 2
     dc = (cells[None, None, :] - where[:, :, 1:2]) ** 2
-    return np.exp(-(dr[:, :, :, None] + dc[:, :, None, :]) / np.float32(2 * width * width)).astype(np.float32)
+    return exact.exp(-(dr[:, :, :, None] + dc[:, :, None, :]) / np.float32(2 * width * width))
 
 
 Sink = Callable[[slice, np.ndarray, np.ndarray], None]

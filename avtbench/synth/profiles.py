@@ -109,8 +109,9 @@ class Knobs:
 
 
 EASY = Knobs()
-"""The world of generator version 4, byte for byte: renderings close to linear, no background
-sounds, no offsets. The `tiny` and `easy` profiles use it, for quick tests."""
+"""The knobs of generator version 4's world: renderings close to linear, no background sounds, no
+offsets (its numbers changed in version 6, which computes them the same way on every host). The
+`tiny` and `easy` profiles use it, for quick tests."""
 HARD = Knobs(nonlinearity=3.0, background=0.3, max_lag=1)
 """The default: renderings no linear map inverts, background sounds in 30 % of the clips and sounds
 up to a segment off their pictures, on top of version 4's unpaired events (30 % of the corpus's)

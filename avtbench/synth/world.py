@@ -15,7 +15,7 @@ that learns the alignment from co-occurrence in the corpus can transfer a head a
 How hard the world is are its knobs (`profiles.Knobs`): the rendering MLPs' nonlinearity,
 audible-but-invisible and visible-but-silent events, nuisance that correlates within a modality,
 background sounds of no class, and offsets between a sound and its picture. The `tiny` and `easy`
-profiles keep generator version 4's world byte for byte (`EASY`); `default` and `paper` are `HARD`.
+profiles use generator version 4's knobs (`EASY`); `default` and `paper` are `HARD`.
 The raw level renders the offsets too; its background sounds are its nuisance tones and noise.
 
 Raw level (`raw.py`): the same events (and their instance latents) are also rendered as 16 kHz
@@ -30,7 +30,9 @@ format, never in the corpus, for clip <-> clip and clip <-> caption retrieval), 
 
 Determinism: every array comes from numpy Generators seeded by (seed, stream name), .h5 datasets
 are written with `track_times=False` and fixed attributes, .wav and .png files without metadata,
-so (profile, seed) fixes every byte. The raw level draws from its own streams, so it leaves the
+so (profile, seed) fixes every byte on one host. Across hosts (CPU, OpenBLAS kernel, thread count)
+the feature level's arrays are the same too, by construction (`exact.py`, generator version 6);
+compare contents with `digest.py`, not file bytes, which also depend on the HDF5 library. The raw level draws from its own streams, so it leaves the
 feature level's numbers as they were.
 
 Laziness: `ensure_dataset` writes one dataset at one level, on first use, with the same bytes the
@@ -53,7 +55,7 @@ from avtbench.synth.profiles import EASY, PROFILES, Knobs, WorldSizes, profile_k
 from avtbench.synth.avs import write_avs_s4
 from avtbench.synth.writers import IdMaker, write_ave, write_avvp, write_corpus, write_retrieval
 
-GENERATOR_VERSION = "5"
+GENERATOR_VERSION = "6"
 COMPLETE = "COMPLETE"
 """Marker of a complete world (every dataset, both levels), and, inside a dataset folder, of its
 feature level; `raw/COMPLETE` marks a dataset's raw level."""

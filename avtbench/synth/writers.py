@@ -9,7 +9,7 @@ import numpy as np
 
 from avtbench.data.ave import ANNOTATION_HEADER, AveAnnotation, ave_avvp_labels, ave_avvp_rows, ave_labels_from_annotations
 from avtbench.data.avvp import CMG_LISTS
-from avtbench.synth import raw
+from avtbench.synth import exact, raw
 from avtbench.synth.events import Events, EventSpec, sample_events
 from avtbench.synth.model import RawSink, Sink, World, render_into
 from avtbench.data.vocab import AVE_AVVP_SHARED, AVE_CLASSES, AVVP_CLASSES
@@ -52,8 +52,8 @@ class _LatentSink:
         T = self.latents["audio"].shape[1]
         heard = ev.audio_active(T) * ev.gain[:, :, None]
         seen = (ev.active(T) & ev.visible[:, :, None]) * ev.gain[:, :, None]
-        self.latents["audio"][rows] = np.einsum("net,ned->ntd", heard, instance)
-        self.latents["visual"][rows] = np.einsum("net,ned->ntd", seen, instance)
+        self.latents["audio"][rows] = exact.slot_sum(heard, instance[:, :, None, :]).astype(np.float32)
+        self.latents["visual"][rows] = exact.slot_sum(seen, instance[:, :, None, :]).astype(np.float32)
         if self.raw_sink is not None:
             self.raw_sink(rows, ev, instance)
 
