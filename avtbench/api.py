@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, M
 
 import numpy as np
 
-from avtbench.errors import UserError
+from avtbench.errors import DamagedArtifact, UserError
 
 if TYPE_CHECKING:
     import torch
@@ -45,7 +45,7 @@ LEVELS: tuple[str, ...] = ("features", "raw")
 
 T = TypeVar("T")
 
-__all__ = ["API_VERSION", "UserError", "Direction", "Clips", "Method", "MethodState", "Task", "Dataset",
+__all__ = ["API_VERSION", "UserError", "DamagedArtifact", "Direction", "Clips", "Method", "MethodState", "Task", "Dataset",
            "DatasetSource", "Progress", "SilentProgress", "NoConfig"]
 
 
@@ -186,7 +186,7 @@ class MethodState:
             tensors = load_file(str(directory / cls.TENSORS))
             extra = json.loads((directory / cls.EXTRA).read_text())
         except Exception as exc:  # any unreadable or missing file means the same to the user
-            raise UserError(f"saved method in {directory} is unreadable ({type(exc).__name__}); delete it to retrain") from None
+            raise DamagedArtifact(f"saved method in {directory} is unreadable ({type(exc).__name__}); delete it to retrain") from None
         return cls(tensors, extra)
 
 

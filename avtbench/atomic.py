@@ -74,6 +74,18 @@ def _rename_into_place(tmp: Path, target: Path, complete: str | None) -> None:
     raise OSError(f"could not move {tmp} to {target}")
 
 
+def move_aside(path: Path) -> Path:
+    """Rename a damaged file or folder to `<name>.corrupt-<UTC time>` beside it (kept for a look, never
+    read again); return the new path."""
+    from datetime import datetime, timezone
+
+    path = Path(path)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    path.rename(target)
+    return target
+
+
 def remove_dead_temps(target: Path) -> None:
     """Delete the temporary folders that killed `publish_folder` calls on this host left beside `target`."""
     target = Path(target)

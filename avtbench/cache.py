@@ -13,8 +13,8 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from avtbench.atomic import atomic_path, prepare_folder, publish_folder
-from avtbench.errors import UserError
+from avtbench.atomic import atomic_path, move_aside, prepare_folder, publish_folder
+from avtbench.errors import DamagedArtifact
 
 CHECKPOINT_META = "meta.json"
 
@@ -49,7 +49,12 @@ class ArtifactCache:
         try:
             return json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as exc:
-            raise UserError(f"cached checkpoint {path.parent} is unreadable ({type(exc).__name__}); delete it to retrain") from None
+            raise DamagedArtifact(f"cached checkpoint {path.parent} has an unreadable {CHECKPOINT_META} "
+                                  f"({type(exc).__name__}); delete it to retrain") from None
+
+    def set_aside_checkpoint(self, key: str) -> Path:
+        """Move a damaged checkpoint folder aside (`<key>.corrupt-<time>`), so that it is pretrained again."""
+        return move_aside(self.checkpoint_dir(key))
 
     def lock(self, name: str) -> Any:
         """A file lock on one artifact: processes sharing the cache wait for each other instead of

@@ -12,6 +12,7 @@ whatever the terminal and `--quiet`; an error that ends the command is written t
 Nothing written off a terminal carries markup, colour codes or carriage returns."""
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from pathlib import Path
@@ -133,10 +134,28 @@ class RunLog:
             self.file.close()
             self.file = None
 
+    def _bridge(self) -> logging.Handler:
+        """Messages the library logs (logger "avtbench", warnings and up: e.g. a damaged cache it rebuilds)
+        go out as `log` lines while this RunLog is open."""
+        run_log = self
+
+        class Bridge(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                run_log.log(record.getMessage())
+
+        return Bridge(level=logging.WARNING)
+
     def __enter__(self) -> "RunLog":
+        self._handler = self._bridge()
+        library = logging.getLogger("avtbench")
+        library.addHandler(self._handler)
+        library.propagate = False  # said once, through this log, not again by logging's last-resort handler
         return self
 
     def __exit__(self, kind, exc, tb) -> None:
+        library = logging.getLogger("avtbench")
+        library.removeHandler(self._handler)
+        library.propagate = True
         if isinstance(exc, UserError):
             self._record(f"error: {exc}")
         elif isinstance(exc, KeyboardInterrupt):

@@ -15,7 +15,7 @@ import numpy as np
 import avtbench
 from avtbench import config as cfg
 from avtbench.atomic import publish_folder
-from avtbench.api import API_VERSION, Clips, Method, Progress, SilentProgress, Task, UserError
+from avtbench.api import API_VERSION, Clips, DamagedArtifact, Method, Progress, SilentProgress, Task, UserError
 from avtbench.cache import ArtifactCache
 from avtbench.data.sources import DatasetResolver
 from avtbench.environment import current_environment
@@ -125,19 +125,18 @@ class Runner:
 
         identity = [method_cls.name, str(method_cls.version), cfg.to_dict(method_config)]
         key = self.checkpoint_key(method_cls, method_config, seed)
-        with self.cache.lock(f"checkpoint-{key}"):
+        def fresh() -> Method:  # seeded the same way whether or not a cached copy was tried first
             torch.manual_seed(seed)
             np.random.seed(seed)
-            method = method_cls(method_config, device=self.device, seed=seed, cache_dir=self.cache.root)
+            return method_cls(method_config, device=self.device, seed=seed, cache_dir=self.cache.root)
+
+        with self.cache.lock(f"checkpoint-{key}"):
+            method = fresh()
             if self.cache.has_checkpoint(key):
-                meta = self.cache.checkpoint_meta(key)
-                check(meta.get("inputs", {}))
-                method.load(self.cache.checkpoint_dir(key))
-                self.log(f"loaded {method_cls.name} (seed {seed}) from {self.cache.checkpoint_dir(key)}")
-                this_run = bool(self.grid_id) and meta.get("grid") == self.grid_id
-                return method, {"key": key, "cached": not this_run, "seconds": meta.get("seconds", 0.0) if this_run else 0.0,
-                                "trained_s": meta.get("seconds"), "stats": meta.get("stats", {}),
-                                "environment": meta.get("environment")}
+                loaded = self._load_checkpoint(method, key, seed, check)
+                if loaded is not None:
+                    return method, loaded
+                method = fresh()
             corpus = self.data.source(method_cls.corpus, method_cls.input_level).read()
             inputs = input_shapes(corpus)
             check(inputs)
@@ -154,6 +153,31 @@ class Runner:
             return method, {"key": key, "cached": False, "seconds": seconds, "trained_s": seconds, "stats": stats,
                             "environment": environment}
 
+    def _load_checkpoint(self, method: Method, key: str, seed: int,
+                         check: Callable[[dict[str, list[int]]], None]) -> dict[str, Any] | None:
+        """Load the cached checkpoint `key` into `method` and return its pretrain info; None when it was
+        damaged (unreadable meta.json or tensors): then it is moved aside, said in one line, and the
+        caller pretrains again."""
+        folder = self.cache.checkpoint_dir(key)
+        try:
+            meta = self.cache.checkpoint_meta(key)
+            check(meta.get("inputs", {}))
+            method.load(folder)
+        except DamagedArtifact as exc:
+            reason = str(exc).split("; delete it")[0]
+        except UserError:
+            raise
+        except Exception as exc:  # a checkpoint of this method, version and config that does not load is damaged
+            reason = f"{folder} does not load ({type(exc).__name__}: {exc})"
+        else:
+            self.log(f"loaded {method.name} (seed {seed}) from {folder}")
+            this_run = bool(self.grid_id) and meta.get("grid") == self.grid_id
+            return {"key": key, "cached": not this_run, "seconds": meta.get("seconds", 0.0) if this_run else 0.0,
+                    "trained_s": meta.get("seconds"), "stats": meta.get("stats", {}), "environment": meta.get("environment")}
+        moved = self.cache.set_aside_checkpoint(key)
+        self.log(f"damaged cache: {reason}; moved it to {moved} and pretraining {method.name} (seed {seed}) again")
+        return None
+
     def _task_splits(self, task: Task, planned: PlannedCell, level: str) -> dict[str, Clips]:
         """The task's clips at the level the method reads, loaded once per run and shared by its cells."""
         key = (planned.cell.task, planned.cell.task_version, hash_json(planned.cell.task_config), level)
@@ -168,6 +192,8 @@ class Runner:
             cached = self.cache.load_embedding(key)
             if cached is not None:
                 return cached
+            if self.cache.embedding_path(key).is_file():
+                self.log(f"damaged cache: embedding {self.cache.embedding_path(key)} is unreadable; encoding it again")
             array = self._encode(method, clips, data, modality)
             self.cache.save_embedding(key, array)
             return array

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Literal
 
-from avtbench.atomic import prepare_folder, write_text_atomic
+from avtbench.atomic import move_aside, prepare_folder, write_text_atomic
 from avtbench.cells import Cell
 
 FAILURE_SUFFIX = ".failure.json"
@@ -77,11 +76,7 @@ class ResultStore:
 
     def set_aside(self, cell: Cell) -> Path:
         """Rename an incomplete record to `<name>.corrupt-<UTC time>` beside it; return the new path."""
-        path = self.path(cell)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-        target = path.with_name(f"{path.name}.corrupt-{stamp}")
-        path.rename(target)
-        return target
+        return move_aside(self.path(cell))
 
     def artifacts_path(self, cell: Cell) -> Path:
         """The folder of files a task keeps beside the cell's record (`Task.write_artifacts`)."""

@@ -18,6 +18,9 @@ from pathlib import Path
 import numpy as np
 
 SKIPPED = {".lock"}
+"""Suffixes of files that hold no content (locks)."""
+BOOKKEEPING = {"SIZES.json"}
+"""Files that describe the files (their sizes depend on the HDF5 library), not the world."""
 
 
 def array_digest(array: np.ndarray) -> str:
@@ -62,7 +65,9 @@ def world_digests(root: Path, raw_level: bool = True) -> dict[str, str]:
     out = {}
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
-        if not path.is_file() or path.suffix in SKIPPED or any(p.startswith(".") for p in relative.parts):
+        if not path.is_file() or path.suffix in SKIPPED or path.name in BOOKKEEPING:
+            continue
+        if any(p.startswith(".") or ".corrupt-" in p for p in relative.parts):  # temporaries, damaged copies set aside
             continue
         if not raw_level and _is_raw(relative):
             continue

@@ -42,14 +42,16 @@ reads AVVP features writes neither the raw level nor AVE.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict
 from pathlib import Path
 
 import shutil
 from typing import Callable
 
-from avtbench.atomic import publish_folder, remove_dead_temps
+from avtbench.atomic import move_aside, publish_folder, remove_dead_temps
 from avtbench.synth.events import stream_rng
+from avtbench.synth.integrity import damage, write_sizes
 from avtbench.synth.model import World
 from avtbench.synth.profiles import EASY, PROFILES, Knobs, WorldSizes, profile_knobs, profile_sizes
 from avtbench.synth.avs import write_avs_s4
@@ -82,18 +84,21 @@ def ensure_dataset(world_dir: Path, name: str, profile: str, seed: int, level: s
         raise ValueError(f"the synthetic world writes {', '.join(WRITERS)} at {' or '.join(LEVELS)}, not {name} at {level}")
     world_dir = Path(world_dir)
     target = world_dir / name
-    if _complete(world_dir, name, level):
+    if _complete(world_dir, name, level) and _damage(world_dir, name, level) is None:
         return target
     sizes, knobs = profile_sizes(profile), knobs or profile_knobs(profile)
     world_dir.mkdir(parents=True, exist_ok=True)
     with FileLock(str(world_dir / f".{name}-{level}.lock")):
+        _set_aside_damaged(world_dir, name, level)
         if not _complete(world_dir, name, "features"):
             remove_dead_temps(target)
             raw_level = level == "raw"
 
             def write(tmp: Path) -> None:
                 generate_dataset(tmp, name, sizes, seed, raw_level=raw_level, knobs=knobs)
+                write_sizes(tmp)
                 if raw_level:
+                    write_sizes(tmp / "raw", skip=())
                     (tmp / "raw" / COMPLETE).write_text("")
                 (tmp / COMPLETE).write_text("")
 
@@ -105,10 +110,33 @@ def ensure_dataset(world_dir: Path, name: str, profile: str, seed: int, level: s
 
 
 def _complete(world_dir: Path, name: str, level: str) -> bool:
-    if (world_dir / COMPLETE).exists():  # a whole world, as `ensure_world` writes it
-        return True
     folder = world_dir / name if level == "features" else world_dir / name / "raw"
+    if (world_dir / COMPLETE).exists() and folder.is_dir():  # a whole world, as `ensure_world` writes it
+        return True
     return (folder / COMPLETE).exists()
+
+
+def _damage(world_dir: Path, name: str, level: str) -> str | None:
+    """What is wrong with a complete dataset's files at `level` (the raw level includes the features)."""
+    problem = damage(world_dir / name)
+    if problem is None and level == "raw" and _complete(world_dir, name, "raw"):
+        problem = damage(world_dir / name / "raw")
+    return problem
+
+
+def _set_aside_damaged(world_dir: Path, name: str, level: str) -> None:
+    """Move a damaged dataset folder (or only its raw level) aside, saying so, so that it is written again."""
+    if not _complete(world_dir, name, "features"):
+        return
+    folder = world_dir / name
+    problem = damage(folder)
+    if problem is None and level == "raw" and _complete(world_dir, name, "raw"):
+        folder = world_dir / name / "raw"
+        problem = damage(folder)
+    if problem is not None:
+        moved = move_aside(folder)
+        logging.getLogger("avtbench").warning(f"damaged cache: {problem}; moved {folder.name} to {moved} and "
+                                              "generating it again")
 
 
 def _write_raw_level(tmp: Path, name: str, sizes: WorldSizes, seed: int, knobs: Knobs) -> None:
@@ -119,6 +147,7 @@ def _write_raw_level(tmp: Path, name: str, sizes: WorldSizes, seed: int, knobs: 
     for item in (scratch / "raw").iterdir():
         shutil.move(str(item), str(tmp / item.name))
     shutil.rmtree(scratch)
+    write_sizes(tmp, skip=())
     (tmp / COMPLETE).write_text("")
 
 
@@ -146,6 +175,9 @@ def _generate(directory: Path, profile: str, seed: int, sizes: WorldSizes, knobs
 
     def write(tmp: Path) -> None:
         generate_world(tmp, sizes, seed, knobs=knobs)
+        for dataset in WRITERS:
+            write_sizes(tmp / dataset)
+            write_sizes(tmp / dataset / "raw", skip=())
         about = {"generator": GENERATOR_VERSION, "profile": profile, "seed": seed, "sizes": asdict(sizes), "knobs": asdict(knobs)}
         (tmp / COMPLETE).write_text(json.dumps(about, sort_keys=True) + "\n")
 

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from avtbench.api import Batch, Clips, Method, MethodState, Progress, UserError
+from avtbench.api import Batch, Clips, DamagedArtifact, Method, MethodState, Progress, UserError
 from avtbench.backbones.clip import SynthClipConfig, load_clip
 from avtbench.backbones.contrastive import ContrastiveSchedule
 from avtbench.backbones.frozen import FrozenClip
@@ -291,7 +291,7 @@ class VipAnt(Method):
         _check_geometry(self.config, state.extra.get("geometry"))
         folder = directory / CLIP_FOLDER
         if not (folder / "config.json").is_file():
-            raise UserError(f"saved vip_ant in {directory} holds no CLIP folder; delete it to retrain")
+            raise DamagedArtifact(f"saved vip_ant in {directory} holds no CLIP folder; delete it to retrain")
         model, tokenizer, preprocess = load_clip(str(folder), self.cache_dir, setting="vip_ant.clip")
         self.clip = FrozenClip(model, tokenizer, preprocess, self.device)
         self.load_state(state)
