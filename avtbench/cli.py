@@ -3,6 +3,8 @@
 only when a command that is not built in is asked for, so `--help` stays light."""
 from __future__ import annotations
 
+import difflib
+import re
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -57,11 +59,30 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
 class PluginGroup(click.Group):
     """The built-in commands plus every command a plugin contributes; a built-in name always wins.
 
-    `--help` lists the built-in ones only, so that it never imports a plugin (nor torch);
-    `avtbench list` shows the plugins' commands."""
+    `--help` lists both, each with the first sentence of its help, whole (loading the plugins for it)."""
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         return super().get_command(ctx, name) or _plugin_commands().get(name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        built_in = [(name, self.commands[name]) for name in sorted(self.commands)]
+        try:
+            plugins = sorted((n, c) for n, c in _plugin_commands().items() if n not in self.commands)
+        except Exception:  # a broken plugin never hides the built-in commands; `avtbench list` names it
+            plugins = []
+        for title, commands in (("Commands", built_in), ("Plugin commands", plugins)):
+            if commands:
+                with formatter.section(title):
+                    formatter.write_dl([(name, _first_sentence(cmd)) for name, cmd in commands])
+
+
+def _first_sentence(command: click.Command) -> str:
+    """A command's short help: its `short_help`, else the first sentence of its help, never cut inside it."""
+    if command.short_help:
+        return command.short_help
+    text = " ".join((command.help or "").split("\n\n")[0].split())
+    end = re.search(r"(?<!e\.g)(?<!i\.e)(?<!etc)\.(\s|$)", text)
+    return text[: end.start() + 1] if end else text
 
 
 def _plugin_commands() -> dict[str, click.Command]:
@@ -166,22 +187,31 @@ def run(methods, tasks, directions, seeds, config_file, sets, device, results, c
 def list_plugins() -> None:
     """Methods, tasks, directions, datasets, plots and plugin commands, and plugins that failed to load."""
     from rich.console import Console
-    from rich.table import Table
 
     from avtbench.plugins import registry
 
     reg = registry()
-    console = Console()
-    methods = Table("method", "version", "modalities", "status", "summary", title="methods")
+    # redirected (a file, a pipe): wide, and long words fold instead of being cut with an ellipsis
+    console = Console() if sys.stdout.isatty() else Console(width=160)
+
+    def folding_table(*headers: str, title: str) -> Any:
+        from rich.table import Table as RichTable
+
+        table = RichTable(title=title)
+        for header in headers:
+            table.add_column(header, overflow="fold")
+        return table
+
+    methods = folding_table("method", "version", "modalities", "status", "summary", title="methods")
     for name, cls in sorted(reg.methods.items()):
         methods.add_row(name, str(cls.version), ", ".join(cls.modalities), cls.status, cls.summary)
-    tasks = Table("task", "version", "directions", "main metric", "datasets", "status", title="tasks")
+    tasks = folding_table("task", "version", "directions", "main metric", "datasets", "status", title="tasks")
     for name, cls in sorted(reg.tasks.items()):
         tasks.add_row(name, str(cls.version), ", ".join(cls.directions), cls.main_metric, ", ".join(cls.datasets), cls.status)
     console.print(methods, tasks)
     directions = sorted({d for cls in reg.tasks.values() for d in cls.directions})
     console.print(f"directions: {', '.join(directions)}")
-    datasets = Table("dataset", "splits", "classes", "on-disk format", title="datasets")
+    datasets = folding_table("dataset", "splits", "classes", "on-disk format", title="datasets")
     for name, ds in sorted(reg.datasets.items()):
         datasets.add_row(name, ", ".join(ds.splits), str(len(ds.class_names)), ds.format)
     console.print(datasets)
@@ -292,6 +322,12 @@ def check(names, check_all, sets, cache_dir) -> None:
     wanted = sorted({*reg.methods, *reg.tasks, *(f.plugin for f in reg.failures)}) if check_all else list(names)
     if not wanted:
         raise UserError("name at least one method or task to check, or pass --all")
+    for name in wanted:  # an unknown name is bad input (exit 2), before any check runs
+        if name not in reg.methods and name not in reg.tasks and not any(f.plugin == name for f in reg.failures):
+            known = {**reg.methods, **reg.tasks}
+            close = difflib.get_close_matches(name, list(known), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "see `avtbench list` for the installed methods and tasks"
+            raise UserError(f"no installed method or task is named {name!r}; {hint}")
     cache = Path(cache_dir) if cache_dir else None
     failed = 0
     for name in wanted:
@@ -301,8 +337,6 @@ def check(names, check_all, sets, cache_dir) -> None:
         if name in reg.tasks:
             lines += check_task(reg.tasks[name], document.get(name), cache).lines()
         lines += [f"FAIL  plugin {f.plugin}: loads ({f.error})" for f in reg.failures if f.plugin == name]
-        if not lines:
-            lines = [f"FAIL  {name}: no installed method or task has this name (see `avtbench list`)"]
         for line in lines:
             click.echo(line)
         failed += sum(line.startswith("FAIL") for line in lines)

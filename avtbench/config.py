@@ -140,6 +140,19 @@ def merge(*docs: Document) -> Document:
     return out
 
 
+def _setting_hint(name: str, known: list[str], section: str) -> str:
+    """"did you mean 'x'?" for a near miss, else the section's settings (a short list in full, a long one cut)."""
+    import difflib
+
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {section}.{close[0]}?"
+    if not known:
+        return f"{section} has no settings"
+    shown = ", ".join(known[:12]) + (f", ... ({len(known)} in all)" if len(known) > 12 else "")
+    return f"settings of {section}: {shown}"
+
+
 def build(cls: type, values: dict[str, Any], section: str) -> Any:
     """Instantiate config dataclass `cls` from `values`, applying a `preset` first when the class defines PRESETS."""
     values = dict(values)
@@ -153,8 +166,7 @@ def build(cls: type, values: dict[str, Any], section: str) -> Any:
         values = {**presets[preset], **values}
     unknown = [k for k in values if k not in fields]
     if unknown:
-        known = ", ".join(sorted(fields)) or "(none)"
-        raise UserError(f"{section} has no setting {unknown[0]!r}; settings of {section}: {known}")
+        raise UserError(f"{section} has no setting {unknown[0]!r}; {_setting_hint(unknown[0], sorted(fields), section)}")
     hints = typing.get_type_hints(cls)
     kwargs = {k: _coerce(v, hints.get(k, Any), f"{section}.{k}") for k, v in values.items()}
     config = cls(**kwargs)

@@ -72,6 +72,18 @@ class _Loop:
     last_line: float
     position: int = 0
     note: str = ""
+    first_step_done: float | None = None
+    """When step 1 ended: the ETA leaves the first step out, which carries the loop's warm-up (data
+    loading, allocations) and would otherwise inflate every later estimate."""
+
+    def eta(self, now: float) -> float | None:
+        """Seconds left: the mean time of the steps after the first, times the steps to go."""
+        if self.total is None or not self.position:
+            return None
+        left = max(self.total - self.position, 0)
+        if self.position >= 2 and self.first_step_done is not None:
+            return (now - self.first_step_done) / (self.position - 1) * left
+        return (now - self.started) / self.position * left
 
     def where(self) -> str:
         return f"{self.position}/{self.total}" if self.total is not None else str(self.position)
@@ -109,6 +121,8 @@ class LineProgress:
                 yield item
                 loop.position += 1
                 now = self.clock()
+                if loop.position == 1:
+                    loop.first_step_done = now
                 if now - loop.last_line >= self.interval:
                     loop.last_line = now
                     self.emit(indent + self._progress_line(loop, now))
@@ -134,8 +148,9 @@ class LineProgress:
         if loop.total:
             parts[0] += f" ({100 * loop.position / loop.total:.0f}%)"
         parts.append(f"{elapsed:.1f}s elapsed")
-        if loop.total is not None and loop.position:
-            parts.append(f"ETA {elapsed / loop.position * max(loop.total - loop.position, 0):.0f}s")
+        eta = loop.eta(now)
+        if eta is not None:
+            parts.append(f"ETA {eta:.0f}s")
         if loop.note:
             parts.append(loop.note)
         return ", ".join(parts)

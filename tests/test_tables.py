@@ -156,10 +156,37 @@ def test_missing_cell_is_empty_and_metric_option():
     render(table, "markdown")
 
 
-def test_table_and_help_do_not_import_torch(tmp_path):
+def test_table_does_not_import_torch(tmp_path):
+    """(`--help` does: it lists the plugins' commands, which needs the plugins loaded.)"""
     code = ("import sys\nfrom click.testing import CliRunner\nfrom avtbench.cli import main\n"
-            f"r = CliRunner().invoke(main, ['--help']); assert r.exit_code == 0\n"
             f"r = CliRunner().invoke(main, ['table', '--results', {str(tmp_path)!r}]); assert r.exit_code == 0, r.output\n"
             "assert 'torch' not in sys.modules, 'torch was imported'\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_a_column_of_two_environments_is_warned_about(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from avtbench.cli import main
+    from avtbench.environment import current_environment
+
+    here = current_environment("cpu").to_dict()
+    elsewhere = {**here, "pools": [{**p, "kernel": "Haswell"} for p in here["pools"]], "torch_threads": 1}
+    table = build_table([{**_record("a", 0, 1.0), "environment": here}, {**_record("a", 1, 2.0), "environment": elsewhere},
+                         {**_record("a", 0, 1.0, task="avvp"), "environment": here}])
+    [line] = table.mixed_environments()
+    assert line.startswith("warning: column ave/v2a mixes 2 environments") and "Haswell" in line and " x1," in line
+    assert not build_table([{**_record("a", s, 1.0), "environment": here} for s in range(3)]).mixed_environments()
+    results = tmp_path / "results"
+    for seed, env in enumerate((here, elsewhere)):
+        path = results / "a" / "ave" / "v2a" / f"seed{seed}-x.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record = {**_record("a", seed, 1.0 + seed), "environment": env, "main_value": 1.0 + seed,
+                  "cell_hash": f"h{seed}", "config_hash": "x", "config": {}, "versions": {}, "timings": {}}
+        path.write_text(json.dumps(record))
+    out = CliRunner().invoke(main, ["table", "--results", str(results)])
+    assert out.exit_code == 0, out.output
+    assert "warning: column ave/v2a mixes 2 environments" in out.output
