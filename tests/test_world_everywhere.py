@@ -36,14 +36,26 @@ TINY_FEATURES = {
 """Per dataset, the digest of the tiny world's feature-level contents (seed 0) as generator version 6
 writes them: HDF5 datasets, .npy arrays and text files, not file bytes (`avtbench.synth.digest`)."""
 
+
+
+def _avx512_dispatch_targets() -> str:
+    """numpy's AVX-512 dispatch targets (names differ between numpy versions; absent ones are ignored)."""
+    try:
+        from numpy._core import _multiarray_umath as umath
+    except ImportError:  # numpy 1.x
+        from numpy.core import _multiarray_umath as umath  # type: ignore[no-redef]
+    return ",".join(f for f in getattr(umath, "__cpu_dispatch__", []) if "512" in f or f == "X86_V4")
+
+
 HOSTS = {
     "as found": {},
     "OpenBLAS Haswell kernel": {"OPENBLAS_CORETYPE": "Haswell"},
     "one thread": {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
-    "an AVX2 host (Haswell kernel, numpy without AVX-512)": {"OPENBLAS_CORETYPE": "Haswell", "NPY_DISABLE_CPU_FEATURES": "X86_V4,AVX512_ICL"},
+    "an AVX2 host (Haswell kernel, numpy without AVX-512)": {"OPENBLAS_CORETYPE": "Haswell",
+                                                             "NPY_DISABLE_CPU_FEATURES": _avx512_dispatch_targets()},
 }
 """Environments that change the arithmetic a host does: OpenBLAS's CPU kernel and thread count, and
-the SIMD level numpy dispatches to (features it cannot disable on this CPU are ignored by it)."""
+the SIMD level numpy dispatches to (on a CPU without AVX-512 the last is the first again)."""
 
 _CHILD = """
 import json, sys, tempfile
