@@ -32,8 +32,11 @@ Determinism: every array comes from numpy Generators seeded by (seed, stream nam
 are written with `track_times=False` and fixed attributes, .wav and .png files without metadata,
 so (profile, seed) fixes every byte on one host. Across hosts (CPU, OpenBLAS kernel, thread count)
 the feature level's arrays are the same too, by construction (`exact.py`, generator version 6);
-compare contents with `digest.py`, not file bytes, which also depend on the HDF5 library. The raw level draws from its own streams, so it leaves the
-feature level's numbers as they were.
+compare contents with `digest.py`, not file bytes, which also depend on the HDF5 library. The raw
+level draws from its own streams, so it leaves the feature level's numbers as they were.
+Integrity: each dataset folder (and its raw/) lists its files' sizes (`integrity.py`); a truncated
+or missing file in the cache is found before a reader meets it, and the folder is set aside and
+written again.
 
 Laziness: `ensure_dataset` writes one dataset at one level, on first use, with the same bytes the
 whole world would have (each dataset replays the ids the datasets before it drew); a run that
@@ -84,7 +87,7 @@ def ensure_dataset(world_dir: Path, name: str, profile: str, seed: int, level: s
         raise ValueError(f"the synthetic world writes {', '.join(WRITERS)} at {' or '.join(LEVELS)}, not {name} at {level}")
     world_dir = Path(world_dir)
     target = world_dir / name
-    if _complete(world_dir, name, level) and _damage(world_dir, name, level) is None:
+    if _complete(world_dir, name, level) and _damaged(world_dir, name, level) is None:
         return target
     sizes, knobs = profile_sizes(profile), knobs or profile_knobs(profile)
     world_dir.mkdir(parents=True, exist_ok=True)
@@ -116,24 +119,24 @@ def _complete(world_dir: Path, name: str, level: str) -> bool:
     return (folder / COMPLETE).exists()
 
 
-def _damage(world_dir: Path, name: str, level: str) -> str | None:
-    """What is wrong with a complete dataset's files at `level` (the raw level includes the features)."""
-    problem = damage(world_dir / name)
-    if problem is None and level == "raw" and _complete(world_dir, name, "raw"):
-        problem = damage(world_dir / name / "raw")
-    return problem
+def _damaged(world_dir: Path, name: str, level: str) -> tuple[Path, str] | None:
+    """(folder, problem) of a complete dataset whose files at `level` are not as written (the dataset's
+    folder for its features, its raw/ for the raw level), or None."""
+    if not _complete(world_dir, name, "features"):
+        return None
+    folders = [world_dir / name] + ([world_dir / name / "raw"] if level == "raw" and _complete(world_dir, name, "raw") else [])
+    for folder in folders:
+        problem = damage(folder)
+        if problem is not None:
+            return folder, problem
+    return None
 
 
 def _set_aside_damaged(world_dir: Path, name: str, level: str) -> None:
     """Move a damaged dataset folder (or only its raw level) aside, saying so, so that it is written again."""
-    if not _complete(world_dir, name, "features"):
-        return
-    folder = world_dir / name
-    problem = damage(folder)
-    if problem is None and level == "raw" and _complete(world_dir, name, "raw"):
-        folder = world_dir / name / "raw"
-        problem = damage(folder)
-    if problem is not None:
+    found = _damaged(world_dir, name, level)
+    if found is not None:
+        folder, problem = found
         moved = move_aside(folder)
         logging.getLogger("avtbench").warning(f"damaged cache: {problem}; moved {folder.name} to {moved} and "
                                               "generating it again")
