@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, M
 
 import numpy as np
 
-from avtbench.errors import DamagedArtifact, UserError
+from avtbench.errors import DamagedArtifact, UserError, saved_part
 
 if TYPE_CHECKING:
     import torch
@@ -45,7 +45,7 @@ LEVELS: tuple[str, ...] = ("features", "raw")
 
 T = TypeVar("T")
 
-__all__ = ["API_VERSION", "UserError", "DamagedArtifact", "Direction", "Clips", "Method", "MethodState", "Task", "Dataset",
+__all__ = ["API_VERSION", "UserError", "DamagedArtifact", "saved_part", "Direction", "Clips", "Method", "MethodState", "Task", "Dataset",
            "DatasetSource", "Progress", "SilentProgress", "NoConfig"]
 
 

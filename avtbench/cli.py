@@ -1,6 +1,6 @@
 """Command line: `avtbench run`, `list`, `table`, `plot`, and the commands plugins add
-(hook `avtbench_commands`). Heavy imports happen inside commands only; plugins are discovered
-only when a command that is not built in is asked for, so `--help` stays light."""
+(hook `avtbench_commands`). Heavy imports happen inside commands only; plugins are discovered when
+a command that is not built in is asked for and by `--help`, which lists the plugins' commands."""
 from __future__ import annotations
 
 import difflib
@@ -169,7 +169,8 @@ def run(methods, tasks, directions, seeds, config_file, sets, device, results, c
         manifest = write_manifest(store.root, executor_name, plan, store, report.job_ids, extra, grid_id) \
             if did_work(report) else None
         if executor_name == "slurm" and manifest is None:
-            out.summary(f"nothing to submit: every cell of the grid is done in {store.root}")
+            out.summary(f"nothing to submit: every cell of the grid is done in {store.root}, or failed before "
+                        "(--retry-failed submits those again)")
             return
         if executor_name == "slurm":
             ids = ", ".join(f"{stage}: {' '.join(j) or 'none'}" for stage, j in report.job_ids.items())

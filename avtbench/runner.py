@@ -1,6 +1,7 @@
 """One cell: pretrained method (cached) -> encode (cached) -> task fit/eval -> record."""
 from __future__ import annotations
 
+import logging
 import math
 import platform
 import shutil
@@ -22,6 +23,10 @@ from avtbench.environment import current_environment
 from avtbench.hashing import hash_array, hash_json
 from avtbench.plan import PlannedCell
 from avtbench.store import ResultStore
+
+
+LIBRARY_LOG = logging.getLogger("avtbench")
+"""Where the runner says what it repaired: the CLI shows it as a log line, a Ray or Slurm worker on its stderr."""
 
 
 def resolve_device(requested: str) -> str:
@@ -58,6 +63,7 @@ class Runner:
         self.progress = progress or SilentProgress()
         self.log = log
         self.grid_id = grid_id
+        self._healed: set[str] = set()
         self._splits: dict[tuple, dict[str, Clips]] = {}
 
     def run(self, planned: PlannedCell, overwrite: bool = False) -> dict[str, Any] | None:
@@ -164,18 +170,18 @@ class Runner:
             check(meta.get("inputs", {}))
             method.load(folder)
         except DamagedArtifact as exc:
+            if key in self._healed:  # rebuilt once already and still unreadable: a bug, not a damaged file
+                raise DamagedArtifact(f"{exc} (it was pretrained again by this run and still does not load: "
+                                      f"a bug of the {method.name} plugin's save/load)") from None
             reason = str(exc).split("; delete it")[0]
-        except UserError:
-            raise
-        except Exception as exc:  # a checkpoint of this method, version and config that does not load is damaged
-            reason = f"{folder} does not load ({type(exc).__name__}: {exc})"
         else:
             self.log(f"loaded {method.name} (seed {seed}) from {folder}")
             this_run = bool(self.grid_id) and meta.get("grid") == self.grid_id
             return {"key": key, "cached": not this_run, "seconds": meta.get("seconds", 0.0) if this_run else 0.0,
                     "trained_s": meta.get("seconds"), "stats": meta.get("stats", {}), "environment": meta.get("environment")}
         moved = self.cache.set_aside_checkpoint(key)
-        self.log(f"damaged cache: {reason}; moved it to {moved} and pretraining {method.name} (seed {seed}) again")
+        self._healed.add(key)
+        LIBRARY_LOG.warning(f"damaged cache: {reason}; moved it to {moved} and pretraining {method.name} (seed {seed}) again")
         return None
 
     def _task_splits(self, task: Task, planned: PlannedCell, level: str) -> dict[str, Clips]:
@@ -193,7 +199,8 @@ class Runner:
             if cached is not None:
                 return cached
             if self.cache.embedding_path(key).is_file():
-                self.log(f"damaged cache: embedding {self.cache.embedding_path(key)} is unreadable; encoding it again")
+                LIBRARY_LOG.warning(f"damaged cache: embedding {self.cache.embedding_path(key)} is unreadable; "
+                                    "encoding it again (the new one replaces it)")
             array = self._encode(method, clips, data, modality)
             self.cache.save_embedding(key, array)
             return array

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from avtbench.synth import exact
 from avtbench.synth.vocab import CORPUS_CLASSES, PHRASES
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ _PIXEL_NOISE = 5.0  # std of the pixel noise (0..255 scale)
 
 def _squash(x: np.ndarray) -> np.ndarray:
     """Approximately the normal CDF: maps N(0, 1) projections to about uniform (0, 1)."""
-    return 1.0 / (1.0 + np.exp(-1.702 * x))
+    return 1.0 / (1.0 + exact.exp(-1.702 * x))
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ class Looks:
     def create(cls, prototypes: np.ndarray, rng: np.random.Generator) -> "Looks":
         d = prototypes.shape[1]
         proj = rng.standard_normal((d, 14))
-        u = _squash(prototypes @ (proj / np.linalg.norm(proj, axis=0)))  # [K, 14], about uniform
+        u = _squash(exact.matmul(prototypes, proj / exact.norm(proj, axis=0)))  # [K, 14], about uniform
         colour = 30 + 210 * u[:, 9:12]
         axes = rng.standard_normal((2, d))
         band_centre, band_octaves = 300.0 * (6000.0 / 300.0) ** u[:, 5], 0.15 + 0.6 * u[:, 6]
@@ -100,15 +101,15 @@ class Looks:
             band_centre=band_centre,
             band_octaves=band_octaves,
             noisiness=0.2 + 0.8 * u[:, 7],
-            bands=_unit_power(np.exp(-0.5 * distance**2)),
+            bands=_unit_power(exact.exp(-0.5 * distance**2)),
             colour=colour,
             colour2=np.where(u[:, 8:9] < 0.5, 0.45 * colour, 255 - 0.6 * (255 - colour)),
-            shape=np.argmax(prototypes @ rng.standard_normal((d, len(SHAPES))), axis=1),
-            texture=np.argmax(prototypes @ rng.standard_normal((d, len(TEXTURES))), axis=1),
+            shape=np.argmax(exact.matmul(prototypes, rng.standard_normal((d, len(SHAPES)))), axis=1),
+            texture=np.argmax(exact.matmul(prototypes, rng.standard_normal((d, len(TEXTURES)))), axis=1),
             angle=np.pi * u[:, 12],
             period=0.12 + 0.18 * u[:, 13],
-            pitch_axis=axes[0] / np.linalg.norm(axes[0]),
-            shade_axis=axes[1] / np.linalg.norm(axes[1]),
+            pitch_axis=axes[0] / exact.norm(axes[0], axis=0),
+            shade_axis=axes[1] / exact.norm(axes[1], axis=0),
         )
 
     def partials(self, k: np.ndarray, shift: np.ndarray | float = 1.0) -> tuple[np.ndarray, np.ndarray]:
@@ -132,19 +133,28 @@ def render_audio(looks: Looks, ev: "Events", z: np.ndarray, prototypes: np.ndarr
     k = np.maximum(ev.cls, 0)
     on = ev.audio_active(segments)
     weight = on * ev.gain[:, :, None] * np.clip(1 + 0.1 * rng.standard_normal((n, slots, segments)), 0.7, 1.3)
-    shift = 1 + 0.02 * np.tanh((z - prototypes[k]) @ looks.pitch_axis)
-    drift = np.exp(0.3 * rng.standard_normal((n, segments)))  # level of the clip's nuisance per segment
+    shift = 1 + 0.02 * exact.tanh(exact.matmul(z - prototypes[k], looks.pitch_axis[:, None])[..., 0])
+    drift = exact.exp(0.3 * rng.standard_normal((n, segments)))  # level of the clip's nuisance per segment
     # noise: per segment, a mix of unit-power spectral shapes (the events' bands, the nuisance colour, the floor)
     levels = [(_BAND_LEVEL * looks.noisiness[k[:, e]][:, None] * weight[:, e]) ** 2 for e in range(slots)]
     levels += [(_NUISANCE_NOISE * drift) ** 2, np.full((n, segments), _FLOOR**2)]
     shapes = [looks.bands[k[:, e]] for e in range(slots)] + [_nuisance_colour(n, rng), _flat(n)]
-    power = np.matmul(np.stack(levels, -1).astype(np.float32), np.stack(shapes, 1))  # [n, T, bins]
+    power = _mix(levels, shapes)  # [n, T, bins]
     spectrum = _noise_spectrum(power, rng)
     _add_event_tones(spectrum, looks, k, shift, weight, rng)
     _add_nuisance_tones(spectrum, drift, rng)
     spectrum[:, :, 0] = 0
     wave = np.fft.irfft(spectrum, n=SAMPLE_RATE, axis=-1).astype(np.float32, copy=False).reshape(n, segments * SAMPLE_RATE)
     return np.clip(wave, -1.0, 1.0, out=wave)
+
+
+def _mix(levels: list[np.ndarray], shapes: list[np.ndarray]) -> np.ndarray:
+    """float32 [n, T, bins]: the sum over sources s of levels[s][n, t] * shapes[s][n, bins], source by
+    source in float64 (a fixed order on every host, unlike a BLAS product)."""
+    power = np.zeros(levels[0].shape + shapes[0].shape[-1:], dtype=np.float64)
+    for level, shape in zip(levels, shapes):
+        power += level.astype(np.float32).astype(np.float64)[..., None] * shape[:, None, :]
+    return power.astype(np.float32)
 
 
 def _noise_spectrum(power: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -178,7 +188,7 @@ def _nuisance_colour(n: int, rng: np.random.Generator) -> np.ndarray:
     """[n, bins] unit-power shapes of the clips' nuisance noise: power ~ 1 / f ** tilt, tilt per clip."""
     tilt = rng.uniform(0.5, 2.0, size=n).astype(np.float32)
     log_f = np.log(np.maximum(np.arange(SAMPLE_RATE // 2 + 1, dtype=np.float32), 1.0))
-    return _unit_power(np.exp(-tilt[:, None] / 2 * log_f[None, :]))
+    return _unit_power(exact.exp(-tilt[:, None] / 2 * log_f[None, :]))
 
 
 def _add_event_tones(
@@ -232,7 +242,7 @@ def render_frames(
     on = ev.active(segments) & (label > 0)[:, :, None]  # [n, E, T]
     radius = size * 0.3 * ev.gain  # [n, E]
     shapes = _shape_masks(looks.shape[k], (ev.where + 0.5) * size / grid, radius, size)  # [n, E, S, S]
-    shade = 1 + 0.08 * np.tanh((z - prototypes[k]) @ looks.shade_axis)
+    shade = 1 + 0.08 * exact.tanh(exact.matmul(z - prototypes[k], looks.shade_axis[:, None])[..., 0])
     textures = _textures(looks, k, size) * shade[:, :, None, None, None]  # [n, E, S, S, 3]
     rows = np.arange(n)
     for step in range(slots):  # larger objects first, so that a smaller one stays visible on top
@@ -253,7 +263,7 @@ def _background(n: int, segments: int, size: int, rng: np.random.Generator) -> n
     ramp = ((pix[None, None, :] - size / 2) * np.cos(angle) + (pix[None, :, None] - size / 2) * np.sin(angle)) / size + 0.5
     coarse = rng.normal(0, 18, size=(n, 4, 4)).astype(np.float32)
     up = _interpolation(4, size)
-    blotches = np.einsum("ia,nab,jb->nij", up, coarse, up)
+    blotches = exact.matmul(exact.matmul(up, coarse), up.T).astype(np.float32)
     image = c0 + (c1 - c0) * ramp[..., None] + blotches[..., None]  # [n, S, S, 3]
     drift = np.cumsum(rng.normal(0, 6, size=(n, segments, 3)), axis=1).astype(np.float32)
     return image[:, None] + drift[:, :, None, None, :]

@@ -31,7 +31,8 @@ format, never in the corpus, for clip <-> clip and clip <-> caption retrieval), 
 Determinism: every array comes from numpy Generators seeded by (seed, stream name), .h5 datasets
 are written with `track_times=False` and fixed attributes, .wav and .png files without metadata,
 so (profile, seed) fixes every byte on one host. Across hosts (CPU, OpenBLAS kernel, thread count)
-the feature level's arrays are the same too, by construction (`exact.py`, generator version 6);
+the feature level's arrays are the same too, by construction (`exact.py`, generator version 6; the
+raw level across kernels and threads, and across AVX2 / AVX-512 CPUs as tested: `exact.py` says why);
 compare contents with `digest.py`, not file bytes, which also depend on the HDF5 library. The raw
 level draws from its own streams, so it leaves the feature level's numbers as they were.
 Integrity: each dataset folder (and its raw/) lists its files' sizes (`integrity.py`); a truncated
@@ -92,7 +93,8 @@ def ensure_dataset(world_dir: Path, name: str, profile: str, seed: int, level: s
     sizes, knobs = profile_sizes(profile), knobs or profile_knobs(profile)
     world_dir.mkdir(parents=True, exist_ok=True)
     with FileLock(str(world_dir / f".{name}-{level}.lock")):
-        _set_aside_damaged(world_dir, name, level)
+        with FileLock(str(world_dir / f".{name}-repair.lock")):  # both levels' writers may find the same damage
+            _set_aside_damaged(world_dir, name, level)
         if not _complete(world_dir, name, "features"):
             remove_dead_temps(target)
             raw_level = level == "raw"

@@ -39,7 +39,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from avtbench.api import Batch, Clips, DamagedArtifact, Method, MethodState, Progress, UserError
+from avtbench.api import Batch, Clips, DamagedArtifact, Method, MethodState, Progress, UserError, saved_part
 from avtbench.backbones.clap import SynthClapConfig, load_clap
 from avtbench.backbones.clip import SynthClipConfig, load_clip
 from avtbench.backbones.contrastive import ContrastiveSchedule
@@ -383,10 +383,12 @@ class CMCR(Method):
         for folder in (CLIP_FOLDER, CLAP_FOLDER):
             if not (directory / folder / "config.json").is_file():
                 raise DamagedArtifact(f"saved cmcr in {directory} holds no {folder.upper()} folder; delete it to retrain")
-        model, tokenizer, preprocess = load_clip(str(directory / CLIP_FOLDER), self.cache_dir, setting="cmcr.clip")
+        with saved_part(f"the CLIP folder of the saved cmcr in {directory}"):
+            model, tokenizer, preprocess = load_clip(str(directory / CLIP_FOLDER), self.cache_dir, setting="cmcr.clip")
         self.clip = FrozenClip(model, tokenizer, preprocess, self.device)
-        model, tokenizer, preprocess = load_clap(str(directory / CLAP_FOLDER), self.cache_dir, setting="cmcr.clap",
-                                                 input_rate=SAMPLE_RATE)
+        with saved_part(f"the CLAP folder of the saved cmcr in {directory}"):
+            model, tokenizer, preprocess = load_clap(str(directory / CLAP_FOLDER), self.cache_dir, setting="cmcr.clap",
+                                                     input_rate=SAMPLE_RATE)
         self.clap = FrozenClap(model, tokenizer, preprocess, self.device)
         self.load_state(state)
 

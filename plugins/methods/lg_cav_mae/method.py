@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from avtbench.api import Batch, Clips, DamagedArtifact, Method, MethodState, Progress, UserError
+from avtbench.api import Batch, Clips, DamagedArtifact, Method, MethodState, Progress, UserError, saved_part
 from avtbench.backbones.clap import load_clap
 from avtbench.backbones.contrastive import caption_groups
 from avtbench.backbones.loading import SYNTH_CLAP, save_pretrained
@@ -258,7 +258,8 @@ class LGCavMae(Method):
         if any(k.startswith("head.") for k in state.tensors):
             if not (folder / "config.json").is_file():
                 raise DamagedArtifact(f"saved lg_cav_mae in {directory} holds no CLAP folder; delete it to retrain")
-            model, tokenizer, preprocess = load_clap(str(folder), self.cache_dir, setting="lg_cav_mae.clap",
-                                                     input_rate=SAMPLE_RATE)
+            with saved_part(f"the CLAP folder of the saved lg_cav_mae in {directory}"):
+                model, tokenizer, preprocess = load_clap(str(folder), self.cache_dir, setting="lg_cav_mae.clap",
+                                                         input_rate=SAMPLE_RATE)
             self.clap = FrozenClap(model, tokenizer, preprocess, self.device)
         self.load_state(state)

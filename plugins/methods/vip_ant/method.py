@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from avtbench.api import Batch, Clips, DamagedArtifact, Method, MethodState, Progress, UserError
+from avtbench.api import Batch, Clips, DamagedArtifact, Method, MethodState, Progress, UserError, saved_part
 from avtbench.backbones.clip import SynthClipConfig, load_clip
 from avtbench.backbones.contrastive import ContrastiveSchedule
 from avtbench.backbones.frozen import FrozenClip
@@ -292,7 +292,8 @@ class VipAnt(Method):
         folder = directory / CLIP_FOLDER
         if not (folder / "config.json").is_file():
             raise DamagedArtifact(f"saved vip_ant in {directory} holds no CLIP folder; delete it to retrain")
-        model, tokenizer, preprocess = load_clip(str(folder), self.cache_dir, setting="vip_ant.clip")
+        with saved_part(f"the CLIP folder of the saved vip_ant in {directory}"):
+            model, tokenizer, preprocess = load_clip(str(folder), self.cache_dir, setting="vip_ant.clip")
         self.clip = FrozenClip(model, tokenizer, preprocess, self.device)
         self.load_state(state)
 
