@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE",
-                    "NPY_DISABLE_CPU_FEATURES")
+                    "NPY_DISABLE_CPU_FEATURES", "MKL_ENABLE_INSTRUCTIONS", "MKL_CBWR", "ATEN_CPU_CAPABILITY")
 """Environment variables that change a host's arithmetic; recorded when set."""
 
 
