@@ -110,8 +110,8 @@ def environment_signature(env: dict[str, Any] | None) -> str:
     "unknown" for a record written before records carried one."""
     if not env:
         return "unknown (a record without an environment)"
-    blas = [f"{p['library']} {p.get('kernel') or ''} x{p['threads']}".replace("  ", " ")
-            for p in env.get("pools", []) if p.get("kind") == "blas"]
+    blas = sorted({f"{p['library']} {p.get('kernel') or ''} x{p['threads']}".replace("  ", " ")
+                   for p in env.get("pools", []) if p.get("kind") == "blas"})  # numpy's and scipy's copies alike
     torch = f"torch {env.get('torch')} ({env.get('torch_blas', '?')}, {env.get('torch_cpu_capability', '?')}) x{env.get('torch_threads')}"
     parts = [env.get("device_name", "?"), torch,
              f"numpy {env.get('numpy')}", *blas]
