@@ -180,6 +180,10 @@ def test_a_column_of_two_environments_is_warned_about(tmp_path):
     [line] = table.mixed_environments()
     assert line.startswith("warning: column ave/v2a mixes 2 environments") and "Haswell" in line and " x1," in line
     assert not build_table([{**_record("a", s, 1.0), "environment": here} for s in range(3)]).mixed_environments()
+    blas = [p for p in here["pools"] if p["kind"] == "blas"]
+    scipy_too = {**here, "pools": here["pools"] + [{**p, "owner": "libscipy_openblas.so"} for p in blas]}
+    assert not build_table([{**_record("a", 0, 1.0), "environment": here},  # scipy's own copy of OpenBLAS loaded too
+                            {**_record("a", 1, 1.0), "environment": scipy_too}]).mixed_environments()
     results = tmp_path / "results"
     for seed, env in enumerate((here, elsewhere)):
         path = results / "a" / "ave" / "v2a" / f"seed{seed}-x.json"
