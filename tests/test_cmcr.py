@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from avtbench.api import Clips, MethodState, SilentProgress
+from avtbench.api import Clips, DamagedArtifact, MethodState, SilentProgress
 from avtbench.config import build, unranged_fields
 from avtbench.plugins import discover
 from avtbench.testing import check_method
@@ -292,6 +292,10 @@ def test_save_load_round_trip_gives_identical_encodings(trained, tmp_path):
     assert restored.history == method.history
     unconnected = CMCR(CMCRConfig(**{**TINY, "connect": False}))
     assert "connect=True" in user_error(unconnected.load, folder)
+    weights = next(p for p in (folder / "clap").iterdir() if p.suffix == ".safetensors")
+    weights.write_bytes(weights.read_bytes()[:100])  # a truncated backbone: damaged, so the runner rebuilds it
+    with pytest.raises(DamagedArtifact, match="the CLAP folder of the saved cmcr"):
+        CMCR(CMCRConfig(**TINY), cache_dir=tmp_path / "fresh-cache").load(folder)
 
 
 def test_corpus_embeddings_are_cached_and_training_is_seeded(trained, cache, tmp_path):

@@ -39,7 +39,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from avtbench.api import Batch, Clips, DamagedArtifact, Method, MethodState, Progress, UserError, saved_part
+from avtbench.api import Batch, Clips, Method, MethodState, Progress, UserError, saved_part
 from avtbench.backbones.clap import SynthClapConfig, load_clap
 from avtbench.backbones.clip import SynthClipConfig, load_clip
 from avtbench.backbones.contrastive import ContrastiveSchedule
@@ -379,10 +379,7 @@ class CMCR(Method):
 
     def load(self, directory: Path) -> None:
         directory = Path(directory)
-        state = MethodState.load(directory)
-        for folder in (CLIP_FOLDER, CLAP_FOLDER):
-            if not (directory / folder / "config.json").is_file():
-                raise DamagedArtifact(f"saved cmcr in {directory} holds no {folder.upper()} folder; delete it to retrain")
+        state = MethodState.load(directory)  # a missing or broken backbone folder is a DamagedArtifact below
         with saved_part(f"the CLIP folder of the saved cmcr in {directory}"):
             model, tokenizer, preprocess = load_clip(str(directory / CLIP_FOLDER), self.cache_dir, setting="cmcr.clip")
         self.clip = FrozenClip(model, tokenizer, preprocess, self.device)
