@@ -200,6 +200,8 @@ class Method(ABC):
     """
 
     name: ClassVar[str]
+    plugin_api: ClassVar[str | None] = None
+    """The plugin API this class implements (`API_VERSION`); None means "2", the API before it could be stated."""
     version: ClassVar[str] = "0"
     modalities: ClassVar[tuple[str, ...]] = ("audio", "visual")
     config_class: ClassVar[type] = NoConfig
@@ -314,6 +316,8 @@ class Task(ABC):
     """A downstream task: trains a head on the source modality's frozen embeddings, tests on the target's."""
 
     name: ClassVar[str]
+    plugin_api: ClassVar[str | None] = None
+    """The plugin API this class implements (`API_VERSION`); None means "2", the API before it could be stated."""
     version: ClassVar[str] = "0"
     directions: ClassVar[tuple[str, ...]] = ("a2v", "v2a")
     main_metric: ClassVar[str]

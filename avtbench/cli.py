@@ -188,6 +188,7 @@ def run(methods, tasks, directions, seeds, config_file, sets, device, results, c
 def list_plugins() -> None:
     """Methods, tasks, directions, datasets, plots and plugin commands, and plugins that failed to load."""
     from rich.console import Console
+    from rich.markup import escape
 
     from avtbench.plugins import registry
 
@@ -221,7 +222,8 @@ def list_plugins() -> None:
     if reg.commands:
         console.print("plugin commands: " + ", ".join(sorted(reg.commands)))
     for failure in reg.failures:
-        console.print(f"[red]failed plugin[/] {failure.plugin} ({failure.target}): {failure.error}")
+        state = "unusable plugin" if failure.unusable else "failed plugin"
+        console.print(f"[red]{state}[/] {escape(f'{failure.plugin} ({failure.target}): {failure.error}')}", highlight=False)
 
 
 @main.command()
@@ -323,7 +325,10 @@ def check(names, check_all, sets, cache_dir) -> None:
     wanted = sorted({*reg.methods, *reg.tasks, *(f.plugin for f in reg.failures)}) if check_all else list(names)
     if not wanted:
         raise UserError("name at least one method or task to check, or pass --all")
-    for name in wanted:  # an unknown name is bad input (exit 2), before any check runs
+    for name in wanted:  # an unknown or unusable name is bad input (exit 2), before any check runs
+        unusable = [f for f in reg.failures if f.unusable and name in (f.plugin, f.target.split(" ", 1)[-1])]
+        if unusable:
+            raise UserError(f"{unusable[0].target} (plugin {unusable[0].plugin!r}) cannot run here: {unusable[0].error}")
         if name not in reg.methods and name not in reg.tasks and not any(f.plugin == name for f in reg.failures):
             known = {**reg.methods, **reg.tasks}
             close = difflib.get_close_matches(name, list(known), n=1)

@@ -10,6 +10,7 @@ import pluggy
 
 from avtbench import hookspecs
 from avtbench.api import Dataset, Method, Task, UserError
+from avtbench.compat import unusable
 from avtbench.plots import Plot
 
 GROUP = hookspecs.PROJECT
@@ -20,6 +21,16 @@ class PluginFailure:
     plugin: str
     target: str
     error: str
+    unusable: bool = False
+    """It loaded, but was written for another plugin API (or misses part of this one): it cannot run here."""
+
+
+class UnusablePlugin(TypeError):
+    """A class a plugin hands over that this avtbench cannot run (`compat.unusable` says why)."""
+
+    def __init__(self, kind: str, name: str, problem: str) -> None:
+        super().__init__(f"{kind} {name!r} {problem}")
+        self.target, self.problem = f"{kind} {name}", problem
 
 
 @dataclass
@@ -51,6 +62,8 @@ def _lookup(kind: str, name: str, known: dict[str, Any], failures: list[PluginFa
     if name in known:
         return known[name]
     broken = [f for f in failures if f.plugin == name or f.target == f"{kind} {name}"]
+    if broken and broken[0].unusable:
+        raise UserError(f"{broken[0].target} (plugin {broken[0].plugin!r}) cannot run here: {broken[0].error}")
     if broken:
         raise UserError(f"{kind} plugin {name!r} failed to load ({broken[0].error}); run `avtbench list` and fix or reinstall it")
     close = difflib.get_close_matches(name, list(known), n=1)
@@ -85,6 +98,9 @@ def _collect(hook: Any, kind: str, check: Any, into: dict[str, Any], registry: R
             provided = list(impl.function() or [])
             for item in provided:
                 check(item)
+        except UnusablePlugin as exc:
+            registry.failures.append(PluginFailure(impl.plugin_name, exc.target, exc.problem, unusable=True))
+            continue
         except Exception as exc:
             registry.failures.append(PluginFailure(impl.plugin_name, hook.name, _describe(exc)))
             continue
@@ -105,6 +121,9 @@ def _subclass_of(base: type) -> Any:
             raise TypeError(f"{cls!r} is not a subclass of avtbench.api.{base.__name__}")
         if not getattr(cls, "name", None):
             raise TypeError(f"{cls.__qualname__} has no `name`")
+        problem = unusable(cls)
+        if problem is not None:
+            raise UnusablePlugin(base.__name__.lower(), cls.name, problem)
     return check
 
 

@@ -8,7 +8,7 @@ from avtbench.api import UserError
 from avtbench.plugins import discover
 
 from .conftest import avtbench_cmd, cli_env
-from .third_party import install_fake_distribution
+from .third_party import install_api1_distribution, install_fake_distribution
 
 
 def test_builtin_plugins_are_found_through_entry_points():
@@ -81,3 +81,36 @@ def test_pip_installed_package_with_entry_point(tmp_path, session_cache):
     out = subprocess.run(avtbench_cmd("list"), capture_output=True, text=True, env=cli_env(session_cache, site))
     assert out.returncode == 0, out.stderr
     assert "third_party_mean" in out.stdout and "a third-party method" in out.stdout
+
+
+def test_a_plugin_written_for_api_1_is_named_unusable_not_run(tmp_path, monkeypatch, session_cache):
+    site = install_api1_distribution(tmp_path / "site")
+    monkeypatch.syspath_prepend(str(site))
+    registry = discover(importlib.metadata.entry_points(group="avtbench"))
+    assert "old_style" not in registry.methods and "unaligned" in registry.methods
+    old = next(f for f in registry.failures if f.plugin == "old_plugin")
+    assert old.unusable and old.target == "method old_style" and "written for plugin API 1" in old.error
+    assert "Migrating a plugin" in old.error
+    future = next(f for f in registry.failures if f.plugin == "future_plugin")
+    assert future.unusable and "plugin API 9" in future.error and "upgrade avtbench" in future.error
+    with pytest.raises(UserError, match="method old_style .plugin 'old_plugin'. cannot run here: written for plugin API 1"):
+        registry.method("old_style")
+    env = cli_env(session_cache, site)
+    listed = subprocess.run(avtbench_cmd("list"), capture_output=True, text=True, env=env, timeout=120)
+    assert listed.returncode == 0 and "unusable plugin old_plugin (method old_style): written for plugin API 1" in \
+        " ".join(listed.stdout.split())
+    for command in (["run", "-m", "old_style", "-t", "ave", "--set", "data.profile=tiny"], ["check", "old_style"]):
+        out = subprocess.run(avtbench_cmd(*command, "--results", str(tmp_path / "r")) if command[0] == "run"
+                             else avtbench_cmd(*command), capture_output=True, text=True, env=env, timeout=120)
+        assert out.returncode == 2, out.stderr
+        [line] = out.stderr.strip().splitlines()
+        assert line.startswith("error: method old_style (plugin 'old_plugin') cannot run here: written for plugin API 1")
+    assert not (tmp_path / "r").exists(), "nothing ran"
+
+
+def test_an_api_2_plugin_that_states_nothing_runs_unchanged():
+    from avtbench.compat import stated_api, unusable
+
+    registry = discover()
+    for cls in [*registry.methods.values(), *registry.tasks.values()]:
+        assert stated_api(cls) == "2" and unusable(cls) is None, cls.name

@@ -47,6 +47,62 @@ def avtbench_methods():
 
 BROKEN_PLUGIN = "import a_module_that_does_not_exist\n"
 
+API1_PLUGIN = '''
+import torch
+
+from avtbench.api import Method
+from avtbench.hookspecs import hookimpl
+
+
+class OldStyle(Method):
+    """Written for plugin API 1: pretrain(corpus, progress) and state_dict / load_state_dict."""
+
+    name = "old_style"
+    modalities = ("audio", "visual")
+
+    def pretrain(self, corpus, progress):
+        return {}
+
+    def encode(self, modality, batch):
+        return batch.float()
+
+    def state_dict(self):
+        return {}
+
+    def load_state_dict(self, state):
+        pass
+
+
+class FromTheFuture(Method):
+    name = "from_the_future"
+    plugin_api = "9"
+    modalities = ("audio", "visual")
+
+
+@hookimpl
+def avtbench_methods():
+    return [OldStyle]
+
+
+class FutureHooks:
+    @hookimpl
+    def avtbench_methods(self):
+        return [FromTheFuture]
+'''
+
+
+def install_api1_distribution(site: Path) -> Path:
+    """A plugin written against plugin API 1 (entry point `old_plugin`) and one against a future API 9."""
+    site.mkdir(parents=True, exist_ok=True)
+    (site / "old_avt.py").write_text(API1_PLUGIN)
+    (site / "future_avt.py").write_text("from old_avt import FutureHooks\nhooks = FutureHooks()\n")
+    info = site / "old_avt-0.1.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: old-avt\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[avtbench]\nold_plugin = old_avt\nfuture_plugin = future_avt:hooks\n")
+    (info / "RECORD").write_text("")
+    return site
+
 
 def install_fake_distribution(site: Path, broken: bool = True) -> Path:
     site.mkdir(parents=True, exist_ok=True)
