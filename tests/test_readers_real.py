@@ -9,7 +9,7 @@ import h5py
 import numpy as np
 import pytest
 
-from avtbench.data.ave import ave_labels_from_annotations, read_ave, read_ave_annotations
+from avtbench.data.ave import ave_labels_from_annotations, read_ave, read_ave_annotations, read_ave_rows
 from avtbench.data.files import read_h5
 from avtbench.data.avvp import read_avvp, read_avvp_csv, read_avvp_eval_csv
 from avtbench.data.corpus import read_corpus
@@ -230,6 +230,11 @@ def test_ave_errors(tmp_path: Path) -> None:
     visual[:, 3, 0, 0, 0] = np.nan
     write_h5(root / "visual_feature.h5", "avadataset", visual)
     assert "visual_feature.h5" in user_error(read_ave, root, "train")
+    visual[:] = 0
+    bad = int(read_ave_rows(root, "train")[0][-1])  # one bad clip: the error names its row of the file
+    visual[bad, 3, 0, 0, 0] = np.nan
+    write_h5(root / "visual_feature.h5", "avadataset", visual)
+    assert f"NaN or inf (row {bad})" in user_error(read_ave, root, "train")
     write_h5(root / "visual_feature.h5", "avadataset", np.zeros((len(AVE_ROWS), 10, 2, 2, 3), np.float32))
 
     (root / "test_order.h5").unlink()

@@ -213,3 +213,13 @@ def test_one_dataset_at_one_level_is_written_alone_with_the_whole_worlds_bytes(t
     retrieval = ensure_dataset(world, "retrieval", "tiny", 0, "raw")  # both levels at once, the last dataset
     assert _tree_digest(retrieval) == _tree_digest(tiny / "retrieval")
     assert not [p for p in world.rglob(".*tmp*")], "no temporary folder is left behind"
+
+
+def test_feature_files_are_chunked_by_clip(tiny: Path) -> None:
+    """A reader that wants a few clips reads only their chunks."""
+    import h5py
+
+    for name in ("ave/audio_feature.h5", "ave/visual_feature.h5", "corpus/visual_feature.h5"):
+        with h5py.File(tiny / name, "r") as f:
+            ds = f["avadataset"]
+            assert ds.chunks == (1, *ds.shape[1:]), name

@@ -60,7 +60,7 @@ def read_h5_rows(
         want = " or ".join(_shape_text(s) for s in (shape, alt_shape) if s is not None)
         raise UserError(f"{path}: {key!r} has shape {full}, expected [N, {want}]; {fix}")
     data = read_h5(path, key, fix, rows=rows)
-    return check_finite(path, np.asarray(data, dtype=np.float32), fix)
+    return check_finite(path, np.asarray(data, dtype=np.float32), fix, rows=rows)
 
 
 def with_h5_dataset(path: Path, key: str, fix: str, use: Callable[[Any], T]) -> T:
@@ -84,9 +84,19 @@ def shape_matches(actual: tuple[int, ...], expected: tuple[int | None, ...]) -> 
     return len(actual) == len(expected) and all(e is None or a == e for a, e in zip(actual, expected))
 
 
-def check_finite(path: Path, array: np.ndarray, fix: str) -> np.ndarray:
-    if not np.isfinite(array).all():
-        raise UserError(f"{path}: features contain NaN or inf; {fix}")
+CHECK_ROWS = 256
+"""Rows checked for NaN at a time: the check's boolean mask stays small whatever the array's size."""
+
+
+def check_finite(path: Path, array: np.ndarray, fix: str, rows: np.ndarray | None = None) -> np.ndarray:
+    """`array` if every value is finite; else a UserError naming the first bad row (of the file, when
+    `rows` says which file row each array row is)."""
+    for start in range(0, max(len(array), 1), CHECK_ROWS):
+        block = array[start:start + CHECK_ROWS]
+        if not np.isfinite(block).all():
+            row = start + int(np.argmin(np.isfinite(block).reshape(len(block), -1).all(axis=1)))
+            where = f"row {int(rows[row]) if rows is not None else row}"
+            raise UserError(f"{path}: features contain NaN or inf ({where}); {fix}")
     return array
 
 
@@ -98,6 +108,8 @@ def _take_rows(ds: Any, rows: np.ndarray) -> np.ndarray:
     """ds[rows] for any row order: h5py wants increasing unique indices, so read those and re-expand."""
     if rows.size == 0:
         return np.empty((0, *ds.shape[1:]), dtype=ds.dtype)
+    if rows.size == ds.shape[0] and np.array_equal(rows, np.arange(ds.shape[0])):
+        return ds[()]  # every row in order: one read, no second copy
     unique, inverse = np.unique(rows, return_inverse=True)
     if len(unique) > ds.shape[0] // 2:  # most rows wanted: one sequential read is faster
         return ds[()][rows]

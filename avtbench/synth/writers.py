@@ -83,11 +83,12 @@ class IdMaker:
 
 
 def _h5_create(path: Path, key: str, shape: tuple[int, ...], dtype: Any = np.float32, attrs: dict | None = None) -> tuple[Any, Any]:
-    """An open h5py file and its one dataset, written without timestamps (for identical bytes)."""
+    """An open h5py file and its one dataset, chunked by clip and written without timestamps (for identical bytes)."""
     import h5py
 
     f = h5py.File(path, "w", track_order=False)
-    ds = f.create_dataset(key, shape=shape, dtype=dtype, track_times=False, fillvalue=0)
+    chunks = (1, *shape[1:]) if len(shape) >= 2 and shape[0] > 0 else None  # one clip per chunk: rows read alone
+    ds = f.create_dataset(key, shape=shape, dtype=dtype, track_times=False, fillvalue=0, chunks=chunks)
     for name, value in (attrs or {}).items():
         ds.attrs[name] = value
     return f, ds
