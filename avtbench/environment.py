@@ -50,10 +50,6 @@ class Environment:
         out["pools"] = [asdict(p) for p in self.pools]
         return out
 
-    def signature(self) -> str:
-        """One short line of what changes numbers (used to tell environments apart in a table)."""
-        return environment_signature(self.to_dict())
-
 
 def current_environment(device: str = "cpu") -> Environment:
     """This process's environment when computing on `device` ("cpu" or "cuda")."""

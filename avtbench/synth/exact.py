@@ -4,8 +4,8 @@ kernel and thread count.
 Why: a float32 matrix product through OpenBLAS sums in an order its CPU kernel and thread count
 pick (SkylakeX, Haswell, Zen kernels differ), and numpy's `exp` / `tanh` take SIMD paths chosen at
 run time (AVX2, AVX-512) that round differently. Generator version 5 used both, so the world's
-feature arrays differed from host to host (6 of the tiny world's 18 feature arrays between two
-OpenBLAS kernels on one machine).
+feature arrays differed from host to host (`OPENBLAS_CORETYPE=Haswell` changed 174 of the tiny
+world's feature files on an AVX-512 AMD EPYC).
 
 What we chose, and why (over "float64 then round to float32", which only makes a difference rare):
 - Products are exact. Both factors are rounded to a fixed-point grid (multiples of 2^-b) small
@@ -47,26 +47,32 @@ def fixed(x: np.ndarray, bits: int) -> np.ndarray:
     return np.rint(np.asarray(x, dtype=np.float64) * scale) / scale
 
 
-def product_bits(x: np.ndarray, w: np.ndarray) -> int:
-    """The finest grid (<= MAX_FRACTION_BITS) on which x @ w is summed exactly in float64: on a grid of
-    2^-b, with |x| <= X and |w| <= W after rounding and K terms, every partial sum is a multiple of
-    2^-2b below K·X·W, exact while K·X·W < 2^(53 - 2b). Chosen from the values of one call (the
-    world renders CHUNK clips per call; in practice every chunk gets MAX_FRACTION_BITS)."""
+def exact_factors(x: np.ndarray, w: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """(b, x, w) with both factors rounded to the finest grid 2^-b (b <= MAX_FRACTION_BITS) on which
+    x @ w is summed exactly in float64: with |x| <= X and |w| <= W after rounding and K terms, every
+    partial sum is a multiple of 2^-2b below K·X·W, exact while K·X·W < 2^(53 - 2b). Chosen from the
+    values of one call (the world renders CHUNK clips per call; in practice every chunk gets
+    MAX_FRACTION_BITS)."""
+    x, w = np.asarray(x, dtype=np.float64), np.asarray(w, dtype=np.float64)
     if not (np.isfinite(x).all() and np.isfinite(w).all()):
         raise ValueError("non-finite values in an exact product; the world's knobs are out of range")
     terms = x.shape[-1]
     for bits in range(MAX_FRACTION_BITS, 7, -1):
-        bound = terms * float(np.abs(fixed(x, bits)).max(initial=0.0)) * float(np.abs(fixed(w, bits)).max(initial=0.0))
-        if bound < 2.0 ** (_MANTISSA + 1 - 2 * bits):
-            return bits
+        xq, wq = fixed(x, bits), fixed(w, bits)
+        if terms * float(np.abs(xq).max(initial=0.0)) * float(np.abs(wq).max(initial=0.0)) < 2.0 ** (_MANTISSA + 1 - 2 * bits):
+            return bits, xq, wq
     raise ValueError("values too large for an exact product; the world's knobs are out of range")
+
+
+def product_bits(x: np.ndarray, w: np.ndarray) -> int:
+    """The grid `exact_factors` picks for x @ w."""
+    return exact_factors(x, w)[0]
 
 
 def matmul(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """x @ w in float64, the same on every host: both factors on a fixed-point grid (see the module docstring)."""
-    x64, w64 = np.asarray(x, dtype=np.float64), np.asarray(w, dtype=np.float64)
-    bits = product_bits(x64, w64)
-    return fixed(x64, bits) @ fixed(w64, bits)
+    _, xq, wq = exact_factors(x, w)
+    return xq @ wq
 
 
 def exp(x: np.ndarray) -> np.ndarray:

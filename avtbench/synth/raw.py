@@ -139,22 +139,14 @@ def render_audio(looks: Looks, ev: "Events", z: np.ndarray, prototypes: np.ndarr
     levels = [(_BAND_LEVEL * looks.noisiness[k[:, e]][:, None] * weight[:, e]) ** 2 for e in range(slots)]
     levels += [(_NUISANCE_NOISE * drift) ** 2, np.full((n, segments), _FLOOR**2)]
     shapes = [looks.bands[k[:, e]] for e in range(slots)] + [_nuisance_colour(n, rng), _flat(n)]
-    power = _mix(levels, shapes)  # [n, T, bins]
+    # [n, T, bins]: the sources' levels times their shapes, summed source by source (exact.slot_sum)
+    power = exact.slot_sum(np.stack(levels, 1).astype(np.float32), np.stack(shapes, 1)[:, :, None, :]).astype(np.float32)
     spectrum = _noise_spectrum(power, rng)
     _add_event_tones(spectrum, looks, k, shift, weight, rng)
     _add_nuisance_tones(spectrum, drift, rng)
     spectrum[:, :, 0] = 0
     wave = np.fft.irfft(spectrum, n=SAMPLE_RATE, axis=-1).astype(np.float32, copy=False).reshape(n, segments * SAMPLE_RATE)
     return np.clip(wave, -1.0, 1.0, out=wave)
-
-
-def _mix(levels: list[np.ndarray], shapes: list[np.ndarray]) -> np.ndarray:
-    """float32 [n, T, bins]: the sum over sources s of levels[s][n, t] * shapes[s][n, bins], source by
-    source in float64 (a fixed order on every host, unlike a BLAS product)."""
-    power = np.zeros(levels[0].shape + shapes[0].shape[-1:], dtype=np.float64)
-    for level, shape in zip(levels, shapes):
-        power += level.astype(np.float32).astype(np.float64)[..., None] * shape[:, None, :]
-    return power.astype(np.float32)
 
 
 def _noise_spectrum(power: np.ndarray, rng: np.random.Generator) -> np.ndarray:
