@@ -3,7 +3,6 @@
 a command that is not built in is asked for and by `--help`, which lists the plugins' commands."""
 from __future__ import annotations
 
-import difflib
 import re
 import sys
 from pathlib import Path
@@ -326,14 +325,7 @@ def check(names, check_all, sets, cache_dir) -> None:
     if not wanted:
         raise UserError("name at least one method or task to check, or pass --all")
     for name in wanted:  # an unknown or unusable name is bad input (exit 2), before any check runs
-        unusable = [f for f in reg.failures if f.unusable and name in (f.plugin, f.target.split(" ", 1)[-1])]
-        if unusable:
-            raise UserError(f"{unusable[0].target} (plugin {unusable[0].plugin!r}) cannot run here: {unusable[0].error}")
-        if name not in reg.methods and name not in reg.tasks and not any(f.plugin == name for f in reg.failures):
-            known = {**reg.methods, **reg.tasks}
-            close = difflib.get_close_matches(name, list(known), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else "see `avtbench list` for the installed methods and tasks"
-            raise UserError(f"no installed method or task is named {name!r}; {hint}")
+        reg.require_checkable(name)
     cache = Path(cache_dir) if cache_dir else None
     failed = 0
     for name in wanted:

@@ -20,6 +20,10 @@ from typing import IO, Callable
 
 from avtbench.errors import UserError
 
+LIBRARY_LOG = logging.getLogger("avtbench")
+"""Where the library says what it repaired (a damaged cache): an open RunLog shows it as a log line; a
+Ray or Slurm worker, with no RunLog, on its stderr."""
+
 
 def open_log_file(path: str | Path) -> IO[str]:
     """`path` opened for appending, or a one-line UserError when it cannot be (checked before any work)."""
@@ -147,15 +151,13 @@ class RunLog:
 
     def __enter__(self) -> "RunLog":
         self._handler = self._bridge()
-        library = logging.getLogger("avtbench")
-        library.addHandler(self._handler)
-        library.propagate = False  # said once, through this log, not again by logging's last-resort handler
+        LIBRARY_LOG.addHandler(self._handler)
+        LIBRARY_LOG.propagate = False  # said once, through this log, not again by logging's last-resort handler
         return self
 
     def __exit__(self, kind, exc, tb) -> None:
-        library = logging.getLogger("avtbench")
-        library.removeHandler(self._handler)
-        library.propagate = True
+        LIBRARY_LOG.removeHandler(self._handler)
+        LIBRARY_LOG.propagate = True
         if isinstance(exc, UserError):
             self._record(f"error: {exc}")
         elif isinstance(exc, KeyboardInterrupt):

@@ -24,6 +24,13 @@ class PluginFailure:
     unusable: bool = False
     """It loaded, but was written for another plugin API (or misses part of this one): it cannot run here."""
 
+    def names(self, name: str) -> bool:
+        """Whether this failure is of plugin `name` or of the method / task `name` it provides."""
+        return name == self.plugin or (self.unusable and self.target.split(" ", 1)[-1] == name)
+
+    def cannot_run(self) -> UserError:
+        return UserError(f"{self.target} (plugin {self.plugin!r}) cannot run here: {self.error}")
+
 
 class UnusablePlugin(TypeError):
     """A class a plugin hands over that this avtbench cannot run (`compat.unusable` says why)."""
@@ -57,18 +64,36 @@ class Registry:
     def plot(self, name: str) -> Plot:
         return _lookup("plot", name, self.plots, self.failures)
 
+    def require_checkable(self, name: str) -> None:
+        """For `avtbench check`: return when `name` is an installed method or task, or a plugin that failed
+        to load (its check reports that); raise the one-line error of an unusable or unknown name."""
+        if name in self.methods or name in self.tasks:
+            return
+        failures = [f for f in self.failures if f.names(name)]
+        unusable = [f for f in failures if f.unusable]
+        if unusable:
+            raise unusable[0].cannot_run()
+        if not failures:
+            hint = _close_hint(name, {**self.methods, **self.tasks}) or "see `avtbench list` for the installed methods and tasks"
+            raise UserError(f"no installed method or task is named {name!r}; {hint}")
+
 
 def _lookup(kind: str, name: str, known: dict[str, Any], failures: list[PluginFailure]) -> Any:
     if name in known:
         return known[name]
     broken = [f for f in failures if f.plugin == name or f.target == f"{kind} {name}"]
     if broken and broken[0].unusable:
-        raise UserError(f"{broken[0].target} (plugin {broken[0].plugin!r}) cannot run here: {broken[0].error}")
+        raise broken[0].cannot_run()
     if broken:
         raise UserError(f"{kind} plugin {name!r} failed to load ({broken[0].error}); run `avtbench list` and fix or reinstall it")
-    close = difflib.get_close_matches(name, list(known), n=1)
-    hint = f"did you mean {close[0]!r}?" if close else f"known {kind}s: {', '.join(sorted(known)) or 'none'}"
+    hint = _close_hint(name, known) or f"known {kind}s: {', '.join(sorted(known)) or 'none'}"
     raise UserError(f"unknown {kind} {name!r}; {hint} (see `avtbench list`)")
+
+
+def _close_hint(name: str, known: Iterable[str]) -> str | None:
+    """"did you mean 'x'?" for the closest known name, or None when none is close."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"did you mean {close[0]!r}?" if close else None
 
 
 def discover(entry_points: Iterable[importlib.metadata.EntryPoint] | None = None) -> Registry:

@@ -1,7 +1,6 @@
 """One cell: pretrained method (cached) -> encode (cached) -> task fit/eval -> record."""
 from __future__ import annotations
 
-import logging
 import math
 import platform
 import shutil
@@ -21,12 +20,9 @@ from avtbench.cache import ArtifactCache
 from avtbench.data.sources import DatasetResolver
 from avtbench.environment import current_environment
 from avtbench.hashing import hash_array, hash_json
+from avtbench.logs import LIBRARY_LOG
 from avtbench.plan import PlannedCell
 from avtbench.store import ResultStore
-
-
-LIBRARY_LOG = logging.getLogger("avtbench")
-"""Where the runner says what it repaired: the CLI shows it as a log line, a Ray or Slurm worker on its stderr."""
 
 
 def resolve_device(requested: str) -> str:

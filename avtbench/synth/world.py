@@ -46,7 +46,6 @@ reads AVVP features writes neither the raw level nor AVE.
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import asdict
 from pathlib import Path
 
@@ -54,6 +53,7 @@ import shutil
 from typing import Callable
 
 from avtbench.atomic import move_aside, publish_folder, remove_dead_temps
+from avtbench.logs import LIBRARY_LOG
 from avtbench.synth.events import stream_rng
 from avtbench.synth.integrity import damage, write_sizes
 from avtbench.synth.model import World
@@ -140,8 +140,8 @@ def _set_aside_damaged(world_dir: Path, name: str, level: str) -> None:
     if found is not None:
         folder, problem = found
         moved = move_aside(folder)
-        logging.getLogger("avtbench").warning(f"damaged cache: {problem}; moved {folder.name} to {moved} and "
-                                              "generating it again")
+        LIBRARY_LOG.warning(f"damaged cache: {problem}; moved {folder.name} to {moved} and "
+                            "generating it again")
 
 
 def _write_raw_level(tmp: Path, name: str, sizes: WorldSizes, seed: int, knobs: Knobs) -> None:
