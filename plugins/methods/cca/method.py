@@ -20,9 +20,13 @@ import torch
 
 from avtbench.api import Batch, Clips, Method, MethodState, Progress, UserError
 from avtbench.config import setting
+from avtbench.data.loader import batch_rows, batches
+from avtbench.data.moments import Moments
 
 from ..features import bag_of_words, segment_vectors, vocabulary_of
 
+BATCH_CLIPS = 256
+"""Clips read at a time in the statistics pass."""
 VIEWS = {"audio,visual": ("audio", "visual"), "audio,text": ("audio", "text"), "visual,text": ("visual", "text"),
          "audio,visual,text": ("audio", "visual", "text")}
 
@@ -57,33 +61,41 @@ class CCA(Method):
         return VIEWS[config.views]
 
     def pretrain(self, corpus: Clips, workdir: Path, progress: Progress) -> dict[str, float]:
-        views = {m: self._rows(corpus, m) for m in progress.track(VIEWS[self.config.views], description="cca views")}
-        lengths = {len(v) for v in views.values()}
-        if len(lengths) != 1 or lengths.pop() < 2:
-            raise UserError("cca needs at least 2 corpus segments with every view; check the corpus")
-        dim = min(self.config.dim, *(x.shape[1] for x in views.values()))
-        whitened, whiteners = {}, {}
-        for m, x in views.items():
-            self.means[m] = torch.from_numpy(x.mean(0).astype(np.float32))
-            whitened[m], whiteners[m] = _whiten(x - x.mean(0), self.config.reg)
-        u, s, _ = np.linalg.svd(np.concatenate(list(whitened.values()), axis=1), full_matrices=False)
-        shared = u[:, :dim] * np.sqrt(len(u))  # unit variance per coordinate
-        for m, x in views.items():
-            self.maps[m] = torch.from_numpy(_ridge(x - x.mean(0), shared, self.config.reg).astype(np.float32))
-        explained = (s[:dim] ** 2).sum() / (s ** 2).sum()
-        return {"dim": float(dim), "top_singular_value": float(s[0]), "explained": float(explained)}
-
-    def _rows(self, corpus: Clips, modality: str) -> np.ndarray:
-        """[N * T, D] one row per segment; text repeats each clip's (first) caption on its segments."""
+        """One streaming pass accumulates the joint covariance of the views; everything after works on
+        it (D x D matrices), so memory does not grow with the corpus."""
+        names = VIEWS[self.config.views]
+        if "text" in names:
+            self.vocabulary = vocabulary_of(self._captions(corpus))
+        joint = Moments()
+        arrays = {m: corpus.modality(m) for m in names if m != "text"}
         steps = corpus.modality("audio" if corpus.has("audio") else "visual").shape[1]
+        rows = batch_rows([np.arange(len(corpus))], BATCH_CLIPS)
+        for batch in progress.track(batches(arrays, rows, with_rows=True), total=-(-len(corpus) // BATCH_CLIPS), description="cca statistics"):
+            clips = batch.pop("rows").numpy()
+            joint.add(np.concatenate([self._segment_rows(corpus, m, batch, clips, steps) for m in names], axis=1))
+        if joint.count < 2:
+            raise UserError("cca needs at least 2 corpus segments with every view; check the corpus")
+        widths = [len(self.vocabulary) if m == "text" else arrays[m].shape[-1] for m in names]
+        dim = min(self.config.dim, *widths)
+        maps, singular = _fit(joint.covariance(), widths, joint.count, dim, self.config.reg)
+        bounds = np.cumsum([0, *widths])
+        for i, m in enumerate(names):
+            self.means[m] = torch.from_numpy(joint.mean[bounds[i]:bounds[i + 1]].astype(np.float32))
+            self.maps[m] = torch.from_numpy(maps[i].astype(np.float32))
+        explained = (singular[:dim] ** 2).sum() / (singular ** 2).sum()
+        return {"dim": float(dim), "top_singular_value": float(singular[0]), "explained": float(explained)}
+
+    def _captions(self, corpus: Clips) -> list[str]:
+        if not corpus.has("text"):
+            raise UserError("cca.views includes text but the corpus has no captions; set cca.views=audio,visual")
+        return [str(c) for c in corpus.text]
+
+    def _segment_rows(self, corpus: Clips, modality: str, batch: dict, clips: np.ndarray, steps: int) -> np.ndarray:
+        """[B * T, D] one row per segment; text repeats each clip's (first) caption on its segments."""
         if modality == "text":
-            if not corpus.has("text"):
-                raise UserError("cca.views includes text but the corpus has no captions; set cca.views=audio,visual")
-            captions = [str(c) for c in corpus.text]
-            self.vocabulary = vocabulary_of(captions)
-            bags = bag_of_words(captions, self.vocabulary).numpy()
+            bags = bag_of_words([str(corpus.text[i]) for i in clips], self.vocabulary).numpy()
             return np.repeat(bags, steps, axis=0).astype(np.float64)
-        x = segment_vectors(modality, torch.from_numpy(np.ascontiguousarray(corpus.modality(modality)))).numpy()
+        x = segment_vectors(modality, batch[modality]).numpy()
         return x.reshape(-1, x.shape[-1]).astype(np.float64)
 
     def encode(self, modality: str, batch: Batch) -> torch.Tensor:
@@ -106,17 +118,33 @@ class CCA(Method):
         self.vocabulary = {w: i for i, w in enumerate(state.extra.get("vocabulary", []))}
 
 
-def _whiten(x: np.ndarray, reg: float) -> tuple[np.ndarray, np.ndarray]:
-    """(x W, W) with W = (C + ridge I)^(-1/2), C the covariance of centred x."""
-    cov = x.T @ x / len(x)
-    ridge = reg * np.trace(cov) / len(cov)
-    values, vectors = np.linalg.eigh(cov + ridge * np.eye(len(cov)))
-    w = vectors @ np.diag(values ** -0.5) @ vectors.T
-    return x @ w, w
+def _fit(cov: np.ndarray, widths: list[int], count: int, dim: int, reg: float) -> tuple[list[np.ndarray], np.ndarray]:
+    """Each view's map to the shared space, and the singular values of the whitened views side by side,
+    from the joint covariance C of the views (blocks C_ij).
+
+    With Z = [X_1 W_1, ..., X_k W_k] (X_i centred, W_i = (C_ii + ridge I)^(-1/2)), Z^T Z = n W C W
+    gives Z's right singular vectors V and values s; the shared coordinates G = Z V s^-1 sqrt(n)
+    (unit variance each) are never formed: view i's ridge map (C_ii + ridge I)^-1 X_i^T G / n is
+    (C_ii + ridge I)^-1 [C_ij W_j]_j V s^-1 sqrt(n)."""
+    bounds = np.cumsum([0, *widths])
+    block = [slice(bounds[i], bounds[i + 1]) for i in range(len(widths))]
+    ridged = []
+    for b in block:
+        c = cov[b, b]
+        ridged.append(c + reg * np.trace(c) / len(c) * np.eye(len(c)))
+    whiteners = [_inverse_sqrt(r) for r in ridged]
+    whitener = np.zeros_like(cov)
+    for b, w in zip(block, whiteners):
+        whitener[b, b] = w
+    values, vectors = np.linalg.eigh(whitener @ cov @ whitener * count)
+    order = np.argsort(values)[::-1]
+    singular = np.sqrt(np.clip(values[order], 0, None))
+    top = vectors[:, order[:dim]] / np.maximum(singular[:dim], 1e-12) * np.sqrt(count)
+    cross = cov @ whitener  # rows of view i: [C_ij W_j]_j
+    maps = [np.linalg.solve(ridged[i], cross[b] @ top) for i, b in enumerate(block)]
+    return maps, singular[: min(count, len(cov))]
 
 
-def _ridge(x: np.ndarray, y: np.ndarray, reg: float) -> np.ndarray:
-    """B minimising |x B - y|^2 + ridge |B|^2, with the same relative ridge as the whitening."""
-    cov = x.T @ x / len(x)
-    ridge = reg * np.trace(cov) / len(cov)
-    return np.linalg.solve(cov + ridge * np.eye(len(cov)), x.T @ y / len(x))
+def _inverse_sqrt(matrix: np.ndarray) -> np.ndarray:
+    values, vectors = np.linalg.eigh(matrix)
+    return vectors @ np.diag(values ** -0.5) @ vectors.T

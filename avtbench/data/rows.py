@@ -1,0 +1,198 @@
+"""Lazy feature arrays: `RowArray`s read the rows asked for from disk, never the whole array.
+
+A reader hands these out in `Clips` (plugin API 3): `clips.audio[rows]`, `clips.audio[a:b]` and
+`clips.audio[i]` read just those rows (from chunked HDF5, per-clip files or memory maps), so that a
+corpus of any size costs the memory of one batch. `np.asarray(array)` still materialises the whole
+array (what the core does for a plugin of API 2, which expects arrays in memory).
+
+Every read checks what it read: a NaN or inf, or a chunk that cannot be read, is a `UserError`
+naming the file, the row and the fix, met when the row is first read rather than in a full pass
+over the corpus up front.
+"""
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from avtbench.errors import UserError
+
+BLOCK_ROWS = 256
+"""Rows read at a time when an array is materialised or walked block by block."""
+
+
+class RowArray(ABC):
+    """An [N, ...] array whose rows are read on demand. Index the first axis with an int, a slice or
+    an integer array (any order, repeats allowed); more axes after it index the rows read."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+    @abstractmethod
+    def read(self, rows: np.ndarray) -> np.ndarray:
+        """The rows `rows` (int64, any order) as an in-memory array [len(rows), ...]."""
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        first, rest = (key[0], key[1:]) if isinstance(key, tuple) else (key, ())
+        if isinstance(first, (int, np.integer)):
+            row = int(first) + (len(self) if first < 0 else 0)
+            if not 0 <= row < len(self):
+                raise IndexError(f"row {first} out of range for {len(self)} rows")
+            picked = self.read(np.array([row], dtype=np.int64))[0]
+            return picked[rest] if rest else picked
+        if isinstance(first, slice):
+            rows = np.arange(len(self), dtype=np.int64)[first]
+        else:
+            rows = np.asarray(first)
+            if rows.dtype == bool:
+                rows = np.flatnonzero(rows)
+            rows = rows.astype(np.int64)
+            if rows.size and (rows.min() < -len(self) or rows.max() >= len(self)):
+                raise IndexError(f"rows out of range for {len(self)} rows")
+            rows = np.where(rows < 0, rows + len(self), rows)
+        picked = self.read(rows)
+        return picked[(slice(None), *rest)] if rest else picked
+
+    def take(self, rows: np.ndarray | list[int]) -> "RowArray":
+        """A lazy view of the given rows (nothing is read)."""
+        return TakenRows(self, np.asarray(rows, dtype=np.int64))
+
+    def blocks(self, size: int = BLOCK_ROWS) -> Iterator[tuple[int, np.ndarray]]:
+        """(first row, rows) of consecutive blocks of `size` rows: one pass in bounded memory."""
+        for start in range(0, len(self), size):
+            yield start, self[start:start + size]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        out = np.empty(self.shape, dtype=self.dtype)
+        for start, block in self.blocks():
+            out[start:start + len(block)] = block
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(shape={self.shape}, dtype={self.dtype})"
+
+
+def materialize(array: Any) -> Any:
+    """`array` in memory: a RowArray read whole, anything else as it is."""
+    return np.asarray(array) if isinstance(array, RowArray) else array
+
+
+def is_lazy(array: Any) -> bool:
+    return isinstance(array, RowArray)
+
+
+class TakenRows(RowArray):
+    """Rows `index` of another RowArray, still lazy."""
+
+    def __init__(self, base: RowArray, index: np.ndarray) -> None:
+        if index.size and (index.min() < 0 or index.max() >= len(base)):
+            raise IndexError(f"rows out of range for {len(base)} rows")
+        self.base, self.index = base, index
+        self.shape, self.dtype = (len(index), *base.shape[1:]), base.dtype
+
+    def read(self, rows: np.ndarray) -> np.ndarray:
+        return self.base.read(self.index[rows])
+
+    def take(self, rows: np.ndarray | list[int]) -> RowArray:
+        return TakenRows(self.base, self.index[np.asarray(rows, dtype=np.int64)])
+
+
+class MemoryRows(RowArray):
+    """An in-memory array behind the RowArray interface (tests, and arrays built on the fly)."""
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.array = array
+        self.shape, self.dtype = tuple(array.shape), array.dtype
+
+    def read(self, rows: np.ndarray) -> np.ndarray:
+        return self.array[rows]
+
+
+class H5Rows(RowArray):
+    """Dataset `key` of an HDF5 file, read by rows (chunked files read only the chunks they need).
+
+    rows: which file row each of this array's rows is (None: all, in order).
+    row_shape: the shape each row is given after reading (e.g. [T, D] visual as [T, 1, 1, D]).
+    The file is opened once per process (DataLoader workers open their own handle)."""
+
+    def __init__(self, path: Path, key: str, fix: str, rows: np.ndarray | None = None,
+                 row_shape: tuple[int, ...] | None = None, dtype: Any = np.float32, file_shape: tuple[int, ...] | None = None) -> None:
+        self.path, self.key, self.fix = Path(path), key, fix
+        self.file_shape = tuple(file_shape) if file_shape is not None else _h5_shape(self.path, key, fix)
+        self.rows = None if rows is None else np.asarray(rows, dtype=np.int64)
+        count = self.file_shape[0] if self.rows is None else len(self.rows)
+        self.shape = (count, *(row_shape or self.file_shape[1:]))
+        self.dtype = np.dtype(dtype)
+
+    def read(self, rows: np.ndarray) -> np.ndarray:
+        file_rows = rows if self.rows is None else self.rows[rows]
+        if file_rows.size == 0:
+            return np.empty((0, *self.shape[1:]), dtype=self.dtype)
+        unique, inverse = np.unique(file_rows, return_inverse=True)
+        try:
+            block = _open(self.path)[self.key][unique]
+        except (OSError, ValueError, KeyError, RuntimeError, TypeError) as exc:
+            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise UserError(f"{self.path}: rows {unique[0]}-{unique[-1]} of {self.key!r} cannot be read ({detail}); "
+                            f"{self.fix}") from None
+        block = np.asarray(block, dtype=self.dtype)
+        check_finite_rows(self.path, block, unique, self.fix)
+        return block[inverse].reshape((len(rows), *self.shape[1:]))
+
+
+class PerClipRows(RowArray):
+    """One file per row (per-clip .npy features, .wav waveforms, .png frames): `load(row)` reads one."""
+
+    def __init__(self, load: Callable[[int], np.ndarray], count: int, row_shape: tuple[int, ...], dtype: Any) -> None:
+        self.load = load
+        self.shape, self.dtype = (count, *row_shape), np.dtype(dtype)
+
+    def read(self, rows: np.ndarray) -> np.ndarray:
+        out = np.empty((len(rows), *self.shape[1:]), dtype=self.dtype)
+        for i, row in enumerate(rows):
+            out[i] = self.load(int(row))
+        return out
+
+
+def check_finite_rows(path: Path, block: np.ndarray, file_rows: np.ndarray, fix: str) -> None:
+    """A UserError naming the first file row of `block` holding a NaN or inf (float arrays only)."""
+    if block.dtype.kind != "f" or np.isfinite(block).all():
+        return
+    bad = int(np.argmin(np.isfinite(block).reshape(len(block), -1).all(axis=1)))
+    raise UserError(f"{path}: features contain NaN or inf (row {int(file_rows[bad])}); {fix}")
+
+
+_HANDLES: dict[tuple[int, str], tuple[tuple[int, int], Any]] = {}
+
+
+def _open(path: Path) -> Any:
+    """The process's read-only handle of `path`, opened on first use and kept; a forked worker opens
+    its own, and a file replaced since (a cache folder written again) is opened anew."""
+    import h5py
+
+    stat = os.stat(path)
+    key, identity = (os.getpid(), str(path)), (stat.st_ino, stat.st_mtime_ns)
+    known = _HANDLES.get(key)
+    if known is not None and known[0] == identity and known[1].id.valid:
+        return known[1]
+    if known is not None and known[1].id.valid:
+        known[1].close()
+    handle = h5py.File(path, "r")
+    _HANDLES[key] = (identity, handle)
+    return handle
+
+
+def _h5_shape(path: Path, key: str, fix: str) -> tuple[int, ...]:
+    from avtbench.data.files import h5_shape
+
+    return h5_shape(path, key, fix)
