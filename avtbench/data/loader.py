@@ -88,7 +88,8 @@ def batches(arrays: Mapping[str, Any], rows: Iterable[np.ndarray], device: str =
     workers = settings.workers
     loader = DataLoader(_RowBatches(arrays, with_rows), sampler=_Sampler(rows), batch_size=None, num_workers=workers,
                         prefetch_factor=settings.prefetch if workers else None, pin_memory=cuda,
-                        persistent_workers=False, collate_fn=_to_tensors)
+                        persistent_workers=False, collate_fn=_to_tensors,
+                        generator=torch.Generator().manual_seed(0))  # its own: the global RNG stays the method's
     for batch in loader:
         yield {name: t.to(device, non_blocking=cuda) for name, t in batch.items()}
 

@@ -10,6 +10,7 @@ shows how much of a task is reachable when the shared space is built from what g
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import torch
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from avtbench.api import Clips, Method, MethodState, Progress, UserError
 from avtbench.config import setting
+from avtbench.data.loader import batch_rows, batches
 
 from ..features import segment_vectors
 
@@ -31,6 +33,8 @@ class OracleConfig:
     batch_size: int = setting(64, low=1)
     lr: float = setting(1e-3, above=0)
     latent_weight: float = setting(5.0, low=0)
+    max_steps: int = setting(0, low=0)
+    """Stop after this many optimiser steps (0: train every epoch; for benchmarks)."""
 
 
 class Oracle(Method):
@@ -57,27 +61,32 @@ class Oracle(Method):
         if "events" not in corpus.labels:
             raise UserError("the oracle needs a corpus with latent event labels (events.h5), which only the synthetic world has; "
                             "remove data.corpus_root or pick another method")
-        inputs = {m: segment_vectors(m, torch.from_numpy(corpus.modality(m))) for m in self.modalities}
-        targets = torch.from_numpy(corpus.labels["events"] > 0).float()
-        latents = {m: torch.from_numpy(corpus.labels[f"latents.{m}"]) for m in self.modalities
-                   if f"latents.{m}" in corpus.labels and self.config.latent_weight > 0}
-        latent_dim = next(iter(latents.values())).shape[-1] if len(latents) == len(self.modalities) else 0
-        self.model = self._build({m: x.shape[-1] for m, x in inputs.items()}, targets.shape[-1], latent_dim)
+        arrays = {m: corpus.modality(m) for m in self.modalities}
+        arrays["events"] = corpus.labels["events"]
+        latent_names = [f"latents.{m}" for m in self.modalities if f"latents.{m}" in corpus.labels]
+        latent_dim = 0
+        if len(latent_names) == len(self.modalities) and self.config.latent_weight > 0:
+            arrays.update({name: corpus.labels[name] for name in latent_names})
+            latent_dim = corpus.labels[latent_names[0]].shape[-1]
+        dims = {m: arrays[m].shape[-1] for m in self.modalities}  # segment_vectors keeps the last axis
+        self.model = self._build(dims, arrays["events"].shape[-1], latent_dim)
         optimizer = torch.optim.Adam(self.model.parameters(), lr=self.config.lr)
         generator = torch.Generator().manual_seed(self.seed)
         loss_fn = nn.BCEWithLogitsLoss()
         loss = torch.tensor(0.0)
-        for _ in progress.track(range(self.config.epochs), description="oracle pretraining"):
-            for idx in torch.randperm(len(targets), generator=generator).split(self.config.batch_size):
-                y = targets[idx].to(self.device)
-                embedded = {m: self.model[m](x[idx].to(self.device)) for m, x in inputs.items()}
-                loss = sum(loss_fn(self.model["classifier"](e), y) for e in embedded.values())
-                if latent_dim:
-                    loss = loss + self.config.latent_weight * sum(
-                        nn.functional.mse_loss(self.model["latents"](e), latents[m][idx].to(self.device)) for m, e in embedded.items())
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
+        orders = (torch.randperm(len(corpus), generator=generator).numpy() for _ in range(self.config.epochs))
+        rows = itertools.islice(batch_rows(orders, self.config.batch_size), self.config.max_steps or None)
+        total = self.config.max_steps or self.config.epochs * -(-len(corpus) // self.config.batch_size)
+        for batch in progress.track(batches(arrays, rows, self.device), total=total, description="oracle pretraining"):
+            y = (batch["events"] > 0).float()
+            embedded = {m: self.model[m](segment_vectors(m, batch[m])) for m in self.modalities}
+            loss = sum(loss_fn(self.model["classifier"](e), y) for e in embedded.values())
+            if latent_dim:
+                loss = loss + self.config.latent_weight * sum(
+                    nn.functional.mse_loss(self.model["latents"](e), batch[f"latents.{m}"]) for m, e in embedded.items())
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
         return {"final_loss": float(loss.detach())}
 
     def encode(self, modality: str, batch: torch.Tensor) -> torch.Tensor:
@@ -95,3 +104,4 @@ class Oracle(Method):
         latent_dim = tensors["latents.weight"].shape[0] if "latents.weight" in tensors else 0
         self.model = self._build(dims, tensors["classifier.weight"].shape[0], latent_dim)
         self.model.load_state_dict(tensors)
+

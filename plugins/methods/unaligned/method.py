@@ -8,14 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from pathlib import Path
 
 from avtbench.api import Clips, Method, MethodState, Progress, UserError
 from avtbench.config import setting
+from avtbench.data.loader import batch_rows, batches
+from avtbench.data.moments import Moments
 
 from ..features import bag_of_words, segment_vectors, vocabulary_of
+
+
+BATCH_CLIPS = 256
+"""Clips (and captions) read at a time in the statistics pass."""
 
 
 @dataclass
@@ -39,23 +46,31 @@ class Unaligned(Method):
         self.vocabulary: dict[str, int] = {}
 
     def pretrain(self, corpus: Clips, workdir: Path, progress: Progress) -> dict[str, float]:
-        """One whitened PCA per modality; all share the same output size so a head can cross over."""
-        vectors = {m: segment_vectors(m, torch.from_numpy(corpus.modality(m))) for m in ("audio", "visual")}
-        vectors = {m: x.reshape(-1, x.shape[-1]) for m, x in vectors.items()}
+        """One whitened PCA per modality, from covariances accumulated in one streaming pass; all
+        share the same output size so a head can cross over."""
+        moments = {m: Moments() for m in ("audio", "visual")}
+        rows = batch_rows([np.arange(len(corpus))], BATCH_CLIPS)
+        arrays = {m: corpus.modality(m) for m in moments}
+        for batch in progress.track(batches(arrays, rows), total=-(-len(corpus) // BATCH_CLIPS), description="PCA statistics"):
+            for m, x in batch.items():
+                vectors = segment_vectors(m, x)
+                moments[m].add(vectors.reshape(-1, vectors.shape[-1]).double().numpy())
         if corpus.has("text"):
             captions = [c for caps in corpus.caption_lists() for c in caps]
             self.vocabulary = vocabulary_of(captions)
-            vectors["text"] = bag_of_words(captions, self.vocabulary)
-        k = min(self.config.dim, *(x.shape[-1] for x in vectors.values()))
+            moments["text"] = Moments()
+            for start in range(0, len(captions), BATCH_CLIPS):
+                moments["text"].add(bag_of_words(captions[start:start + BATCH_CLIPS], self.vocabulary).numpy())
+        k = min(self.config.dim, *(len(mo.mean) for mo in moments.values()))
         explained = {}
-        for modality in progress.track(list(vectors), description="fitting PCA"):
-            x = vectors[modality].double()
-            mean = x.mean(0)
-            _, s, vh = torch.linalg.svd(x - mean, full_matrices=False)
-            scale = s[:k] / (len(x) - 1) ** 0.5
-            self.means[modality] = mean.float()
-            self.projections[modality] = (vh[:k].T / scale.clamp_min(1e-8)).float()
-            explained[f"{modality}_explained_variance"] = float((s[:k] ** 2).sum() / (s ** 2).sum())
+        for modality, mo in moments.items():
+            values, vectors = np.linalg.eigh(mo.covariance() * mo.count)  # X_c^T X_c: squared singular values
+            order = np.argsort(values)[::-1]
+            squares, top = np.clip(values[order], 0, None), vectors[:, order[:k]]
+            scale = np.sqrt(squares[:k] / (mo.count - 1))
+            self.means[modality] = torch.from_numpy(mo.mean).float()
+            self.projections[modality] = torch.from_numpy(top / np.maximum(scale, 1e-8)).float()
+            explained[f"{modality}_explained_variance"] = float(squares[:k].sum() / squares.sum())
         return explained
 
     def encode(self, modality: str, batch) -> torch.Tensor:

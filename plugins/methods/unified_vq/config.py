@@ -76,6 +76,7 @@ class UnifiedVQConfig:
     epochs, batch_size, lr, grad_clip, lr_milestones, lr_gamma: training schedule (reference:
         Adam lr 4e-4, batch 80, gradient-norm clip 0.5, MultiStepLR at 10/20/30 x0.5,
         6 epochs in `pretrain.sh`; the README notes the best checkpoint comes within 5 epochs).
+    max_steps: stop after this many optimiser steps in all (0: run every epoch; ours, for benchmarks).
         The default runs the reference's 6 epochs (about 50 s on the default corpus, 2 CPU cores).
         grad_clip 0 turns clipping off; batch_size is at least 2 (the contrastive terms need pairs).
     preset: "default", "paper" or "tiny" (see PRESETS); applied by the core before the other settings.
@@ -124,6 +125,7 @@ class UnifiedVQConfig:
     grad_clip: float = setting(0.5, low=0)
     lr_milestones: tuple[int, ...] = setting((10, 20, 30), low=1)
     lr_gamma: float = setting(0.5, above=0, high=1)
+    max_steps: int = setting(0, low=0)
     preset: Literal["default", "paper", "tiny"] = "default"
 
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {

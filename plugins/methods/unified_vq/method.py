@@ -9,12 +9,15 @@ frozen semantic encoder (the shared discrete space), `code_indices` their indice
 """
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
+
 import numpy as np
 import torch
 from torch import Tensor
 
 from avtbench.api import Batch, Clips, Method, MethodState, Progress, UserError
+from avtbench.data.loader import batch_rows, batches
 
 from .config import MODALITY_SETS, UnifiedVQConfig
 from .losses import LossWeights, total_loss
@@ -72,7 +75,7 @@ class UnifiedVQ(Method):
             cuda_devices = [device.index if device.index is not None else torch.cuda.current_device()]
         with torch.random.fork_rng(devices=cuda_devices):
             torch.manual_seed(self.seed)
-            data = self._corpus_tensors(corpus, mods, steps)
+            data = self._corpus_arrays(corpus, mods, steps, workdir)
             dims = self._dims(data)
             self.model = model = UnifiedVQModel(cfg, dims).to(self.device)
             result = self._train(model, data, progress)
@@ -84,29 +87,42 @@ class UnifiedVQ(Method):
             raise UserError(f"corpus modalities have different numbers of segments: {lengths}")
         return next(iter(lengths.values()), self.config.text_steps)
 
-    def _corpus_tensors(self, corpus: Clips, mods: tuple[str, ...], steps: int) -> dict[str, Tensor]:
-        data = {m: torch.from_numpy(np.ascontiguousarray(corpus.modality(m), dtype=np.float32)) for m in mods if m != "text"}
-        if "audio" in data and data["audio"].dim() != 3:
+    def _corpus_arrays(self, corpus: Clips, mods: tuple[str, ...], steps: int, workdir: Path) -> dict[str, object]:
+        """The corpus arrays training reads batch by batch: audio and visual as the reader gives them
+        (lazy), text as frozen token features computed once and kept in a memory map in `workdir`."""
+        data = {m: corpus.modality(m) for m in mods if m != "text"}
+        if "audio" in data and len(data["audio"].shape) != 3:
             raise UserError(f"corpus audio must be [N, T, D], got {tuple(data['audio'].shape)}")
-        if "visual" in data and data["visual"].dim() != 5:
+        if "visual" in data and len(data["visual"].shape) != 5:
             raise UserError(f"corpus visual must be [N, T, H, W, C], got {tuple(data['visual'].shape)}")
         if "text" in mods:
             self.text_steps = steps
             self.text_corpus = self._text_corpus(corpus)
-            data["text"] = self.token_features(list(corpus.modality("text"))).cpu()
+            data["text"] = self._text_features_file(list(corpus.modality("text")), Path(workdir) / "text_features.npy")
         return data
 
+    def _text_features_file(self, captions: list[str], path: Path, chunk: int = 256) -> np.ndarray:
+        """Token features of every caption, written chunk by chunk to a .npy memory map."""
+        first = self.token_features(captions[:chunk]).cpu().numpy()
+        out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(len(captions), *first.shape[1:]))
+        out[:len(first)] = first
+        for start in range(chunk, len(captions), chunk):
+            out[start:start + chunk] = self.token_features(captions[start:start + chunk]).cpu().numpy()
+        out.flush()
+        return np.load(path, mmap_mode="r")
+
     @staticmethod
-    def _dims(data: dict[str, Tensor]) -> InputDims:
+    def _dims(data: dict[str, object]) -> InputDims:
         h = w = c = 0
         if "visual" in data:
             h, w, c = data["visual"].shape[2:]
         return InputDims(audio=data["audio"].shape[-1] if "audio" in data else 0, height=h, width=w, channels=c,
                          text=data["text"].shape[-1] if "text" in data else 0)
 
-    def _train(self, model: UnifiedVQModel, data: dict[str, Tensor], progress: Progress) -> dict[str, float]:
+    def _train(self, model: UnifiedVQModel, data: dict[str, object], progress: Progress) -> dict[str, float]:
         cfg = self.config
         n = next(iter(data.values())).shape[0]
+        steps_left = cfg.max_steps or None
         optimizer = torch.optim.Adam(model.main_parameters(), lr=cfg.lr)
         club_optimizer = torch.optim.Adam(model.club.parameters(), lr=cfg.club_lr)
         scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=list(cfg.lr_milestones), gamma=cfg.lr_gamma)
@@ -120,22 +136,22 @@ class UnifiedVQ(Method):
         model.train()
         for _ in progress.track(range(cfg.epochs), total=cfg.epochs, description="unified_vq pretraining"):
             sums: dict[str, float] = {}
-            batches = 0
-            order = order_rng.permutation(n)
-            for start in range(0, n, batch_size):
-                index = torch.from_numpy(order[start:start + batch_size])
-                if len(index) < 2:
-                    continue
-                inputs = {m: x[index].to(self.device, non_blocking=True) for m, x in data.items()}
+            batch_count = 0
+            rows = batch_rows([order_rng.permutation(n)], batch_size, min_rows=2)
+            for inputs in batches(data, itertools.islice(rows, steps_left), self.device):
                 stats = self._step(model, inputs, optimizer, club_optimizer, weights, generator)
                 for k, v in stats.items():
                     sums[k] = sums.get(k, 0.0) + v
-                batches += 1
+                batch_count += 1
+            if steps_left is not None:
+                steps_left -= batch_count
             codes = self.usage.end_epoch()
             scheduler.step()
-            means = {k: v / max(batches, 1) for k, v in sums.items()}
+            means = {k: v / max(batch_count, 1) for k, v in sums.items()}
             means.update({f"codes_{k}": float(v) for k, v in codes.items()})
             history.append(means)
+            if steps_left == 0:
+                break
         model.eval()
         return {**means, **_per_epoch(history)}
 
