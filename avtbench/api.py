@@ -19,6 +19,18 @@ JSON side file (`state.json`) for everything that is not a tensor (sizes, vocabu
 histories). A method that also keeps a pretrained backbone may override `save`/`load` to add its
 `save_pretrained` folder (safetensors weights) under `directory`, calling the base class too.
 Nothing is ever unpickled.
+
+Streaming (plugin API 3): a corpus can be far larger than memory, so the arrays of `Clips` that a
+reader returns are lazy `avtbench.data.rows.RowArray`s. A plugin of API 3 (`plugin_api = "3"`):
+- reads rows in bounded batches: `clips.audio[rows]`, `clips.audio[a:b]`, or, for training,
+  `avtbench.data.loader.batches(...)` (a torch DataLoader: workers, pinned memory on CUDA);
+  never `np.asarray(clips.audio)` or another whole-array read;
+- accumulates corpus statistics in streaming passes (`avtbench.data.moments.Moments`), and keeps
+  per-clip derived data it needs again (features of every caption, say) in a memory map under
+  `workdir`, not in RAM;
+- as a task, gets embeddings as read-only memory maps (`numpy.memmap`, an ndarray).
+A plugin that states no API (API 2) runs unchanged: the core reads its corpus and splits into
+memory first and says in one line that it does not stream.
 """
 from __future__ import annotations
 
@@ -35,9 +47,11 @@ from avtbench.errors import DamagedArtifact, UserError, saved_part
 if TYPE_CHECKING:
     import torch
 
-API_VERSION = "2"
-"""Version of the plugin API: 2 added `validate`, `pretrain(corpus, workdir, progress)`, `MethodState`
-with `save`/`load`, `cache_dir`, declared `Dataset`s and `DatasetSource`s handed to `Task.splits`."""
+API_VERSION = "3"
+"""Version of the plugin API: 3 streams (the arrays of `Clips` are lazy `RowArray`s read by rows, and
+embeddings reach tasks memory-mapped); 2 added `validate`, `pretrain(corpus, workdir, progress)`,
+`MethodState` with `save`/`load`, `cache_dir`, declared `Dataset`s and `DatasetSource`s handed to
+`Task.splits`. A class states its API in `plugin_api`; API 2 classes still run (see `Clips`)."""
 
 MODALITY_LETTERS: dict[str, str] = {"a": "audio", "v": "visual", "t": "text"}
 LEVELS: tuple[str, ...] = ("features", "raw")
@@ -84,6 +98,9 @@ class Clips:
     Raw level (`level="raw"`, for methods on pretrained backbones):
     audio:  float32 [N, T * 16000]        mono waveform at 16 kHz in [-1, 1]
     visual: uint8   [N, T, S, S, 3]       one RGB frame per segment
+    Plugin API 3: audio, visual and labels may be lazy `RowArray`s (shape, dtype, len and indexing
+    by rows as numpy arrays have; rows are read on indexing; `np.asarray` reads all): index them in
+    batches. `subset` keeps them lazy; `materialized` reads them into memory.
     Both levels:
     text:   one caption per clip, or None
     captions: every caption of each clip (several per clip where a dataset has them), or None
@@ -121,18 +138,34 @@ class Clips:
         return [[t] for t in self.text] if self.text is not None else []
 
     def subset(self, index: Sequence[int] | np.ndarray) -> "Clips":
+        """The clips at `index`; lazy arrays stay lazy (nothing is read)."""
         index = np.asarray(index, dtype=np.int64)
-        pick = lambda a: None if a is None else a[index]  # noqa: E731
+        pick = lambda a: None if a is None else a.take(index) if _lazy(a) else a[index]  # noqa: E731
         return Clips(
             ids=[self.ids[i] for i in index],
             audio=pick(self.audio),
             visual=pick(self.visual),
             text=None if self.text is None else [self.text[i] for i in index],
-            labels={k: v[index] for k, v in self.labels.items()},
+            labels={k: pick(v) for k, v in self.labels.items()},
             class_names=list(self.class_names),
             captions=None if self.captions is None else [self.captions[i] for i in index],
             descriptions=list(self.descriptions),
         )
+
+    def materialized(self) -> "Clips":
+        """These clips with every lazy array read into memory (what an API 2 plugin is handed)."""
+        read = lambda a: np.asarray(a) if _lazy(a) else a  # noqa: E731
+        return Clips(ids=self.ids, audio=read(self.audio), visual=read(self.visual), text=self.text,
+                     labels={k: read(v) for k, v in self.labels.items()}, class_names=self.class_names,
+                     captions=self.captions, descriptions=self.descriptions)
+
+    def is_lazy(self) -> bool:
+        return any(_lazy(a) for a in (self.audio, self.visual, *self.labels.values()))
+
+
+def _lazy(array: Any) -> bool:
+    """A RowArray (duck-typed, so that api.py does not import avtbench.data)."""
+    return hasattr(array, "take") and hasattr(array, "read") and not isinstance(array, np.ndarray)
 
 
 Batch = Union["torch.Tensor", list]

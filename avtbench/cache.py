@@ -84,13 +84,33 @@ class ArtifactCache:
         return self.root / "embeddings" / f"{key}.npy"
 
     def load_embedding(self, key: str) -> np.ndarray | None:
+        """The embedding `key`, memory-mapped read-only (pages are read as a task touches them); None
+        when absent or unreadable (a truncated file does not map)."""
         path = self.embedding_path(key)
         if not path.is_file():
             return None
         try:
-            return np.load(path, allow_pickle=False)
+            return np.load(path, mmap_mode="r", allow_pickle=False)
         except Exception:
             return None
+
+    @contextmanager
+    def embedding_file(self, key: str) -> Iterator[Callable[[tuple[int, ...]], np.ndarray]]:
+        """Write embedding `key` as it is made: the caller calls the yielded `open(shape)` once, for a
+        float32 memory map of that shape in a temporary file, and fills it; on leaving, the file is
+        published (renamed into place) whole, or, on an error, removed."""
+        with atomic_path(self.embedding_path(key)) as tmp:
+            opened: list[np.ndarray] = []
+
+            def open_map(shape: tuple[int, ...]) -> np.ndarray:
+                opened.append(np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape))
+                return opened[-1]
+
+            yield open_map
+            if not opened:
+                raise ValueError("embedding_file: nothing was written")
+            opened[-1].flush()
+            del opened[:]
 
     def save_embedding(self, key: str, array: np.ndarray) -> None:
         with atomic_path(self.embedding_path(key)) as tmp:

@@ -11,8 +11,10 @@ import inspect
 
 from avtbench.api import API_VERSION, Method, Task
 
-SUPPORTED = (API_VERSION,)
-"""Plugin APIs this avtbench runs."""
+SUPPORTED = ("2", API_VERSION)
+"""Plugin APIs this avtbench runs: API 2 plugins get their data in memory (they do not stream)."""
+STREAMING = (API_VERSION,)
+"""Plugin APIs whose plugins read their data in batches (lazy `RowArray`s in `Clips`)."""
 MIGRATION = "see 'Migrating a plugin' in avtbench's README"
 _API1_METHOD = ("state_dict", "load_state_dict")
 """What API 1 methods implemented where API 2 has `state` / `load_state` (a `MethodState`)."""
@@ -21,6 +23,17 @@ _API1_METHOD = ("state_dict", "load_state_dict")
 def stated_api(cls: type) -> str:
     """The API `cls` says it implements ("2" when it says nothing)."""
     return str(getattr(cls, "plugin_api", None) or "2")
+
+
+def streams(cls: type) -> bool:
+    """Whether `cls` takes lazy arrays (API 3); an API 2 class is handed arrays read into memory."""
+    return stated_api(cls) in STREAMING
+
+
+def not_streaming_line(cls: type, kind: str) -> str:
+    """The one line said when an API 2 class is handed its data in memory."""
+    return (f"{kind} {getattr(cls, 'name', cls.__name__)!r} implements plugin API 2: its data is read into memory "
+            f"(it does not stream, so the corpus must fit in RAM); {MIGRATION}")
 
 
 def unusable(cls: type) -> str | None:

@@ -17,9 +17,14 @@ def hash_json(obj: Any, length: int = 16) -> str:
 
 
 def hash_array(array: np.ndarray | list, length: int = 16) -> str:
-    """Hash of an array's dtype, shape and bytes (or of a list of strings)."""
+    """Hash of an array's dtype, shape and bytes (or of a list of strings). A lazy array (one with
+    `blocks`, see `avtbench.data.rows`) is read block by block: the same hash in bounded memory."""
     digest = hashlib.blake2b(digest_size=16)
-    if isinstance(array, np.ndarray):
+    if hasattr(array, "blocks") and not isinstance(array, np.ndarray):
+        digest.update(f"{np.dtype(array.dtype).str}{tuple(array.shape)}".encode())
+        for _, block in array.blocks():
+            digest.update(memoryview(np.ascontiguousarray(block, dtype=array.dtype)).cast("B"))
+    elif isinstance(array, np.ndarray):
         digest.update(f"{array.dtype.str}{array.shape}".encode())
         digest.update(memoryview(np.ascontiguousarray(array)).cast("B"))
     else:

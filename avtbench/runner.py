@@ -17,6 +17,7 @@ from avtbench import config as cfg
 from avtbench.atomic import publish_folder
 from avtbench.api import API_VERSION, Clips, DamagedArtifact, Method, Progress, SilentProgress, Task, UserError
 from avtbench.cache import ArtifactCache
+from avtbench.compat import not_streaming_line, streams
 from avtbench.data.sources import DatasetResolver
 from avtbench.environment import current_environment
 from avtbench.hashing import hash_array, hash_json
@@ -142,6 +143,9 @@ class Runner:
             corpus = self.data.source(method_cls.corpus, method_cls.input_level).read()
             inputs = input_shapes(corpus)
             check(inputs)
+            if not streams(method_cls) and corpus.is_lazy():
+                self.log(not_streaming_line(method_cls, "method"))
+                corpus = corpus.materialized()
             self.log(f"pretraining {method_cls.name} (seed {seed}) on {len(corpus)} clips")
             started = time.perf_counter()
             with self.cache.workdir(key) as workdir:
@@ -184,10 +188,16 @@ class Runner:
         """The task's clips at the level the method reads, loaded once per run and shared by its cells."""
         key = (planned.cell.task, planned.cell.task_version, hash_json(planned.cell.task_config), level)
         if key not in self._splits:
-            self._splits[key] = task.splits(DeclaredSources(task, {n: self.data.source(n, level) for n in task.datasets}))
+            splits = task.splits(DeclaredSources(task, {n: self.data.source(n, level) for n in task.datasets}))
+            if not streams(type(task)) and any(clips.is_lazy() for clips in splits.values()):
+                self.log(not_streaming_line(type(task), "task"))
+                splits = {name: clips.materialized() for name, clips in splits.items()}
+            self._splits[key] = splits
         return self._splits[key]
 
     def embed(self, method: Method, checkpoint_key: str, clips: Clips, modality: str) -> np.ndarray:
+        """The embeddings of `clips` in `modality`, [N, T, D], memory-mapped from the cache: encoded in
+        batches and written to the cache as they come when not there yet."""
         data = clips.modality(modality)
         key = hash_json([checkpoint_key, modality, hash_array(data)], length=24)
         with self.cache.lock(f"embedding-{key}"):
@@ -197,25 +207,32 @@ class Runner:
             if self.cache.embedding_path(key).is_file():
                 LIBRARY_LOG.warning(f"damaged cache: embedding {self.cache.embedding_path(key)} is unreadable; "
                                     "encoding it again (the new one replaces it)")
-            array = self._encode(method, clips, data, modality)
-            self.cache.save_embedding(key, array)
-            return array
+            with self.cache.embedding_file(key) as open_map:
+                self._encode(method, clips, data, modality, open_map)
+            return self.cache.load_embedding(key)
 
-    def _encode(self, method: Method, clips: Clips, data: Any, modality: str) -> np.ndarray:
+    def _encode(self, method: Method, clips: Clips, data: Any, modality: str,
+                open_map: Callable[[tuple[int, ...]], np.ndarray]) -> None:
+        """Encode `data` batch by batch into the memory map `open_map` gives (opened at the first batch,
+        when the embedding's shape is known)."""
         import torch
 
         batch_size = method.encode_batch_size()
         starts = range(0, len(clips), batch_size)
-        outputs = []
+        out: np.ndarray | None = None
         with torch.no_grad():
             for start in self.progress.track(starts, description=f"encoding {modality}"):
                 chunk = data[start:start + batch_size]
                 batch = torch.from_numpy(np.ascontiguousarray(chunk)) if isinstance(chunk, np.ndarray) else list(chunk)
-                outputs.append(method.encode(modality, batch).detach().float().cpu().numpy())
-        array = np.concatenate(outputs, axis=0).astype(np.float32)
-        if not np.isfinite(array).all():
-            raise UserError(f"method {method.name!r} produced non-finite {modality} embeddings; check its config (learning rate) or retrain with --overwrite")
-        return array
+                encoded = method.encode(modality, batch).detach().float().cpu().numpy()
+                if not np.isfinite(encoded).all():
+                    raise UserError(f"method {method.name!r} produced non-finite {modality} embeddings; check its config "
+                                    "(learning rate) or retrain with --overwrite")
+                if out is None:
+                    out = open_map((len(clips), *encoded.shape[1:]))
+                out[start:start + len(encoded)] = encoded
+        if out is None:  # no clips: an empty embedding of unknown width
+            open_map((0, 0, 0))
 
     def _record(self, planned: PlannedCell, metrics: dict[str, float], pretrain: dict[str, Any],
                 timings: dict[str, float]) -> dict[str, Any]:

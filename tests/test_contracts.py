@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 import avtbench.plugins as plugins_module
-from avtbench.api import MethodState, UserError
+from avtbench.api import API_VERSION, MethodState, UserError
 from avtbench.cache import ArtifactCache
 from avtbench.cli import main
 from avtbench.plan import make_plan
@@ -120,7 +120,7 @@ def test_a_plugin_declares_a_dataset_and_a_task_reads_it_from_its_root(toy_regis
     assert source.origin == "real" and source.read("test").descriptions == ["low", "something loud"]
     record = Runner(ResultStore(tmp_path / "results"), cache, plan.data).run(plan.cells[0])
     assert record["sources"]["toyset"] == "real" and record["sources"]["corpus"].startswith("synthetic world tiny")
-    assert record["main_value"] > 0 and record["versions"]["plugin_api"] == "2"
+    assert record["main_value"] > 0 and record["versions"]["plugin_api"] == API_VERSION
 
 
 def test_a_dataset_no_one_can_provide_is_an_error_at_plan_time(toy_registry, tmp_path: Path) -> None:

@@ -48,6 +48,7 @@ def video_classes(segment_labels: np.ndarray) -> np.ndarray:
 
 class AVE(Task):
     name = "ave"
+    plugin_api = "3"
     version = "3"
     directions = ("a2v", "v2a")
     main_metric = "accuracy"

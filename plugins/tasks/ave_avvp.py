@@ -64,6 +64,7 @@ def cmg_list(modality: str) -> str:
 
 class AVEAVVP(Task):
     name = "ave_avvp"
+    plugin_api = "3"
     version = "3"
     directions = ("a2v", "v2a")
     main_metric = "f1"

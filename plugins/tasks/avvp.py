@@ -58,6 +58,7 @@ def _stack(splits: dict[str, Clips], names: tuple[str, ...], key: str) -> np.nda
 
 class AVVP(Task):
     name = "avvp"
+    plugin_api = "3"
     version = "3"
     directions = ("a2v", "v2a")
     main_metric = "f1"

@@ -83,7 +83,7 @@ def _train(head: nn.Module, loss_fn: Callable[[torch.Tensor, torch.Tensor], torc
     params = list(head.parameters()) + list(extra_params or [])
     optimizer = torch.optim.Adam(params, lr=lr)
     schedule = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[10, 20, 30], gamma=0.5)
-    inputs, targets = torch.from_numpy(x).float(), torch.from_numpy(y)
+    inputs, targets = torch.from_numpy(np.array(x, dtype=np.float32)), torch.from_numpy(np.array(y))  # copies: x may be a read-only memory map
     generator = torch.Generator().manual_seed(seed)
     for _ in progress.track(range(epochs), description="training head"):
         for idx in torch.randperm(len(inputs), generator=generator).split(batch_size):
@@ -102,5 +102,5 @@ def _train(head: nn.Module, loss_fn: Callable[[torch.Tensor, torch.Tensor], torc
 
 @torch.no_grad()
 def predict(head: nn.Module, x: np.ndarray, device: str, batch_size: int = 256) -> np.ndarray:
-    out = [head(torch.from_numpy(x[i:i + batch_size]).float().to(device)).cpu() for i in range(0, len(x), batch_size)]
+    out = [head(torch.from_numpy(np.array(x[i:i + batch_size], dtype=np.float32)).to(device)).cpu() for i in range(0, len(x), batch_size)]
     return torch.cat(out).numpy()

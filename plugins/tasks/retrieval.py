@@ -64,6 +64,7 @@ def retrieval_scores(queries: np.ndarray, gallery: np.ndarray, relevant: np.ndar
 
 class Retrieval(Task):
     name = "retrieval"
+    plugin_api = "3"
     version = "2"
     directions = ("a2v", "v2a", "a2t", "t2a", "v2t", "t2v")
     main_metric = "r1"

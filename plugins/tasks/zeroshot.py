@@ -27,6 +27,7 @@ class ZeroShotConfig:
 
 class ZeroShot(Task):
     name = "zeroshot"
+    plugin_api = "3"
     version = "1"
     directions = ("a2t",)
     main_metric = "accuracy"

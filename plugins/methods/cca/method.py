@@ -45,6 +45,7 @@ class CCAConfig:
 
 class CCA(Method):
     name = "cca"
+    plugin_api = "3"
     version = "1"
     modalities = ("audio", "visual", "text")
     config_class = CCAConfig

@@ -39,6 +39,7 @@ class OracleConfig:
 
 class Oracle(Method):
     name = "oracle"
+    plugin_api = "3"
     version = "2"
     modalities = ("audio", "visual")
     config_class = OracleConfig

@@ -34,6 +34,7 @@ class UnalignedConfig:
 
 class Unaligned(Method):
     name = "unaligned"
+    plugin_api = "3"
     version = "2"
     modalities = ("audio", "visual", "text")
     config_class = UnalignedConfig

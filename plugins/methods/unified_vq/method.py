@@ -27,6 +27,7 @@ from .usage import CodebookUsage
 
 class UnifiedVQ(Method):
     name = "unified_vq"
+    plugin_api = "3"
     version = "3"
     modalities = ("audio", "visual", "text")
     config_class = UnifiedVQConfig

@@ -82,6 +82,7 @@ def steps_of(embedding: np.ndarray, steps: int = FRAMES) -> np.ndarray:
 
 class AVSS4(Task):
     name = "avs_s4"
+    plugin_api = "3"
     version = "1"
     directions = ("a2t", "t2a")
     main_metric = "miou"

@@ -1,0 +1,114 @@
+"""Lazy arrays, streamed batches and streaming statistics (plugin API 3's data path)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import torch
+
+from avtbench.api import Clips, UserError
+from avtbench.data.loader import LoaderSettings, batch_rows, batches
+from avtbench.data.moments import Moments
+from avtbench.data.rows import H5Rows, MemoryRows, materialize
+from avtbench.hashing import hash_array
+
+FIX = "write the file again"
+
+
+def test_indexing_a_lazy_array_reads_what_numpy_would_give() -> None:
+    data = np.arange(7 * 3 * 2, dtype=np.float32).reshape(7, 3, 2)
+    lazy = MemoryRows(data)
+    assert lazy.shape == data.shape and len(lazy) == 7 and lazy.ndim == 3
+    for key in (3, -1, slice(1, 6, 2), slice(None), np.array([5, 0, 5, 2]), [1, 1], np.arange(7) % 2 == 0, (slice(2, 4), 1),
+                (np.array([4, 2]), slice(None), 0)):
+        np.testing.assert_array_equal(lazy[key], data[key])
+    with pytest.raises(IndexError):
+        lazy[np.array([7])]
+    view = lazy.take([6, 1, 3]).take([2, 0])
+    np.testing.assert_array_equal(np.asarray(view), data[[3, 6]])
+    np.testing.assert_array_equal(materialize(lazy), data)
+
+
+def test_h5_rows_read_only_the_rows_asked_for_in_any_order(tmp_path: Path) -> None:
+    data = np.random.default_rng(0).standard_normal((50, 4, 6)).astype(np.float32)
+    path = tmp_path / "f.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("x", data=data, chunks=(1, 4, 6))
+    lazy = H5Rows(path, "x", FIX)
+    np.testing.assert_array_equal(lazy[[9, 3, 9, 40]], data[[9, 3, 9, 40]])
+    np.testing.assert_array_equal(lazy[10:13], data[10:13])
+    picked = H5Rows(path, "x", FIX, rows=np.array([49, 0, 7]), row_shape=(4, 1, 1, 6))
+    assert picked.shape == (3, 4, 1, 1, 6)
+    np.testing.assert_array_equal(picked[1:], data[[0, 7]][:, :, None, None, :])
+
+
+def test_a_nan_met_while_reading_names_the_file_and_its_row(tmp_path: Path) -> None:
+    data = np.zeros((20, 3), dtype=np.float32)
+    data[13, 1] = np.nan
+    path = tmp_path / "audio.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("x", data=data)
+    lazy = H5Rows(path, "x", FIX, rows=np.arange(20)[::-1])
+    lazy[:5]  # rows 19..15 are fine
+    with pytest.raises(UserError, match=r"audio.h5: features contain NaN or inf \(row 13\); write the file again"):
+        lazy[5:8]
+
+
+def test_a_chunk_that_cannot_be_read_is_a_one_line_error(tmp_path: Path) -> None:
+    path = tmp_path / "visual.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("x", data=np.ones((400, 64), dtype=np.float32), chunks=(1, 64))
+    lazy = H5Rows(path, "x", FIX)
+    raw = bytearray(path.read_bytes())
+    raw[-20000:] = b"\xff" * 20000  # the last chunks' bytes overwritten
+    path.write_bytes(bytes(raw))
+    with pytest.raises(UserError) as error:
+        for start in range(0, 400, 50):
+            lazy[start:start + 50]
+    assert str(error.value).startswith(f"{path}: ") and "write the file again" in str(error.value)
+
+
+def test_batches_come_in_the_order_asked_for_with_their_rows() -> None:
+    data = np.arange(10 * 2, dtype=np.float32).reshape(10, 2)
+    orders = [np.array([3, 1, 4, 0, 9, 2, 6, 5, 8, 7])]
+    got = list(batches({"x": MemoryRows(data)}, batch_rows(orders, 4, min_rows=2), with_rows=True))
+    assert [b["rows"].tolist() for b in got] == [[3, 1, 4, 0], [9, 2, 6, 5], [8, 7]]
+    for b in got:
+        assert torch.equal(b["x"], torch.from_numpy(data[b["rows"].numpy()]))
+    assert [len(r) for r in batch_rows(orders, 4, drop_last=True)] == [4, 4]
+
+
+def test_batches_read_in_worker_processes_give_the_same_batches() -> None:
+    data = np.random.default_rng(1).standard_normal((12, 3)).astype(np.float32)
+    rows = [np.array([5, 1, 7]), np.array([0, 11]), np.array([2, 3, 4, 6])]
+    here = [b["x"] for b in batches({"x": MemoryRows(data)}, rows)]
+    there = [b["x"] for b in batches({"x": MemoryRows(data)}, rows, settings=LoaderSettings(workers=1))]
+    assert all(torch.equal(a, b) for a, b in zip(here, there)) and len(there) == 3
+
+
+def test_streaming_moments_equal_the_whole_array_statistics() -> None:
+    x = np.random.default_rng(2).standard_normal((1000, 5)) * 3 + 1000.0  # a large mean next to the spread
+    moments = Moments()
+    for start in range(0, 1000, 64):
+        moments.add(x[start:start + 64])
+    np.testing.assert_allclose(moments.mean, x.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(moments.covariance(), np.cov(x.T, bias=True), rtol=1e-9, atol=1e-9)
+
+
+def test_a_lazy_array_hashes_as_its_contents() -> None:
+    data = np.random.default_rng(3).standard_normal((600, 4)).astype(np.float32)
+    assert hash_array(MemoryRows(data)) == hash_array(data)
+    assert hash_array(MemoryRows(data).take(np.arange(599))) != hash_array(data)
+
+
+def test_subset_keeps_lazy_clips_lazy_and_materialized_reads_them() -> None:
+    audio = np.arange(8 * 2 * 3, dtype=np.float32).reshape(8, 2, 3)
+    clips = Clips(ids=list("abcdefgh"), audio=MemoryRows(audio), labels={"y": MemoryRows(np.arange(8))})
+    part = clips.subset([6, 2])
+    assert part.is_lazy() and part.ids == ["g", "c"]
+    whole = part.materialized()
+    assert not whole.is_lazy() and isinstance(whole.audio, np.ndarray)
+    np.testing.assert_array_equal(whole.audio, audio[[6, 2]])
+    np.testing.assert_array_equal(whole.labels["y"], [6, 2])
