@@ -100,8 +100,40 @@ def kit_cache(session_cache: Path) -> Path:
 def test_a_method_that_keeps_the_contract_passes_every_check(kit_cache, one_thread) -> None:
     report = check_method(Good, cache_dir=kit_cache)
     assert report.passed, report.lines()
-    assert len(report.results) == 8
+    assert len(report.results) == 9
     report.assert_passed()
+    assert verdicts(report)["streams its corpus"][1].startswith("plugin API 2: does not stream")
+
+
+class Streams(Good):
+    plugin_api = "3"
+
+    def pretrain(self, corpus, workdir, progress):
+        stats = super().pretrain(corpus, workdir, progress)
+        for start in range(0, len(corpus), 100):
+            self.projections["audio"] = self.projections["audio"] + 0 * float(corpus.audio[start:start + 100].mean())
+        return stats
+
+
+class ReadsWhole(Streams):
+    def pretrain(self, corpus, workdir, progress):
+        np.asarray(corpus.audio)
+        return super().pretrain(corpus, workdir, progress)
+
+
+class OneBigRead(Streams):
+    def pretrain(self, corpus, workdir, progress):
+        corpus.visual[: len(corpus)]
+        return super().pretrain(corpus, workdir, progress)
+
+
+def test_the_kit_checks_that_an_api3_method_reads_its_corpus_in_bounded_batches(kit_cache, one_thread) -> None:
+    passed, reason = verdicts(check_method(Streams, cache_dir=kit_cache))["streams its corpus"]
+    assert passed and reason == "600 rows in 6 reads, at most 100 at once (limit 256)", reason
+    passed, reason = verdicts(check_method(ReadsWhole, cache_dir=kit_cache))["streams its corpus"]
+    assert not passed and reason.startswith("read all of audio into memory"), reason
+    passed, reason = verdicts(check_method(OneBigRead, cache_dir=kit_cache))["streams its corpus"]
+    assert not passed and reason.startswith("read 600 rows of visual at once (at most 256"), reason
 
 
 @pytest.mark.parametrize("broken, check, words", [

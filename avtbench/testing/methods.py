@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 
 from avtbench.api import Clips, Method, SilentProgress, UserError
+from avtbench.compat import stated_api, streams
+from avtbench.testing.streaming import CORPUS_ROWS, EnoughRead, ReadLog, counting_corpus
 from avtbench.testing.report import Report, _fail, _one_line, _Recorder
 from avtbench.testing.world import _check_config, _one_thread, scratch_dir, tiny_sources
 
@@ -28,7 +30,7 @@ def check_method(method_cls: type[Method], settings: dict[str, Any] | None = Non
         return rec.report
     config = _check_config(rec, method_cls.config_class, method_cls.name, settings, method_cls.validate)
     later = ("pretrains on the tiny world", "encodes [B, T, D] finite floats", "save/load round trip",
-             "same seed, same embeddings", "a lacking modality is a clear error")
+             "same seed, same embeddings", "a lacking modality is a clear error", "streams its corpus")
     if config is None:
         for check in later:
             rec.skip(check, "the config does not build")
@@ -46,7 +48,7 @@ def _check_trained_method(rec: _Recorder, method_cls: type[Method], config: Any,
     trained: list[Method] = []
 
     def pretrains() -> str:
-        corpus = data.source(method_cls.corpus, level).read()
+        corpus = _as_handed(method_cls, data.source(method_cls.corpus, level).read())
         method, stats = _pretrained(method_cls, config, corpus, cache, seed)
         bad = [k for k, v in stats.items() if not isinstance(v, (int, float)) or not math.isfinite(float(v))]
         if bad:
@@ -82,7 +84,7 @@ def _check_trained_method(rec: _Recorder, method_cls: type[Method], config: Any,
         return "identical embeddings after save and load into a fresh instance"
 
     def seeded() -> str:
-        corpus = data.source(method_cls.corpus, level).read()
+        corpus = _as_handed(method_cls, data.source(method_cls.corpus, level).read())
         again, _ = _pretrained(method_cls, config, corpus, cache, seed)
         _same(first, {m: _encoded(again, m, b) for m, b in batches.items()}, "from a second pretraining with the same seed")
         return f"seed {seed} twice: identical embeddings"
@@ -93,6 +95,27 @@ def _check_trained_method(rec: _Recorder, method_cls: type[Method], config: Any,
         else:
             rec.skip(check, "encoding failed")
     rec.run(checks[4], lambda: _lacking_modality(method, modalities, data, level))
+    rec.run(checks[5], lambda: _streams(method_cls, config, data.source(method_cls.corpus, level).read(), cache, seed))
+
+
+def _as_handed(method_cls: type[Method], corpus: Clips) -> Clips:
+    """The corpus as the runner hands it: lazy to an API 3 method, in memory to an API 2 one."""
+    return corpus if streams(method_cls) else corpus.materialized()
+
+
+def _streams(method_cls: type[Method], config: Any, corpus: Clips, cache: Path, seed: int) -> str:
+    """Pretrain on a corpus whose arrays count reads (see `avtbench.testing.streaming`)."""
+    if not streams(method_cls):
+        return (f"plugin API {stated_api(method_cls)}: does not stream (its corpus is read into memory, so it is "
+                "bounded by RAM); not failed")
+    log = ReadLog()
+    try:
+        _pretrained(method_cls, config, counting_corpus(corpus, log), cache, seed)
+    except EnoughRead:
+        return log.summary()
+    if log.reads == 0:
+        return f"pretrained on {CORPUS_ROWS} clips without reading a corpus array"
+    return log.summary()
 
 
 def _pretrained(method_cls: type[Method], config: Any, corpus: Clips, cache: Path, seed: int) -> tuple[Method, dict]:
