@@ -14,6 +14,7 @@ changes speed, never results.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
@@ -32,6 +33,18 @@ class LoaderSettings:
 
 SETTINGS = LoaderSettings()
 """The settings of this process's runs (the CLI sets them from `--loader-workers`)."""
+
+
+@dataclass
+class LoaderStats:
+    """What `batches` has handed out in this process, and how long its consumers waited for batches
+    (reading and copying): `wait_s` next to the run's time says whether loading is the bottleneck."""
+
+    batches: int = 0
+    wait_s: float = 0.0
+
+
+STATS = LoaderStats()
 
 
 def configure(workers: int | None = None, prefetch: int | None = None) -> None:
@@ -90,8 +103,15 @@ def batches(arrays: Mapping[str, Any], rows: Iterable[np.ndarray], device: str =
                         prefetch_factor=settings.prefetch if workers else None, pin_memory=cuda,
                         persistent_workers=False, collate_fn=_to_tensors,
                         generator=torch.Generator().manual_seed(0))  # its own: the global RNG stays the method's
-    for batch in loader:
-        yield {name: t.to(device, non_blocking=cuda) for name, t in batch.items()}
+    iterator = iter(loader)
+    while True:
+        started = time.perf_counter()
+        batch = next(iterator, None)
+        if batch is None:
+            return
+        moved = {name: t.to(device, non_blocking=cuda) for name, t in batch.items()}
+        STATS.batches, STATS.wait_s = STATS.batches + 1, STATS.wait_s + time.perf_counter() - started
+        yield moved
 
 
 def _to_tensors(batch: dict[str, np.ndarray]) -> dict[str, Any]:
