@@ -115,9 +115,11 @@ def main() -> None:
 @click.option("--executor", "executor_name", default="serial", type=click.Choice(["serial", "ray", "slurm"]),
               show_default=True, help="Where jobs run; settings in the config's `executor` section / --set executor.<field>=...")
 @click.option("--retry-failed", is_flag=True, help="Run again the cells that failed before (they are skipped otherwise).")
+@click.option("--loader-workers", default="auto", show_default=True, metavar="N|auto",
+              help="Processes reading corpus batches during pretraining (auto: 0 on CPU, 4 on CUDA).")
 @_guard
 def run(methods, tasks, directions, seeds, config_file, sets, device, results, cache_dir, overwrite, quiet, verbose,
-        log_path, executor_name, retry_failed) -> None:
+        log_path, executor_name, retry_failed, loader_workers) -> None:
     """Train and evaluate every cell of the grid methods x tasks x directions x seeds.
 
     On a terminal progress shows as bars; otherwise (a log, CI) as plain lines on stderr."""
@@ -136,7 +138,7 @@ def run(methods, tasks, directions, seeds, config_file, sets, device, results, c
         from avtbench.plugins import registry
         from avtbench.plan import make_plan
         from avtbench.progress import make_progress
-        from avtbench.runner import Runner, resolve_device
+        from avtbench.runner import Runner, resolve_device, resolve_loader_workers
         from avtbench.store import ResultStore
 
         document = _document(config_file, sets)
@@ -151,16 +153,18 @@ def run(methods, tasks, directions, seeds, config_file, sets, device, results, c
             out.info(f"skipped {reason}", f"[yellow]skipped[/] {escape(reason)}")
         store = ResultStore(results)
         device_name = resolve_device(device)
+        workers = resolve_loader_workers(loader_workers, device_name)
         executor_config = cfg.build(ExecutorConfig, document.get(EXECUTOR_SECTION, {}), EXECUTOR_SECTION)
         executor_cls = executor_for(executor_name)
         cache.prepare()
         store.prepare()
         grid_id = new_grid_id()
         spec = GridSpec(tuple(_split(methods)), tuple(_split(tasks)), tuple(_split(directions)), tuple(grid_seeds),
-                        document, str(cache.root.resolve()), str(store.root.resolve()), device_name, grid_id)
+                        document, str(cache.root.resolve()), str(store.root.resolve()), device_name, grid_id, workers)
         report = GridReport(notify=lambda kind, label, detail: _tell(out, escape, kind, label, detail))
         with make_progress(out.bars, out.stage_lines) as progress:
-            runner = Runner(store, cache, plan.data, device_name, progress, log=out.log, grid_id=grid_id)
+            runner = Runner(store, cache, plan.data, device_name, progress, log=out.log, grid_id=grid_id,
+                            loader_workers=workers)
             executor = executor_cls(executor_config, spec, plan, runner, report)
             executor.run(overwrite=overwrite, retry_failed=retry_failed, progress=progress)
         extra = {"folder": str(store.root / ".avtbench" / "slurm"), "cluster": executor_config.slurm_cluster} \

@@ -18,12 +18,22 @@ from avtbench.atomic import publish_folder
 from avtbench.api import API_VERSION, Clips, DamagedArtifact, Method, Progress, SilentProgress, Task, UserError
 from avtbench.cache import ArtifactCache
 from avtbench.compat import not_streaming_line, streams
+from avtbench.data import loader
 from avtbench.data.sources import DatasetResolver
 from avtbench.environment import current_environment
 from avtbench.hashing import hash_array, hash_json
 from avtbench.logs import LIBRARY_LOG
 from avtbench.plan import PlannedCell
 from avtbench.store import ResultStore
+
+
+def resolve_loader_workers(requested: str, device: str) -> int:
+    """--loader-workers: "auto" is 0 on CPU (workers would compete with training for the cores) and 4 on CUDA."""
+    if requested == "auto":
+        return 4 if device == "cuda" else 0
+    if not requested.isdigit():
+        raise UserError(f"--loader-workers {requested!r}: give a number of processes (0: read in the training process) or auto")
+    return int(requested)
 
 
 def resolve_device(requested: str) -> str:
@@ -50,9 +60,11 @@ class Runner:
         progress: Progress | None = None,
         log: Callable[[str], None] = lambda msg: None,
         grid_id: str = "",
+        loader_workers: int = 0,
     ) -> None:
         """grid_id: the grid run this runner serves; a checkpoint pretrained under the same id (in stage 1,
-        possibly by another worker) counts as pretrained by this run in the records' `timings.pretrain_s`."""
+        possibly by another worker) counts as pretrained by this run in the records' `timings.pretrain_s`.
+        loader_workers: processes that read the corpus's batches while a method pretrains (`--loader-workers`)."""
         self.store = store
         self.cache = cache
         self.data = data
@@ -60,6 +72,7 @@ class Runner:
         self.progress = progress or SilentProgress()
         self.log = log
         self.grid_id = grid_id
+        self.loader_workers = loader_workers
         self._healed: set[str] = set()
         self._splits: dict[tuple, dict[str, Clips]] = {}
 
@@ -148,6 +161,7 @@ class Runner:
                 corpus = corpus.materialized()
             self.log(f"pretraining {method_cls.name} (seed {seed}) on {len(corpus)} clips")
             started = time.perf_counter()
+            loader.configure(workers=self.loader_workers)
             with self.cache.workdir(key) as workdir:
                 stats = method.pretrain(corpus, workdir, self.progress) or {}
             seconds = time.perf_counter() - started

@@ -112,3 +112,12 @@ def test_subset_keeps_lazy_clips_lazy_and_materialized_reads_them() -> None:
     assert not whole.is_lazy() and isinstance(whole.audio, np.ndarray)
     np.testing.assert_array_equal(whole.audio, audio[[6, 2]])
     np.testing.assert_array_equal(whole.labels["y"], [6, 2])
+
+
+def test_loader_workers_default_to_none_on_cpu_and_four_on_cuda_and_reject_words() -> None:
+    from avtbench.runner import resolve_loader_workers
+
+    assert resolve_loader_workers("auto", "cpu") == 0 and resolve_loader_workers("auto", "cuda") == 4
+    assert resolve_loader_workers("2", "cpu") == 2
+    with pytest.raises(UserError, match="--loader-workers 'many': give a number"):
+        resolve_loader_workers("many", "cpu")

@@ -26,6 +26,7 @@ class GridSpec:
     results_root: str = ""
     device: str = "cpu"
     grid_id: str = ""
+    loader_workers: int = 0
 
     def plan(self) -> Any:
         from avtbench.cache import ArtifactCache
@@ -41,7 +42,8 @@ class GridSpec:
         from avtbench.store import ResultStore
 
         store = ResultStore(self.results_root) if with_store else None
-        return Runner(store, ArtifactCache(self.cache_root), plan.data, self.device, grid_id=self.grid_id)
+        return Runner(store, ArtifactCache(self.cache_root), plan.data, self.device, grid_id=self.grid_id,
+                      loader_workers=self.loader_workers)
 
 
 @dataclass(frozen=True)
