@@ -11,6 +11,7 @@ from avtbench.api import Clips, MethodState, SilentProgress, UserError
 from avtbench.audio.fbank import fbank
 from avtbench.backbones.contrastive import symmetric_info_nce
 from avtbench.config import build, unranged_fields
+from avtbench.data.rows import MemoryRows, RowArray
 from avtbench.plugins import discover
 from avtbench_plugins.methods.vip_ant import curation
 from avtbench_plugins.methods.vip_ant.audio_vit import grid_shape
@@ -30,21 +31,21 @@ TINY = dict(synth_clip_hidden=16, synth_clip_layers=1, synth_clip_epochs=2, synt
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def _clips(seed: int = 0) -> Clips:
+def _clips(seed: int = 0, n: int = N, steps: int = T) -> Clips:
     """Each segment shows one of K classes: a pure tone for audio, a flat colour for its frame."""
     rng = np.random.default_rng(seed)
-    classes = rng.integers(0, K, (N, T))
+    classes = rng.integers(0, K, (n, steps))
     t = np.arange(16000) / 16000
-    audio = np.concatenate([0.3 * np.sin(2 * np.pi * (300 + 900 * classes[:, s, None]) * t) for s in range(T)], axis=1)
+    audio = np.concatenate([0.3 * np.sin(2 * np.pi * (300 + 900 * classes[:, s, None]) * t) for s in range(steps)], axis=1)
     audio += 0.01 * rng.standard_normal(audio.shape)
     colours = np.array([[220, 30, 30], [30, 220, 30], [30, 30, 220]], dtype=np.uint8)
-    visual = np.broadcast_to(colours[classes][:, :, None, None, :], (N, T, 32, 32, 3)).copy()
-    captions = [[f"a {NAMES[c].lower()}" for c in dict.fromkeys(classes[i])] + ["something"] for i in range(N)]
-    events = np.zeros((N, T, K), np.uint8)
-    events[np.arange(N)[:, None], np.arange(T)[None, :], classes] = 3  # heard and seen
-    return Clips(ids=[f"c{i}" for i in range(N)], audio=audio.astype(np.float32), visual=visual,
+    visual = np.broadcast_to(colours[classes][:, :, None, None, :], (n, steps, 32, 32, 3)).copy()
+    captions = [[f"a {NAMES[c].lower()}" for c in dict.fromkeys(classes[i])] + ["something"] for i in range(n)]
+    events = np.zeros((n, steps, K), np.uint8)
+    events[np.arange(n)[:, None], np.arange(steps)[None, :], classes] = 3  # heard and seen
+    return Clips(ids=[f"c{i}" for i in range(n)], audio=audio.astype(np.float32), visual=visual,
                  text=[c[0] for c in captions], captions=captions, labels={"classes": classes, "events": events},
-                 class_names=list(NAMES), descriptions=[f"a {n.lower()} on screen" for n in NAMES])
+                 class_names=list(NAMES), descriptions=[f"a {name.lower()} on screen" for name in NAMES])
 
 
 @pytest.fixture(scope="module")
@@ -385,3 +386,52 @@ def test_logit_scale_is_unclamped_by_default_and_clamped_in_the_loss_when_asked(
     assert torch.allclose(capped.loss_va(audio, image), reference.loss_va(audio, image))
     capped.loss_va(audio, image).backward()
     assert capped.logit_scale_va.grad == 0, "beyond the cap the scale gets no gradient, as with torch's clamp"
+
+
+# ---------------------------------------------------------------------------------- streaming (plugin API 3)
+
+
+class CountingRows(RowArray):
+    """An in-memory array behind the RowArray interface that records how many rows each read asks
+    for and refuses to be read whole."""
+
+    def __init__(self, array: np.ndarray, reads: list[int]) -> None:
+        self.base, self.reads = MemoryRows(array), reads
+        self.shape, self.dtype = self.base.shape, self.base.dtype
+
+    def read(self, rows: np.ndarray) -> np.ndarray:
+        self.reads.append(len(rows))
+        return self.base.read(rows)
+
+    def __array__(self, dtype=None, copy=None):
+        raise AssertionError("the whole array was read")
+
+
+def _counted(clips: Clips) -> list[int]:
+    reads: list[int] = []
+    clips.audio, clips.visual = CountingRows(clips.audio, reads), CountingRows(clips.visual, reads)
+    clips.labels = {k: CountingRows(v, reads) for k, v in clips.labels.items()}
+    return reads
+
+
+def test_pretraining_reads_the_corpus_in_bounded_blocks(cache, tmp_path):
+    assert VipAnt.plugin_api == "3"
+    clips = _clips(n=300, steps=1)
+    reads = _counted(clips)
+    config = VipAntConfig(**{**TINY, "synth_clip_pairs": "latent_events", "curation": "retrieved", "max_steps": 3})
+    method, stats = _pretrain(config, clips, tmp_path, cache)
+    assert reads and max(reads) <= 256 and sum(reads) >= 300
+    assert len(method.history["loss_va"]) == 1 and not method.history["loss_at"]  # 3 steps: one part of an epoch
+    assert {p.name for p in tmp_path.glob("*.npy")} == {"vip_ant_frames.npy", "vip_ant_fbank.npy"}
+    assert math.isfinite(stats["loss_va"])
+
+
+def test_max_steps_bounds_both_stages_and_lazy_arrays_give_the_same_numbers(cache, tmp_path):
+    config = VipAntConfig(**{**TINY, "epochs": 1, "curation": "random", "curation_epochs": 3, "max_steps": 7})
+    plain, _ = _pretrain(config, _clips(), tmp_path / "plain", cache)
+    lazy_clips = _clips()
+    lazy_clips.audio, lazy_clips.visual = MemoryRows(lazy_clips.audio), MemoryRows(lazy_clips.visual)
+    lazy, _ = _pretrain(config, lazy_clips, tmp_path / "lazy", cache)
+    assert len(plain.history["loss_va"]) == 3 and len(plain.history["loss_at"]) == 2  # 3 steps per epoch: 3 + 3 + 1
+    batch = torch.from_numpy(_clips().audio[:3])
+    assert torch.equal(plain.encode("audio", batch), lazy.encode("audio", batch))

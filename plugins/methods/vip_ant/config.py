@@ -56,6 +56,8 @@ class VipAntConfig:
         batch 432 (`configs/running/bimodal.yaml`); the default batch and epochs are scaled for CPU.
         epochs 0 skips the audio-image stage (the audio ViT keeps its CLIP initialisation); grad_clip
         0 turns clipping off.
+    max_steps: stop after this many optimiser steps in all, the curation stage's included (0: run
+        every epoch; ours, for benchmarks).
     logit_scale_init: initial log inverse temperature, log(1/0.07) as CLIP and VIP-ANT's `CELossHead`
         (`cvap/module/decoder/loss_head.py`); learned.
     logit_scale_max: None (default) leaves the learned scale unclamped, as the reference code does
@@ -93,6 +95,7 @@ class VipAntConfig:
     lr: float = setting(5e-4, above=0)
     weight_decay: float = setting(1e-6, low=0)
     grad_clip: float = setting(0.5, low=0)
+    max_steps: int = setting(0, low=0)
     logit_scale_init: float = setting(math.log(1 / 0.07), low=0)
     logit_scale_max: float | None = setting(None, low=1)
     curation: Literal["none", "retrieved", "random"] = "none"

@@ -23,6 +23,7 @@ retraining (a synthetic CLIP could not be rebuilt without the corpus).
 """
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +36,17 @@ from avtbench.backbones.clip import SynthClipConfig, load_clip
 from avtbench.backbones.contrastive import ContrastiveSchedule
 from avtbench.backbones.frozen import FrozenClip
 from avtbench.backbones.loading import SYNTH_CLIP, save_pretrained
-from avtbench.backbones.synthetic import data_fingerprint
+from avtbench.data.loader import batch_rows, batches
 
-from . import curation
+from . import curation, sources
 from .config import SAMPLE_RATE, VipAntConfig
 from .frontend import fbank_images, segment_count, segment_windows
 from .model import VipAntAudio
 from .pairs import PAIR_SOURCES, image_caption_pairs
+from .streaming import fingerprint
 
-FBANK_CACHE_BYTES = 1 << 30
-"""Pretraining keeps every segment's FBANK (float16) in memory when it fits in this; else recomputes per batch."""
+RETRIEVE_CHUNK = 4096
+"""Frames per retrieval pass of the curation (`curation.retrieve`'s own chunk)."""
 CLIP_FOLDER = "clip"
 """Where `save` puts the frozen CLIP inside the method's folder."""
 
@@ -58,12 +60,15 @@ class VipAnt(Method):
     input_level = "raw"
     summary = "VIP-ANT: audio ViT from CLIP's image tower aligned to frozen CLIP through frames (NAACL 2022)"
     status = "working"
+    plugin_api = "3"
 
     def __init__(self, config: VipAntConfig, device: str = "cpu", seed: int = 0, cache_dir: Path | None = None) -> None:
         super().__init__(config, device, seed, cache_dir)
         self.clip: FrozenClip | None = None
         self.net: VipAntAudio | None = None
         self.history: dict[str, list[float]] = {}
+        self.steps_left: int | None = None
+        """Optimiser steps pretraining may still take (None: no `max_steps`)."""
 
     @classmethod
     def validate(cls, config: VipAntConfig) -> None:
@@ -78,6 +83,8 @@ class VipAnt(Method):
     # ------------------------------------------------------------------ pretraining
 
     def pretrain(self, corpus: Clips, workdir: Path, progress: Progress) -> dict[str, float]:
+        """Streams the corpus: frames and audio are read in blocks of clips, and what is derived per
+        segment (FBANK, CLIP frame embeddings) or per caption is kept in memory maps in `workdir`."""
         cfg = self.config
         self.validate(cfg)
         audio, visual = self._raw_corpus(corpus)
@@ -86,9 +93,9 @@ class VipAnt(Method):
             torch.manual_seed(self.seed)
             self.clip = self._load_clip(corpus, visual)
             self.net = VipAntAudio.from_clip(self.clip.model, cfg).to(self.device)
-            frames = self.clip.images(torch.from_numpy(visual.reshape(-1, *visual.shape[2:])))
-            fbanks = self._fbank_cache(audio, progress)
-            stats = self._train(audio, frames, fbanks, corpus, pool, progress)
+            data = {"frames": sources.frame_embeddings(self.clip, visual, workdir, progress),
+                    "fbank": sources.fbank_source(audio, cfg, workdir, progress)}
+            stats = self._train(data, corpus, pool, workdir, progress)
         self.net.eval()
         return stats
 
@@ -96,7 +103,8 @@ class VipAnt(Method):
         device = torch.device(self.device)
         return [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
 
-    def _raw_corpus(self, corpus: Clips) -> tuple[Tensor, np.ndarray]:
+    def _raw_corpus(self, corpus: Clips) -> tuple[Any, Any]:
+        """The corpus's raw audio and frames as they are (lazy arrays stay lazy), their shapes checked."""
         if not corpus.has("audio") or not corpus.has("visual"):
             raise UserError("vip_ant pretrains on audio with its frames: the corpus needs raw audio and visual")
         audio, visual = corpus.audio, corpus.visual
@@ -107,14 +115,16 @@ class VipAnt(Method):
         if steps != visual.shape[1] or len(corpus) < 2:
             raise UserError(f"vip_ant needs >= 2 clips whose audio seconds match their frames; got {len(corpus)} clips, "
                             f"{steps} s of audio and {visual.shape[1]} frames each")
-        return torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)), visual
+        return audio, visual
 
-    def _load_clip(self, corpus: Clips, visual: np.ndarray) -> FrozenClip:
+    def _load_clip(self, corpus: Clips, visual: Any) -> FrozenClip:
+        """The frozen CLIP. A synthetic one is found in the cache by a hash of its pairs read block by
+        block; only training it (the core's trainer takes its pairs in memory) reads the pairs whole."""
         cfg = self.config
         pairs = self.clip_pairs(corpus, visual) if cfg.clip == SYNTH_CLIP else None
         model, tokenizer, preprocess = load_clip(
-            cfg.clip, self.cache_dir, train_pairs=(lambda: pairs) if pairs else None,
-            fingerprint=data_fingerprint(*pairs) if pairs else None, config=self._synth_clip_config(),
+            cfg.clip, self.cache_dir, train_pairs=(lambda: (np.asarray(pairs[0]), pairs[1])) if pairs else None,
+            fingerprint=fingerprint(*pairs) if pairs else None, config=self._synth_clip_config(),
             vocabulary=self._vocabulary(corpus), setting="vip_ant.clip",
         )
         return FrozenClip(model, tokenizer, preprocess, self.device)
@@ -127,10 +137,10 @@ class VipAnt(Method):
                                projection_dim=cfg.synth_clip_hidden,
                                schedule=ContrastiveSchedule(epochs=cfg.synth_clip_epochs, seed=cfg.synth_clip_seed))
 
-    def clip_pairs(self, corpus: Clips, visual: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    def clip_pairs(self, corpus: Clips, visual: Any) -> tuple[Any, list[str]]:
         """The synthetic CLIP's training pairs from the corpus's first half, as `synth_clip_pairs`
         says (see `pairs.py`): clip captions with middle frames, or latent-event captions with the
-        frames that show those events."""
+        frames that show those events. The frames are a lazy view, read when indexed."""
         source = self.config.synth_clip_pairs
         if source == "captions" and not corpus.caption_lists():
             raise UserError("vip_ant with clip=synth://clip trains its CLIP on the corpus captions, but the corpus has "
@@ -145,63 +155,63 @@ class VipAnt(Method):
     def _vocabulary(corpus: Clips) -> list[str]:
         return [c for clip in corpus.caption_lists() for c in clip]
 
-    def _fbank_cache(self, audio: Tensor, progress: Progress) -> Tensor | None:
-        """float16 FBANK of every segment [N*T, frames, mel], when it fits in FBANK_CACHE_BYTES."""
-        cfg = self.config
-        count = audio.shape[0] * segment_count(audio.shape[1], cfg)
-        if count * cfg.frames * cfg.num_mel_bins * 2 > FBANK_CACHE_BYTES:
-            return None
-        cache = torch.empty(count, cfg.frames, cfg.num_mel_bins, dtype=torch.float16)
-        starts = range(0, count, 1024)
-        for start in progress.track(starts, total=len(starts), description="vip_ant FBANK"):
-            index = np.arange(start, min(start + 1024, count))
-            cache[start:start + len(index)] = fbank_images(segment_windows(audio, cfg, index), cfg).half()
-        return cache
-
-    def _batch_fbank(self, audio: Tensor, fbanks: Tensor | None, index: Tensor) -> Tensor:
-        if fbanks is not None:
-            return fbanks[index].float().to(self.device)
-        return fbank_images(segment_windows(audio, self.config, index.numpy()), self.config).to(self.device)
-
-    def _train(self, audio: Tensor, frames: Tensor, fbanks: Tensor | None, corpus: Clips, pool: list[str],
+    def _train(self, data: dict[str, Any], corpus: Clips, pool: list[str], workdir: Path,
                progress: Progress) -> dict[str, float]:
+        """The audio-image epochs, then the curation epochs (run when `max_steps` left them steps);
+        `max_steps` bounds the steps of both together."""
         cfg, net = self.config, self.net
         assert net is not None and self.clip is not None
         optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         generator = torch.Generator().manual_seed(self.seed)
         self.history = {"loss_va": [], "loss_at": []}
+        self.steps_left = cfg.max_steps or None
         stats: dict[str, float] = {}
         for _ in progress.track(range(cfg.epochs), total=cfg.epochs, description="vip_ant audio-image"):
-            stats = self._epoch(audio, frames, fbanks, None, optimizer, generator)
-        if cfg.curation != "none" and cfg.curation_epochs > 0:
-            texts = self.clip.texts(pool)
-            segments = audio.shape[1] // SAMPLE_RATE
-            candidates = curation.retrieve(frames, texts, cfg.curation_top_k)
-            for _ in progress.track(range(cfg.curation_epochs), total=cfg.curation_epochs, description="vip_ant curation"):
-                chosen = (curation.draw(candidates, generator) if cfg.curation == "retrieved"
-                          else curation.random_captions(frames.shape[0], len(pool), generator))
-                stats = self._epoch(audio, frames, fbanks, (texts, chosen), optimizer, generator)
-            stats["curation_own_caption"] = curation.own_caption_rate(chosen.cpu(), pool, corpus, segments)
+            if self.steps_left == 0:
+                break
+            stats = self._epoch(data, None, optimizer, generator)
+        if cfg.curation != "none" and cfg.curation_epochs > 0 and self.steps_left != 0:
+            stats = self._curation(data, corpus, pool, workdir, optimizer, generator, progress)
         stats["logit_scale_va"] = float(net.logit_scale_va.detach().exp())
         return stats
 
-    def _epoch(self, audio: Tensor, frames: Tensor, fbanks: Tensor | None, captions: tuple[Tensor, Tensor] | None,
+    def _curation(self, data: dict[str, Any], corpus: Clips, pool: list[str], workdir: Path,
+                  optimizer: torch.optim.Optimizer, generator: torch.Generator, progress: Progress) -> dict[str, float]:
+        """Audio-text epochs on captions the frozen CLIP retrieves for each segment's frame (or random ones)."""
+        cfg, clip = self.config, self.clip
+        assert clip is not None
+        texts = torch.from_numpy(sources.text_embeddings(clip, pool, workdir)).to(self.device)
+        frames = data["frames"]
+        candidates = torch.cat([curation.retrieve(torch.from_numpy(frames[s:s + RETRIEVE_CHUNK]).to(self.device), texts,
+                                                  cfg.curation_top_k) for s in range(0, len(frames), RETRIEVE_CHUNK)])
+        stats: dict[str, float] = {}
+        for _ in progress.track(range(cfg.curation_epochs), total=cfg.curation_epochs, description="vip_ant curation"):
+            if self.steps_left == 0:
+                break
+            chosen = (curation.draw(candidates, generator) if cfg.curation == "retrieved"
+                      else curation.random_captions(len(frames), len(pool), generator))
+            stats = self._epoch(data, (texts, chosen), optimizer, generator)
+        stats["curation_own_caption"] = curation.own_caption_rate(chosen.cpu(), pool, corpus, len(frames) // len(corpus))
+        return stats
+
+    def _epoch(self, data: dict[str, Any], captions: tuple[Tensor, Tensor] | None,
                optimizer: torch.optim.Optimizer, generator: torch.Generator) -> dict[str, float]:
+        """One pass over the segments in a random order, read batch by batch (`data`: "fbank" and
+        "frames" per segment); with `captions` (pool embeddings, the caption chosen per segment) the
+        audio-text term is added."""
         cfg, net = self.config, self.net
         assert net is not None
         net.train()
-        order = torch.randperm(frames.shape[0], generator=generator)
+        order = torch.randperm(data["frames"].shape[0], generator=generator)
+        index_batches = list(itertools.islice(batch_rows([order.numpy()], cfg.batch_size, min_rows=2), self.steps_left))
         sums, steps = {"loss_va": 0.0, "loss_at": 0.0}, 0
-        for start in range(0, len(order) - 1, cfg.batch_size):
-            index = order[start:start + cfg.batch_size]
-            if len(index) < 2:
-                continue
-            embedded = net(self._batch_fbank(audio, fbanks, index))
-            loss_va = net.loss_va(embedded, frames[index])
+        for index, batch in zip(index_batches, batches(data, index_batches, self.device)):
+            embedded = net(batch["fbank"].float())
+            loss_va = net.loss_va(embedded, batch["frames"])
             loss = loss_va
             if captions is not None:
                 texts, chosen = captions
-                groups = chosen[index]
+                groups = chosen[torch.from_numpy(index)]
                 loss_at = net.loss_at(embedded, texts[groups.to(texts.device)], groups)
                 loss = loss + cfg.curation_weight * loss_at
                 sums["loss_at"] += float(loss_at.detach())
@@ -212,6 +222,8 @@ class VipAnt(Method):
             optimizer.step()
             sums["loss_va"] += float(loss_va.detach())
             steps += 1
+        if self.steps_left is not None:
+            self.steps_left -= steps
         means = {k: v / max(steps, 1) for k, v in sums.items()}
         self.history["loss_va"].append(means["loss_va"])
         if captions is not None:

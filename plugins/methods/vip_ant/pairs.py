@@ -18,11 +18,14 @@ each frame is paired with is `VipAntConfig.synth_clip_pairs`:
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
 from avtbench.api import Clips, UserError
+from avtbench.data.rows import BLOCK_ROWS
+
+from .streaming import SegmentRows
 
 PairSource = Literal["captions", "latent_events"]
 PAIR_SOURCES: tuple[str, ...] = ("captions", "latent_events")
@@ -51,17 +54,19 @@ def event_captions(clips: Clips, rows: np.ndarray, cue: int = VISIBLE) -> list[t
     if "events" not in clips.labels or not clips.class_names:
         raise UserError("vip_ant.synth_clip_pairs=latent_events needs a corpus with per-segment event labels "
                         "(the synthetic corpus has them, a real one does not); set vip_ant.synth_clip_pairs=captions")
-    events = np.asarray(clips.labels["events"])
+    events = clips.labels["events"]
     names = class_descriptions(clips)
     if len(names) != events.shape[-1]:
         raise UserError(f"the corpus's event labels have {events.shape[-1]} classes but it names {len(names)}")
     out = []
-    for i in rows:
-        for t in range(events.shape[1]):
-            active = np.flatnonzero(events[i, t] & cue)
-            if len(active):
-                listed = " and ".join(names[k] for k in active)
-                out.append((int(i), t, CAPTION_STYLES[(int(i) + t) % len(CAPTION_STYLES)].format(listed)))
+    for start in range(0, len(rows), BLOCK_ROWS):
+        block = rows[start:start + BLOCK_ROWS]
+        for i, labels in zip(block, np.asarray(events[block])):
+            for t in range(labels.shape[0]):
+                active = np.flatnonzero(labels[t] & cue)
+                if len(active):
+                    listed = " and ".join(names[k] for k in active)
+                    out.append((int(i), t, CAPTION_STYLES[(int(i) + t) % len(CAPTION_STYLES)].format(listed)))
     return out
 
 
@@ -74,13 +79,13 @@ def clip_captions(clips: Clips, rows: np.ndarray, steps: int) -> list[tuple[int,
     return [(int(i), middle, str(c)) for i in rows for c in captions[i] if str(c).strip()]
 
 
-def image_caption_pairs(clips: Clips, frames: np.ndarray, source: PairSource = "captions") -> tuple[np.ndarray, list[str]]:
+def image_caption_pairs(clips: Clips, frames: Any, source: PairSource = "captions") -> tuple[SegmentRows, list[str]]:
     """Frames uint8 [M, S, S, 3] and their M captions from the first half of `clips`, paired as
-    `source` says (`frames` is the corpus's raw visual [N, T, S, S, 3])."""
+    `source` says (`frames` is the corpus's raw visual [N, T, S, S, 3]). The frames are a lazy view
+    (`streaming.SegmentRows`): indexing it, or `np.asarray`, reads them."""
     if source not in PAIR_SOURCES:
         raise UserError(f"vip_ant.synth_clip_pairs must be one of {', '.join(PAIR_SOURCES)}, got {source!r}")
     rows = half_rows(len(clips))
     pairs = event_captions(clips, rows) if source == "latent_events" else clip_captions(clips, rows, frames.shape[1])
-    if not pairs:
-        return frames[:0, 0], []
-    return np.stack([frames[i, t] for i, t, _ in pairs]), [c for _, _, c in pairs]
+    picked = np.array([(i, t) for i, t, _ in pairs], dtype=np.int64).reshape(-1, 2)
+    return SegmentRows(frames, picked[:, 0], picked[:, 1]), [c for _, _, c in pairs]
