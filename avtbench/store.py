@@ -1,7 +1,8 @@
 """One JSON file per cell: results/<method>/<task>/<direction>/seed<k>-<confighash>.json.
 
-A cell that failed (raised anything but a user error) has instead a `.failure.json` beside it:
-the exception, its traceback, the host and the duration. Tables never read those; a later
+A cell that failed (crashed, or met bad input while it ran, such as a NaN in a feature file read
+mid-run) has instead a `.failure.json` beside it: the exception, its kind ("crash" or "user
+error"), its traceback, the host and the duration. Tables never read those; a later
 successful run of the cell removes it.
 
 A record counts as a finished cell only if it parses and carries the fields every record has; a

@@ -2,6 +2,7 @@
 written left byte for byte as they were."""
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -27,6 +28,12 @@ def run(cache: Path, *args: str, env: dict | None = None) -> subprocess.Complete
 
 def snapshot(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file() and ".locks" not in p.parts}
+
+
+def intact(before: dict[str, bytes], folder: Path) -> bool:
+    """Every file of `before` is still there, byte for byte (a failed cell may add its failure record)."""
+    after = snapshot(folder)
+    return all(after.get(name) == data for name, data in before.items())
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +108,7 @@ def test_features_of_another_width_than_the_corpus_are_an_error(finished: Path, 
     assert out.returncode == 2, out.stderr
     line = error_line(out.stderr)
     assert "audio features [N, T, 100]" in line and "[N, T, 32]" in line and "pretrained" in line
-    assert snapshot(finished) == before
+    assert intact(before, finished)
 
 
 def test_a_csv_missing_a_column_is_an_error_whatever_the_protocol_reads(finished: Path, session_cache: Path,
@@ -142,3 +149,39 @@ def test_a_corrupt_record_is_set_aside_and_the_cell_redone(session_cache: Path, 
     assert "redoing" in out.stderr and "moved it to" in out.stderr
     [kept] = [p for p in record.parent.iterdir() if ".corrupt-" in p.name]
     assert kept.read_text() == "" and record.read_text().startswith("{")
+
+
+def copied_corpus(session_cache: Path, target: Path) -> Path:
+    source = tiny_world_root(session_cache) / "corpus"
+    target.mkdir()
+    for f in (f for f in source.iterdir() if f.is_file()):
+        (target / f.name).write_bytes(f.read_bytes())
+    return target
+
+
+def test_a_nan_met_while_streaming_the_corpus_fails_the_cell_with_the_file_and_row(finished: Path, session_cache: Path,
+                                                                                  tmp_path: Path) -> None:
+    corpus = copied_corpus(session_cache, tmp_path / "corpus")
+    with h5py.File(corpus / "audio_feature.h5", "r+") as fh:
+        fh["avadataset"][77, 3, 5] = np.nan
+    before = snapshot(finished)
+    out = run(session_cache, "run", "-m", "cca", "-t", "ave", "-d", "a2v", "--results", str(finished), *TINY,
+              "--set", f"data.corpus_root={corpus}", "--set", "cca.views=audio,visual")
+    assert out.returncode == 2, out.stderr
+    line = error_line(out.stderr)
+    assert line.startswith(f"error: {corpus / 'audio_feature.h5'}: features contain NaN or inf (row 77); "), line
+    assert intact(before, finished)
+    [failure] = (finished / "cca").rglob("*.failure.json")
+    assert json.loads(failure.read_text())["kind"] == "user error" and "(row 77)" in failure.read_text()
+    failure.unlink()
+
+
+def test_a_corpus_whose_ids_and_rows_disagree_is_an_error(finished: Path, session_cache: Path, tmp_path: Path) -> None:
+    corpus = copied_corpus(session_cache, tmp_path / "corpus")
+    ids = corpus / "video_ids.txt"
+    ids.write_text(ids.read_text() + "an_extra_clip\n")
+    out = run(session_cache, "run", "-m", "cca", "-t", "ave", "-d", "a2v", "--results", str(tmp_path / "r"), *TINY,
+              "--set", f"data.corpus_root={corpus}", "--set", "cca.views=audio,visual")
+    assert out.returncode == 2, out.stderr
+    line = error_line(out.stderr)
+    assert "audio_feature.h5" in line and "121 rows" in line and "video_ids.txt" in line, line

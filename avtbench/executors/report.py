@@ -31,12 +31,15 @@ class GridReport:
 
 def triage(store: Any, cell: Any, overwrite: bool, retry_failed: bool) -> str:
     """What a grid does with a cell: "run" it, report it "cached" (a complete record), or leave it
-    "skipped-failed" (it failed before and --retry-failed is off). --overwrite runs every cell."""
+    "skipped-failed" (it crashed before and --retry-failed is off). --overwrite runs every cell. A cell
+    that failed on its input (a user error: a NaN in a feature file, say) runs again, as the input may
+    have been fixed since."""
     if overwrite:
         return "run"
     if store.exists(cell):
         return "cached"
-    if not retry_failed and store.failure(cell) is not None:
+    failure = store.failure(cell)
+    if not retry_failed and failure is not None and failure.get("kind") != "user error":
         return "skipped-failed"
     return "run"
 

@@ -40,7 +40,8 @@ class SerialExecutor:
             started = time.perf_counter()
             try:
                 self.runner.pretrained_method(planned.method_cls, planned.method_config, planned.cell.seed)
-            except UserError:
+            except UserError as exc:  # bad data met while pretraining: recorded on the cell, then the run stops
+                self.runner.store.write_failure(planned.cell, {**failure_info(exc, started), "stage": "pretraining"})
                 raise
             except Exception as exc:  # recorded for each cell that needs it; the grid goes on
                 broken[job.checkpoint] = {**failure_info(exc, started), "stage": "pretraining"}
@@ -61,7 +62,8 @@ class SerialExecutor:
         started = time.perf_counter()
         try:
             record = self.runner.run(planned, overwrite=overwrite)
-        except UserError:
+        except UserError as exc:  # bad data met while the cell ran: recorded as its failure, then the run stops
+            store.write_failure(planned.cell, failure_info(exc, started))
             raise
         except Exception as exc:  # any crash of one cell is recorded; the grid goes on
             info = failure_info(exc, started)
