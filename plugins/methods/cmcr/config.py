@@ -58,6 +58,8 @@ class CMCRConfig:
         official `get_text_embedding`) or "clap" (Head_A over CLAP text).
     epochs, batch_size, lr, weight_decay: head training on the cached corpus embeddings, Adam
         (ours; C-MCR's are not known). epochs 0 keeps the initial heads.
+    max_steps: stop head training after this many optimiser steps in all (0: run every epoch; ours,
+        for benchmarks).
     synth_clip_hidden, synth_clip_layers, synth_clip_epochs, synth_clip_image_size, synth_clip_seed:
         the `synth://clip` recipe (ignored for real checkpoints); the defaults are vip_ant's, so both
         methods share one cached synthetic CLIP.
@@ -85,6 +87,7 @@ class CMCRConfig:
     batch_size: int = setting(256, low=2)
     lr: float = setting(1e-3, above=0)
     weight_decay: float = setting(0.0, low=0)
+    max_steps: int = setting(0, low=0)
     synth_clip_hidden: int = setting(64, low=2)
     synth_clip_layers: int = setting(2, low=1)
     synth_clip_epochs: int = setting(20, low=1)

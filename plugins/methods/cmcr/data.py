@@ -19,13 +19,14 @@ share a clip, so no audio-visual pair ever reaches training.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
 from avtbench.api import Clips, UserError
 
 from .config import SAMPLE_RATE
+from .streaming import SegmentRows, every_segment
 
 
 def half_rows(n: int, half: Literal["first", "second"]) -> np.ndarray:
@@ -54,27 +55,27 @@ def vocabulary(clips: Clips) -> list[str]:
     return [str(c) for captions in clips.caption_lists() for c in captions]
 
 
-def clip_pairs(clips: Clips, frames: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """`synth://clip`'s training pairs: (middle frames uint8 [M, S, S, 3], M captions) of the first half."""
+def clip_pairs(clips: Clips, frames: Any) -> tuple[SegmentRows, list[str]]:
+    """`synth://clip`'s training pairs: (middle frames uint8 [M, S, S, 3], M captions) of the first half.
+    The frames are a lazy view of the corpus's visual (`streaming.SegmentRows`), read when indexed."""
     captions = clips.caption_lists()
-    middle = middle_segment(frames.shape[1])
     pairs = [(int(i), str(c)) for i in half_rows(len(clips), "first") for c in captions[i] if str(c).strip()]
     if len(pairs) < 2:
         raise UserError("cmcr with clip=synth://clip needs at least 2 captions in the first half of the corpus; "
                         "pass a pretrained CLIP: --set cmcr.clip=/path/to/clip-vit-base-patch32")
-    return np.stack([frames[i, middle] for i, _ in pairs]), [c for _, c in pairs]
+    return SegmentRows(frames, np.array([i for i, _ in pairs]), middle_segment(frames.shape[1])), [c for _, c in pairs]
 
 
-def clap_pairs(clips: Clips, audio: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """`synth://clap`'s training pairs: (middle seconds float32 [M, 16000], M captions) of the second half."""
+def clap_pairs(clips: Clips, audio: Any) -> tuple[SegmentRows, list[str]]:
+    """`synth://clap`'s training pairs: (middle seconds float32 [M, 16000], M captions) of the second
+    half, the seconds a lazy view of the corpus's audio."""
     captions = clips.caption_lists()
     steps = audio.shape[1] // SAMPLE_RATE
-    start = middle_segment(steps) * SAMPLE_RATE
     pairs = [(int(i), str(c)) for i in half_rows(len(clips), "second") for c in captions[i] if str(c).strip()]
     if len(pairs) < 2:
         raise UserError("cmcr with clap=synth://clap needs at least 2 captions in the second half of the corpus; "
                         "pass a pretrained CLAP: --set cmcr.clap=/path/to/clap-htsat-unfused")
-    waves = np.stack([audio[i, start:start + SAMPLE_RATE] for i, _ in pairs]).astype(np.float32)
+    waves = SegmentRows(audio, np.array([i for i, _ in pairs]), middle_segment(steps), SAMPLE_RATE, np.float32)
     return waves, [c for _, c in pairs]
 
 
@@ -89,15 +90,14 @@ class Memories:
     image_ids: list[str]
     audio_ids: list[str]
 
-    def frames(self, visual: np.ndarray) -> np.ndarray:
-        """uint8 [len(image_rows) * T, S, S, 3], segment-major within each clip."""
-        chosen = visual[self.image_rows]
-        return chosen.reshape(-1, *chosen.shape[2:])
+    def frames(self, visual: Any) -> SegmentRows:
+        """uint8 [len(image_rows) * T, S, S, 3], segment-major within each clip (a lazy view)."""
+        return every_segment(visual, self.steps, self.image_rows)
 
-    def waveforms(self, audio: np.ndarray) -> np.ndarray:
-        """float32 [len(audio_rows) * T, 16000]: each one-second segment of the audio memory's clips."""
-        chosen = np.ascontiguousarray(audio[self.audio_rows], dtype=np.float32)
-        return chosen.reshape(-1, SAMPLE_RATE)
+    def waveforms(self, audio: Any) -> SegmentRows:
+        """float32 [len(audio_rows) * T, 16000]: each one-second segment of the audio memory's clips
+        (a lazy view)."""
+        return every_segment(audio, self.steps, self.audio_rows, SAMPLE_RATE, np.float32)
 
 
 def memories(clips: Clips, steps: int) -> Memories:

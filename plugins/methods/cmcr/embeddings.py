@@ -3,56 +3,84 @@ image memory (through CLIP) and the audio memory (through CLAP).
 
 The trunks are frozen, so the corpus is encoded once and kept in the artifact cache under `cmcr/`,
 keyed by both trunks (`backbone_identity` for a real one, the synthetic key otherwise) and the
-corpus data; only the heads train, on these embeddings.
+corpus data; only the heads train, on these embeddings. Frames and waveforms are read and encoded
+a chunk at a time straight into .npy files, which training reads memory-mapped: nothing here holds
+the corpus, or all of its embeddings, in memory.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from avtbench.api import Progress
-from avtbench.atomic import atomic_path, current_umask
-from avtbench.backbones.synthetic import cache_root, data_fingerprint
+from avtbench.api import DamagedArtifact, Progress
+from avtbench.atomic import publish_folder
+from avtbench.backbones.synthetic import cache_root
 
 from .data import Memories
+from .streaming import fingerprint, memmap_file
 from .trunks import FrozenClap, FrozenClip
 
-EMBEDDINGS_VERSION = 1
-"""Bump when what the embedding cache holds changes, so that old files are not reused."""
+EMBEDDINGS_VERSION = 2
+"""Bump when what the embedding cache holds changes, so that old files are not reused (2: a folder
+of .npy files read memory-mapped, instead of one safetensors file read whole)."""
 EMBEDDING_KEYS = ("clip_text", "clap_text", "image_memory", "audio_memory")
+RECORD = "embeddings.json"
+"""Written last into a cache folder: its shapes (a folder without it is incomplete)."""
+TEXT_CHUNK = 512
+"""Captions per pass of the text towers (`FrozenClip.texts`' own chunk)."""
 
 
 def corpus_embeddings(clip: FrozenClip, clap: FrozenClap, keys: tuple[str, str], texts: list[str], found: Memories,
-                      audio: np.ndarray, visual: np.ndarray, *, cache_dir: Path | None, chunk: int,
-                      progress: Progress) -> tuple[dict[str, Tensor], str]:
-    """CLIP and CLAP text embeddings of `texts`, the image memory and the audio memory, from the
-    artifact cache when both trunks (their cache `keys`, CLIP's then CLAP's) and the data are the
-    same, else computed and cached. Returns them and "cached" or "computed"."""
-    frames = found.frames(visual)
-    waves = found.waveforms(audio)
+                      audio: Any, visual: Any, *, cache_dir: Path | None, chunk: int,
+                      progress: Progress) -> tuple[dict[str, np.ndarray], str]:
+    """CLIP and CLAP text embeddings of `texts`, the image memory and the audio memory, as memory maps
+    of the artifact cache's folder for both trunks (their cache `keys`, CLIP's then CLAP's) and the
+    data, computed block by block and cached when it is not there. Returns them and "cached" or
+    "computed"."""
+    frames, waves = found.frames(visual), found.waveforms(audio)
     digest = hashlib.sha256(json.dumps({"v": EMBEDDINGS_VERSION, "clip": keys[0],
                                         "clap": keys[1], "texts": texts}).encode())
-    digest.update(data_fingerprint(frames, found.image_ids).encode())
-    digest.update(data_fingerprint(waves, found.audio_ids).encode())
-    target = cache_root(cache_dir) / "cmcr" / f"embeddings-{digest.hexdigest()[:20]}.safetensors"
+    digest.update(fingerprint(frames, found.image_ids).encode())
+    digest.update(fingerprint(waves, found.audio_ids).encode())
+    target = cache_root(cache_dir) / "cmcr" / f"embeddings-{digest.hexdigest()[:20]}"
     cached = _read_embeddings(target)
     if cached is not None:
         return cached, "cached"
     jobs = {
-        "clip_text": lambda: clip.texts(texts),
-        "clap_text": lambda: clap.texts(texts),
-        "image_memory": lambda: clip.images(torch.from_numpy(np.ascontiguousarray(frames)), chunk=chunk),
-        "audio_memory": lambda: clap.audio(torch.from_numpy(waves), chunk=chunk),
+        "clip_text": (texts, TEXT_CHUNK, clip.dim, lambda part: clip.texts(part)),
+        "clap_text": (texts, TEXT_CHUNK, clap.dim, lambda part: clap.texts(part)),
+        "image_memory": (frames, chunk, clip.dim, lambda part: clip.images(torch.from_numpy(part), chunk=chunk)),
+        "audio_memory": (waves, chunk, clap.dim, lambda part: clap.audio(torch.from_numpy(part), chunk=chunk)),
     }
-    embedded = {k: jobs[k]() for k in progress.track(list(jobs), total=len(jobs), description="cmcr corpus embeddings")}
-    _write_embeddings(target, embedded)
-    return embedded, "computed"
+
+    def write(folder: Path) -> None:
+        for key in progress.track(list(jobs), total=len(jobs), description="cmcr corpus embeddings"):
+            _encode_into(folder / f"{key}.npy", *jobs[key])
+        shapes = {key: list(np.load(folder / f"{key}.npy", mmap_mode="r").shape) for key in EMBEDDING_KEYS}
+        (folder / RECORD).write_text(json.dumps(shapes) + "\n")
+
+    publish_folder(target, write, complete=RECORD)
+    found_again = _read_embeddings(target)
+    if found_again is None:
+        raise DamagedArtifact(f"{target}: the corpus embeddings just written cannot be read back; delete it and run again")
+    return found_again, "computed"
+
+
+def _encode_into(path: Path, inputs: Any, chunk: int, dim: int, encode: Callable[[Any], Tensor]) -> None:
+    """`encode` of `inputs` (captions, or a lazy array of frames or waveforms) `chunk` at a time, into
+    a .npy file [len(inputs), dim]."""
+    out = memmap_file(path, (len(inputs), dim))
+    for start in range(0, len(inputs), chunk):
+        out[start:start + chunk] = encode(inputs[start:start + chunk]).detach().cpu().numpy()
+    out.flush()
+    del out
 
 
 def backbone_identity(name: str) -> str:
@@ -65,22 +93,12 @@ def backbone_identity(name: str) -> str:
     return hashlib.sha256(json.dumps([str(folder.resolve()), stamp]).encode()).hexdigest()[:16]
 
 
-def _read_embeddings(path: Path) -> dict[str, Tensor] | None:
-    """The cached corpus embeddings, or None when absent or unreadable (then they are recomputed)."""
-    if not path.is_file():
-        return None
-    from safetensors.torch import load_file
-
+def _read_embeddings(folder: Path) -> dict[str, np.ndarray] | None:
+    """The cached corpus embeddings as copy-on-write memory maps (nothing is read until used), or
+    None when absent or unreadable (then they are computed again)."""
     try:
-        loaded = load_file(str(path))
-    except Exception:  # noqa: BLE001 - a damaged cache file is recomputed, not fatal
+        shapes = json.loads((folder / RECORD).read_text())
+        loaded = {key: np.load(folder / f"{key}.npy", mmap_mode="c") for key in EMBEDDING_KEYS}
+    except (OSError, ValueError):
         return None
-    return loaded if set(loaded) == set(EMBEDDING_KEYS) else None
-
-
-def _write_embeddings(path: Path, embedded: dict[str, Tensor]) -> None:
-    from safetensors.torch import save_file
-
-    with atomic_path(path) as tmp:
-        save_file({k: v.detach().cpu().contiguous() for k, v in embedded.items()}, str(tmp))
-        os.chmod(tmp, 0o666 & ~current_umask())  # safetensors writes the file afresh; cached files respect the umask
+    return loaded if all(list(loaded[k].shape) == shapes.get(k) for k in EMBEDDING_KEYS) else None

@@ -16,7 +16,10 @@ Head_A on CLAP, `projector.py`) maps both into a new space, trained on
 Efficiency: the trunks are frozen, so the corpus is encoded once (the CLIP and CLAP embeddings of
 every caption, the image memory and the audio memory, and the retrieved embeddings follow from
 them) and cached in the artifact cache under `cmcr/`, keyed by both trunks and the corpus data
-(`embeddings.py`); only the heads train, on those cached embeddings. Which data each part sees is `data.py` (the
+(`embeddings.py`); only the heads train, on those cached embeddings (`training.py`). Frames and
+audio are read in blocks of clips and every embedding lives in a memory map, so pretraining takes
+memory flat in the corpus size (plugin API 3; only training a synthetic trunk, once before it is
+cached, takes its pairs from half the corpus in memory). Which data each part sees is `data.py` (the
 image memory and the audio memory come from disjoint halves of the corpus; `state().extra`
 records their clip ids).
 
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -44,13 +48,15 @@ from avtbench.backbones.clap import SynthClapConfig, load_clap
 from avtbench.backbones.clip import SynthClipConfig, load_clip
 from avtbench.backbones.contrastive import ContrastiveSchedule
 from avtbench.backbones.loading import SYNTH_CLAP, SYNTH_CLIP, save_pretrained
-from avtbench.backbones.synthetic import data_fingerprint, synth_key
+from avtbench.backbones.synthetic import synth_key
 
 from . import data as corpus_data
 from .config import SAMPLE_RATE, CMCRConfig
 from .embeddings import backbone_identity, corpus_embeddings
-from .losses import add_noise, info_nce, intra_l2, retrieve
+from .losses import add_noise, info_nce, intra_l2
 from .projector import Heads, load_official_heads
+from .streaming import fingerprint as stream_fingerprint
+from .training import fit_heads, training_inputs
 from .trunks import FrozenClap, FrozenClip, segments
 
 CLIP_FOLDER = "clip"
@@ -66,6 +72,7 @@ class CMCR(Method):
     input_level = "raw"
     summary = "C-MCR: frozen CLIP and CLAP connected through text by two projectors, no paired audio-visual data (NeurIPS 2023)"
     status = "working"
+    plugin_api = "3"
 
     def __init__(self, config: CMCRConfig, device: str = "cpu", seed: int = 0, cache_dir: Path | None = None) -> None:
         super().__init__(config, device, seed, cache_dir)
@@ -127,7 +134,7 @@ class CMCR(Method):
             self.record["texts"] = len(texts)
             self.heads = Heads(self.clap.dim, self.clip.dim, cfg.dim or self.clip.dim, cfg.expansion).to(self.device)
             self.heads.init_weights(cfg.init)
-            stats = self._train(embedded, progress)
+            stats = self._train(embedded, workdir, progress)
         self.heads.eval()
         return stats
 
@@ -135,7 +142,7 @@ class CMCR(Method):
         device = torch.device(self.device)
         return [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
 
-    def _raw_corpus(self, corpus: Clips) -> tuple[np.ndarray, np.ndarray]:
+    def _raw_corpus(self, corpus: Clips) -> tuple[Any, Any]:
         if not corpus.has("audio") or not corpus.has("visual"):
             raise UserError("cmcr reads the corpus's raw audio and frames (its memories and the synthetic trunks); "
                             "the corpus has no raw audio or visual")
@@ -171,13 +178,13 @@ class CMCR(Method):
                                text_layers=cfg.synth_clap_layers, text_heads=text_heads, projection_dim=hidden,
                                schedule=ContrastiveSchedule(epochs=cfg.synth_clap_epochs, seed=cfg.synth_clap_seed))
 
-    def _load_clip(self, corpus: Clips, visual: np.ndarray) -> tuple[FrozenClip, dict[str, Any]]:
+    def _load_clip(self, corpus: Clips, visual: Any) -> tuple[FrozenClip, dict[str, Any]]:
         cfg = self.config
         words = corpus_data.vocabulary(corpus)
         if cfg.clip == SYNTH_CLIP:
             pairs = corpus_data.clip_pairs(corpus, visual)
-            recipe, fingerprint = self._synth_clip_config(), data_fingerprint(*pairs)
-            model, tokenizer, preprocess = load_clip(cfg.clip, self.cache_dir, train_pairs=lambda: pairs,
+            recipe, fingerprint = self._synth_clip_config(), stream_fingerprint(*pairs)
+            model, tokenizer, preprocess = load_clip(cfg.clip, self.cache_dir, train_pairs=_in_memory(pairs),
                                                      fingerprint=fingerprint, config=recipe, vocabulary=words,
                                                      setting="cmcr.clip")
             record = {"name": cfg.clip, "key": synth_key("clip", recipe, fingerprint, words),
@@ -190,13 +197,13 @@ class CMCR(Method):
         record["dim"] = trunk.dim
         return trunk, record
 
-    def _load_clap(self, corpus: Clips, audio: np.ndarray) -> tuple[FrozenClap, dict[str, Any]]:
+    def _load_clap(self, corpus: Clips, audio: Any) -> tuple[FrozenClap, dict[str, Any]]:
         cfg = self.config
         words = corpus_data.vocabulary(corpus)
         if cfg.clap == SYNTH_CLAP:
             pairs = corpus_data.clap_pairs(corpus, audio)
-            recipe, fingerprint = self._synth_clap_config(), data_fingerprint(*pairs)
-            model, tokenizer, preprocess = load_clap(cfg.clap, self.cache_dir, train_pairs=lambda: pairs,
+            recipe, fingerprint = self._synth_clap_config(), stream_fingerprint(*pairs)
+            model, tokenizer, preprocess = load_clap(cfg.clap, self.cache_dir, train_pairs=_in_memory(pairs),
                                                      fingerprint=fingerprint, config=recipe, vocabulary=words,
                                                      setting="cmcr.clap", input_rate=SAMPLE_RATE)
             record = {"name": cfg.clap, "key": synth_key("clap", recipe, fingerprint, words),
@@ -217,53 +224,25 @@ class CMCR(Method):
 
     # ------------------------------------------------------------------ corpus embeddings (cached)
 
-    def _corpus_embeddings(self, texts: list[str], found: corpus_data.Memories, audio: np.ndarray, visual: np.ndarray,
-                           progress: Progress) -> dict[str, Tensor]:
-        """The corpus embeddings (`embeddings.corpus_embeddings`) on this method's device; records
-        whether they came from the cache."""
+    def _corpus_embeddings(self, texts: list[str], found: corpus_data.Memories, audio: Any, visual: Any,
+                           progress: Progress) -> dict[str, np.ndarray]:
+        """The corpus embeddings (`embeddings.corpus_embeddings`), memory-mapped; records whether they
+        came from the cache."""
         clip, clap = self._trunks()
         embedded, source = corpus_embeddings(clip, clap, (self.record["clip"]["key"], self.record["clap"]["key"]),
                                              texts, found, audio, visual, cache_dir=self.cache_dir,
                                              chunk=self.config.encode_batch, progress=progress)
         self.record["embeddings"] = source
-        return {k: v.to(self.device) for k, v in embedded.items()} if source == "cached" else embedded
+        return embedded
 
     # ------------------------------------------------------------------ training the heads
 
-    def _train(self, embedded: dict[str, Tensor], progress: Progress) -> dict[str, float]:
-        cfg, heads = self.config, self.heads
-        assert heads is not None
-        enhanced = cfg.semantic_enhancement
-        inputs = {"clip_text": embedded["clip_text"], "clap_text": embedded["clap_text"]}
-        if enhanced:
-            inputs["image"] = retrieve(embedded["clip_text"], embedded["image_memory"], cfg.tau_mem)
-            inputs["audio"] = retrieve(embedded["clap_text"], embedded["audio_memory"], cfg.tau_mem)
-        optimizer = torch.optim.Adam(heads.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-        generator = torch.Generator().manual_seed(self.seed)
-        n = inputs["clip_text"].shape[0]
-        batch = max(2, min(cfg.batch_size, n))
-        names = ("loss", "inter_text", "inter_pseudo", "intra") if enhanced else ("loss", "inter_text")
-        self.history = {k: [] for k in names}
-        for _ in progress.track(range(cfg.epochs), total=cfg.epochs, description="cmcr heads"):
-            heads.train()
-            sums, steps = dict.fromkeys(names, 0.0), 0
-            order = torch.randperm(n, generator=generator)
-            for start in range(0, n - 1, batch):
-                index = order[start:start + batch]
-                if len(index) < 2:
-                    continue
-                terms = self.losses({k: v[index.to(v.device)] for k, v in inputs.items()}, generator)
-                optimizer.zero_grad()
-                terms["loss"].backward()
-                optimizer.step()
-                for k in names:
-                    sums[k] += float(terms[k].detach())
-                steps += 1
-            for k in names:
-                self.history[k].append(sums[k] / max(steps, 1))
-        heads.eval()
+    def _train(self, embedded: dict[str, np.ndarray], workdir: Path, progress: Progress) -> dict[str, float]:
+        assert self.heads is not None
+        inputs = training_inputs(embedded, self.config, workdir, self.device)
+        self.history = fit_heads(self.heads, self.losses, inputs, self.config, self.seed, self.device, progress)
         stats = {k: v[-1] for k, v in self.history.items() if v}
-        stats.update(texts=float(n), image_memory=float(embedded["image_memory"].shape[0]),
+        stats.update(texts=float(len(inputs["clip_text"])), image_memory=float(embedded["image_memory"].shape[0]),
                      audio_memory=float(embedded["audio_memory"].shape[0]))
         return stats
 
@@ -388,6 +367,12 @@ class CMCR(Method):
                                                      input_rate=SAMPLE_RATE)
         self.clap = FrozenClap(model, tokenizer, preprocess, self.device)
         self.load_state(state)
+
+
+def _in_memory(pairs: tuple[Any, list[str]]) -> Callable[[], tuple[np.ndarray, list[str]]]:
+    """The pairs a synthetic trunk is trained on, read whole: only when the trunk is not cached yet
+    (the core's trainer takes its pairs in memory; they come from half of the corpus)."""
+    return lambda: (np.asarray(pairs[0]), pairs[1])
 
 
 def _file_sha256(path: str) -> str:

@@ -2,8 +2,8 @@
 content hashes that never hold a whole corpus array.
 
 The corpus arrays may be lazy `RowArray`s (every read is a disk read) or numpy arrays (tests, API 2
-callers); both are only ever indexed by at most `BLOCK_ROWS` rows at a time here. (cmcr and
-lg_cav_mae keep a copy of this module, as each plugin is self-contained.)
+callers); both are only ever indexed by at most `BLOCK_ROWS` rows at a time here. (vip_ant, cmcr
+and lg_cav_mae each keep a copy of this module, so that each plugin stands on its own.)
 """
 from __future__ import annotations
 
@@ -47,10 +47,11 @@ class SegmentRows(RowArray):
         return picked.astype(self.dtype, copy=False)
 
 
-def every_segment(source: Any, steps: int, rows: np.ndarray | None = None, width: int = 0) -> SegmentRows:
+def every_segment(source: Any, steps: int, rows: np.ndarray | None = None, width: int = 0,
+                  dtype: Any = None) -> SegmentRows:
     """Every segment of `rows` (all clips when None), segment-major within each clip."""
     rows = np.arange(len(source)) if rows is None else np.asarray(rows, dtype=np.int64)
-    return SegmentRows(source, np.repeat(rows, steps), np.tile(np.arange(steps), len(rows)), width)
+    return SegmentRows(source, np.repeat(rows, steps), np.tile(np.arange(steps), len(rows)), width, dtype)
 
 
 def fingerprint(inputs: Any, captions: list[str]) -> str:
