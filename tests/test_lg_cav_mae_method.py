@@ -12,6 +12,7 @@ from safetensors.torch import load_file
 
 from avtbench.api import SilentProgress
 from avtbench.config import build
+from avtbench.data.rows import MemoryRows, RowArray
 from avtbench.plugins import discover
 from avtbench.testing import check_method, tiny_sources
 
@@ -125,3 +126,44 @@ def test_avtbench_check_passes_on_the_command_line(session_cache):
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "FAIL" not in done.stdout and "PASS" in done.stdout
+
+
+# ---------------------------------------------------------------------------------- streaming (plugin API 3)
+
+
+class CountingRows(RowArray):
+    """A RowArray over another that records how many rows each read asks for and refuses to be read whole."""
+
+    def __init__(self, base, reads: list[int]) -> None:
+        self.base = base if isinstance(base, RowArray) else MemoryRows(np.asarray(base))
+        self.reads, self.shape, self.dtype = reads, self.base.shape, self.base.dtype
+
+    def read(self, rows: np.ndarray) -> np.ndarray:
+        self.reads.append(len(rows))
+        return self.base.read(rows)
+
+    def __array__(self, dtype=None, copy=None):
+        raise AssertionError("the whole array was read")
+
+
+def test_pretraining_reads_the_corpus_in_bounded_blocks(corpus, trained, session_cache, tmp_path):
+    assert LGCavMae.plugin_api == "3"
+    clap = next((session_cache / "backbones").glob("synth-clap-*"))  # trained on the tiny corpus: a real CLAP here
+    big = corpus.subset(np.resize(np.arange(len(corpus)), 300))  # the tiny corpus, repeated, cut to 2 s (quick)
+    big.ids = [f"{clip}~{i}" for i, clip in enumerate(big.ids)]
+    reads: list[int] = []
+    big.audio, big.visual = CountingRows(big.audio[:, :32000], reads), CountingRows(big.visual[:, :2], reads)
+    method, stats = _pretrained(big, tmp_path / "cache", tmp_path / "work", max_steps=3, clap=str(clap))
+    assert reads and max(reads) <= 256 and sum(reads) >= 2 * 300  # the fingerprint reads every clip once
+    assert len(method.history["loss"]) == 1 and stats["triplets"] > 0
+    assert (tmp_path / "work" / "lg_cav_mae_captions.npy").is_file()
+
+
+def test_max_steps_bounds_training_and_lazy_arrays_give_the_same_numbers(corpus, session_cache, test_clips, tmp_path):
+    plain, _ = _pretrained(corpus, session_cache, tmp_path, text_guidance=False, max_steps=5)
+    lazy_corpus = corpus.subset(np.arange(len(corpus)))
+    lazy_corpus.audio, lazy_corpus.visual = MemoryRows(np.asarray(corpus.audio)), MemoryRows(np.asarray(corpus.visual))
+    lazy, _ = _pretrained(lazy_corpus, session_cache, tmp_path, text_guidance=False, max_steps=5)
+    assert len(plain.history["loss"]) == -(-5 // -(-len(corpus) // plain.config.batch_size))  # epochs begun in 5 steps
+    batch = torch.from_numpy(np.asarray(test_clips.audio))
+    assert torch.equal(plain.encode("audio", batch), lazy.encode("audio", batch))

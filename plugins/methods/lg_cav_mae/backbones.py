@@ -1,6 +1,8 @@
 """Loading the two frozen backbones of LG-CAV-MAE (CLAP, captioner) for a corpus, with a record of
 what each is: a synthetic one by its cache key and what it learnt from, a real one by its name and,
-for a local folder, a fingerprint of its files (so the triplet cache notices a changed folder)."""
+for a local folder, a fingerprint of its files (so the triplet cache notices a changed folder).
+A synthetic backbone's pairs are a lazy view of the corpus, hashed block by block; they are read
+whole only to train it, once, before it is cached."""
 from __future__ import annotations
 
 import hashlib
@@ -8,16 +10,18 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from avtbench.api import Clips, UserError
 from avtbench.backbones.clap import SynthClapConfig, load_clap
 from avtbench.backbones.contrastive import ContrastiveSchedule
 from avtbench.backbones.loading import SYNTH_CLAP
-from avtbench.backbones.synthetic import data_fingerprint
 from avtbench.backbones.synthetic import synth_key as two_tower_key
 
 from . import captioner as cap
 from . import splits
 from .config import SAMPLE_RATE, SYNTH_CAPTIONER, LGCavMaeConfig
+from .streaming import fingerprint as stream_fingerprint
 from .text import FrozenClap
 
 
@@ -55,8 +59,9 @@ def load_clap_for(config: LGCavMaeConfig, corpus: Clips, rows: splits.Rows, cach
     words = splits.vocabulary(corpus)
     if config.clap == SYNTH_CLAP:
         pairs = splits.clap_pairs(corpus, rows.clap)
-        recipe, fingerprint = synth_clap_recipe(config), data_fingerprint(*pairs)
-        model, tokenizer, preprocess = load_clap(config.clap, cache_dir, train_pairs=lambda: pairs, fingerprint=fingerprint,
+        recipe, fingerprint = synth_clap_recipe(config), stream_fingerprint(*pairs)
+        model, tokenizer, preprocess = load_clap(config.clap, cache_dir, train_pairs=lambda: (np.asarray(pairs[0]), pairs[1]),
+                                                 fingerprint=fingerprint,
                                                  config=recipe, vocabulary=words, setting="lg_cav_mae.clap",
                                                  input_rate=SAMPLE_RATE)
         record = {"name": config.clap, "key": two_tower_key("clap", recipe, fingerprint, words),
@@ -86,5 +91,5 @@ def captioner_identity(config: LGCavMaeConfig, corpus: Clips, rows: splits.Rows)
     record = {"name": config.captioner, "key": cap.synth_key(recipe, fingerprint, ()),
               "trained_on": f"{len(captions)} frames of {len(rows.captioner)} first-half corpus clips, each with one "
                             "of its clip's captions"}
-    return record, lambda cache_dir: cap.load_captioner(config.captioner, cache_dir, lambda: (frames, captions),
+    return record, lambda cache_dir: cap.load_captioner(config.captioner, cache_dir, lambda: (np.asarray(frames), captions),
                                                         fingerprint, recipe)

@@ -29,6 +29,7 @@ from avtbench.backbones.synthetic import cache_root, is_complete, publish_backbo
 from avtbench.backbones.tokenizer import caption_words, vocabulary_tokenizer
 
 from .config import SYNTH_CAPTIONER
+from .streaming import fingerprint
 
 SYNTH_CAPTIONER_VERSION = 1
 """Bump when the recipe changes, so that old cache folders are not reused."""
@@ -78,11 +79,9 @@ class SynthCaptionerConfig:
         return BlipForConditionalGeneration(BlipConfig(text_config=text, vision_config=vision, projection_dim=self.hidden))
 
 
-def pairs_fingerprint(frames: np.ndarray, captions: list[str]) -> str:
-    digest = hashlib.sha256(f"{frames.dtype}|{frames.shape}|".encode())
-    digest.update(np.ascontiguousarray(frames).tobytes())
-    digest.update("\n".join(captions).encode())
-    return digest.hexdigest()[:16]
+def pairs_fingerprint(frames: Any, captions: list[str]) -> str:
+    """Hash of the frames' dtype, shape and bytes (read block by block) and the captions."""
+    return fingerprint(frames, captions)
 
 
 def synth_key(recipe: SynthCaptionerConfig, fingerprint: str, vocabulary: Iterable[str]) -> str:

@@ -89,6 +89,8 @@ class LGCavMaeConfig:
     epochs, batch_size, lr, weight_decay, warmup_steps, segments_per_clip: Adam, its lr rising linearly
         over the first `warmup_steps` steps (0: none); each epoch visits every clip with
         `segments_per_clip` random segments (CAV-MAE draws one random frame per clip and epoch).
+    max_steps: stop pretraining after this many optimiser steps in all (0: run every epoch; ours, for
+        benchmarks); the triplet step before it always runs whole.
     synth_captioner_share: share of the corpus's first half that trains `synth://captioner`.
     synth_captioner_hidden, _layers, _epochs, _seed; synth_clap_hidden, _layers, _epochs, _seed:
         the synthetic backbones (ignored for real ones); the CLAP recipe is cmcr's, so both methods
@@ -137,6 +139,7 @@ class LGCavMaeConfig:
     weight_decay: float = setting(5e-7, low=0)
     warmup_steps: int = setting(50, low=0)
     segments_per_clip: int = setting(1, low=1)
+    max_steps: int = setting(0, low=0)
     synth_captioner_share: float = setting(0.5, above=0, high=0.9)
     synth_captioner_hidden: int = setting(64, low=8)
     synth_captioner_layers: int = setting(2, low=1)

@@ -14,6 +14,10 @@ by default audio and visual return both CAV-MAE's embedding and its text-space p
 half L2-normalised), and captions fill the text half, so audio-visual and text tasks run on one
 checkpoint.
 
+Pretraining streams the corpus (plugin API 3): the triplet step reads it in blocks of clips
+(`triplets.py`), training reads each batch's clips through the DataLoader (`training.py`), and the
+kept captions' CLAP embeddings wait in a memory map in the pretraining's `workdir`.
+
 Saved method: `tensors.safetensors` (`model.*`, `head.*`), `state.json` (sizes, loss history, the
 backbones and the triplets used), and with text guidance `clap/`, the frozen CLAP as
 `save_pretrained` writes it, so `load` needs neither the cache nor the corpus.
@@ -39,10 +43,13 @@ from . import triplets
 from .config import SAMPLE_RATE, SYNTH_CAPTIONER, LGCavMaeConfig
 from .frontend import fbank_inputs, frame_inputs, segment_count, segment_windows
 from .model import CavMae, CavMaeSizes
+from .streaming import memmap_file, reopened
 from .text import FrozenClap, TextHead
 from .training import TERMS, TextTargets, train
 
 CLAP_FOLDER = "clap"
+TEXT_CHUNK = 512
+"""Captions per pass of CLAP's text tower (`FrozenClap.texts`' own chunk)."""
 
 
 def sizes_of(config: LGCavMaeConfig) -> CavMaeSizes:
@@ -62,6 +69,7 @@ class LGCavMae(Method):
     input_level = "raw"
     summary = "LG-CAV-MAE: CAV-MAE guided by CLAP text on captioned, CLAP-filtered triplets (Interspeech 2025)"
     status = "working"
+    plugin_api = "3"
 
     def __init__(self, config: LGCavMaeConfig, device: str = "cpu", seed: int = 0, cache_dir: Path | None = None) -> None:
         super().__init__(config, device, seed, cache_dir)
@@ -112,7 +120,7 @@ class LGCavMae(Method):
         if cfg.text_guidance:
             generated = triplets.generate(corpus, cfg, self.cache_dir, self.device, progress)
             self.clap = generated.clap
-            text, kept_rows = self._text_targets(corpus, generated.triplets)
+            text, kept_rows = self._text_targets(corpus, generated.triplets, workdir)
             if cfg.pretrain_on == "triplets":
                 if len(kept_rows) < 2:
                     raise UserError(f"lg_cav_mae.pretrain_on=triplets, but only {len(kept_rows)} triplet(s) were kept; "
@@ -136,7 +144,8 @@ class LGCavMae(Method):
         device = torch.device(self.device)
         return [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
 
-    def _raw_corpus(self, corpus: Clips) -> tuple[Tensor, np.ndarray]:
+    def _raw_corpus(self, corpus: Clips) -> tuple[Any, Any]:
+        """The corpus's raw audio and frames as they are (lazy arrays stay lazy), their shapes checked."""
         if not corpus.has("audio") or not corpus.has("visual"):
             raise UserError("lg_cav_mae pretrains on raw audio with its frames; the corpus has no raw audio or visual")
         audio, visual = corpus.audio, corpus.visual
@@ -146,15 +155,20 @@ class LGCavMae(Method):
         if segment_count(audio.shape[1]) != visual.shape[1] or len(corpus) < 2:
             raise UserError(f"lg_cav_mae needs >= 2 clips whose audio seconds match their frames; got {len(corpus)} clips, "
                             f"{audio.shape[1] / SAMPLE_RATE:g} s of audio and {visual.shape[1]} frames each")
-        return torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)), visual
+        return audio, visual
 
-    def _text_targets(self, corpus: Clips, kept: triplets.TripletSet) -> tuple[TextTargets, np.ndarray]:
+    def _text_targets(self, corpus: Clips, kept: triplets.TripletSet, workdir: Path) -> tuple[TextTargets, np.ndarray]:
+        """Per corpus row the index of its kept caption, whose CLAP text embeddings wait in a memory map
+        in `workdir` (read by the rows each batch needs); and the kept rows."""
         assert self.clap is not None
         row_of = {clip: i for i, clip in enumerate(corpus.ids)}
         rows = np.array([row_of[clip] for clip in kept.ids], dtype=np.int64)
         index = np.full(len(corpus), -1, dtype=np.int64)
         index[rows] = np.arange(len(rows))
-        embeddings = self.clap.texts(kept.captions).cpu() if kept.captions else torch.zeros(0, self.clap.dim)
+        out = memmap_file(Path(workdir) / "lg_cav_mae_captions.npy", (len(kept.captions), self.clap.dim))
+        for start in range(0, len(kept.captions), TEXT_CHUNK):
+            out[start:start + TEXT_CHUNK] = self.clap.texts(kept.captions[start:start + TEXT_CHUNK]).cpu().numpy()
+        embeddings = torch.from_numpy(reopened(out))
         return TextTargets(index, embeddings, caption_groups(kept.captions)), np.sort(rows)
 
     def _new_head(self) -> TextHead:

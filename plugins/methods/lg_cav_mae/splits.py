@@ -23,6 +23,7 @@ import numpy as np
 from avtbench.api import Clips, UserError
 
 from .config import SAMPLE_RATE
+from .streaming import SegmentRows
 
 
 def half_rows(n: int, half: str) -> np.ndarray:
@@ -52,22 +53,23 @@ def assign_rows(n: int, synth_clap: bool, synth_captioner: bool, captioner_share
     return Rows(clap, captioner, captioned)
 
 
-def clap_pairs(clips: Clips, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """(middle seconds float32 [M, 16000], M captions): every caption of `rows`."""
+def clap_pairs(clips: Clips, rows: np.ndarray) -> tuple[SegmentRows, list[str]]:
+    """(middle seconds float32 [M, 16000], M captions): every caption of `rows`; the seconds are a lazy
+    view of the corpus's audio (`streaming.SegmentRows`), read when indexed."""
     captions = clips.caption_lists()
     audio = clips.modality("audio")
     steps = audio.shape[1] // SAMPLE_RATE
-    start = (int(np.ceil(steps / 2)) - 1) * SAMPLE_RATE
+    middle = int(np.ceil(steps / 2)) - 1
     pairs = [(int(i), str(c)) for i in rows for c in captions[i] if str(c).strip()]
     if len(pairs) < 2:
         raise UserError("lg_cav_mae with clap=synth://clap needs captions in the second half of the corpus; pass a "
                         "pretrained CLAP: --set lg_cav_mae.clap=/path/to/clap-htsat-unfused")
-    waves = np.stack([audio[i, start:start + SAMPLE_RATE] for i, _ in pairs]).astype(np.float32)
-    return waves, [c for _, c in pairs]
+    return SegmentRows(audio, np.array([i for i, _ in pairs]), middle, SAMPLE_RATE, np.float32), [c for _, c in pairs]
 
 
-def captioner_pairs(clips: Clips, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """(frames uint8 [M, S, S, 3], M captions): every frame of `rows` with one caption of its clip."""
+def captioner_pairs(clips: Clips, rows: np.ndarray) -> tuple[SegmentRows, list[str]]:
+    """(frames uint8 [M, S, S, 3], M captions): every frame of `rows` with one caption of its clip; the
+    frames are a lazy view of the corpus's visual."""
     captions = clips.caption_lists()
     visual = clips.modality("visual")
     pairs = []
@@ -77,7 +79,8 @@ def captioner_pairs(clips: Clips, rows: np.ndarray) -> tuple[np.ndarray, list[st
     if len(pairs) < 2:
         raise UserError("lg_cav_mae with captioner=synth://captioner trains it on corpus captions, but its clips have "
                         "none; pass a pretrained captioner: --set lg_cav_mae.captioner=/path/to/blip2-opt-2.7b")
-    return np.stack([visual[i, t] for i, t, _ in pairs]), [c for _, _, c in pairs]
+    picked = np.array([(i, t) for i, t, _ in pairs], dtype=np.int64)
+    return SegmentRows(visual, picked[:, 0], picked[:, 1]), [c for _, _, c in pairs]
 
 
 def vocabulary(clips: Clips) -> list[str]:

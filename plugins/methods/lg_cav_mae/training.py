@@ -5,21 +5,28 @@ window and its frame form one CAV-MAE input pair), shuffled into mini-batches. L
 every pair of the batch; the text terms cover the pairs whose clip has a kept triplet, against that
 triplet's frozen CLAP caption embedding (at least two such pairs, else the batch has no text term).
 Pairs of one clip, and captions that are the same text, are not counted as each other's negatives.
+Batches stream through the DataLoader: `PairFbank` and `PairFrames` read just the batch's clips
+and turn them into CAV-MAE's inputs, as one call over the whole corpus would.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from avtbench.api import Progress
+from avtbench.data.loader import batch_rows, batches
+from avtbench.data.rows import RowArray
 
 from .config import LGCavMaeConfig
-from .frontend import fbank_inputs, frame_inputs, segment_windows
+from .frontend import fbank_inputs, frame_inputs, segment_count, segment_windows
 from .losses import nce
 from .model import CavMae
+from .streaming import SegmentRows, read_rows
 from .text import TextHead
 
 TERMS = ("loss", "rec_a", "rec_v", "contrast", "a2t", "v2t")
@@ -44,14 +51,32 @@ class History:
     per_epoch: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in TERMS})
 
 
-def batch_inputs(audio: Tensor, visual: np.ndarray, rows: Tensor, steps: Tensor, config: LGCavMaeConfig,
-                 device: str) -> tuple[Tensor, Tensor]:
-    """FBANK [B, frames, mel] of each pair's audio window and its normalised frame [B, 3, S, S]."""
-    segments = visual.shape[1]
-    flat = (rows * segments + steps).numpy()
-    fbank = fbank_inputs(segment_windows(audio, config, flat), config)
-    frames = frame_inputs(visual[rows.numpy(), steps.numpy()], config.image_size)
-    return fbank.to(device), frames.to(device)
+class PairFbank(RowArray):
+    """FBANK [N * T, frames, mel] of the audio window of every (clip, segment) pair, flat index
+    b * T + t, computed from the clips read when rows are read (in the DataLoader's workers if any)."""
+
+    def __init__(self, audio: Any, config: LGCavMaeConfig) -> None:
+        self.audio, self.config, self.segments = audio, config, segment_count(audio.shape[1])
+        self.shape = (len(audio) * self.segments, config.audio_frames, config.num_mel_bins)
+        self.dtype = np.dtype(np.float32)
+
+    def read(self, rows: np.ndarray) -> np.ndarray:
+        clips, inverse = np.unique(rows // self.segments, return_inverse=True)
+        waveforms = torch.from_numpy(np.ascontiguousarray(read_rows(self.audio, clips), dtype=np.float32))
+        windows = segment_windows(waveforms, self.config, inverse * self.segments + rows % self.segments)
+        return fbank_inputs(windows, self.config).numpy()
+
+
+class PairFrames(RowArray):
+    """Normalised frames [N * T, 3, size, size] of every (clip, segment) pair, flat index b * T + t."""
+
+    def __init__(self, visual: Any, size: int) -> None:
+        self.visual, self.size, self.segments = visual, size, visual.shape[1]
+        self.shape, self.dtype = (len(visual) * self.segments, 3, size, size), np.dtype(np.float32)
+
+    def read(self, rows: np.ndarray) -> np.ndarray:
+        frames = SegmentRows(self.visual, rows // self.segments, rows % self.segments)[:]
+        return frame_inputs(frames, self.size).numpy()
 
 
 def step_losses(model: CavMae, head: TextHead | None, fbank: Tensor, images: Tensor, rows: Tensor,
@@ -83,34 +108,36 @@ def pairs_of_epoch(rows: np.ndarray, segments: int, per_clip: int, generator: to
     return repeated[order], steps[order]
 
 
-def train(model: CavMae, head: TextHead | None, audio: Tensor, visual: np.ndarray, rows: np.ndarray,
+def train(model: CavMae, head: TextHead | None, audio: Any, visual: Any, rows: np.ndarray,
           text: TextTargets, config: LGCavMaeConfig, device: str, seed: int, progress: Progress) -> History:
-    """Adam (CAV-MAE's betas and weight decay) over `config.epochs`, the lr rising linearly over the first
-    `config.warmup_steps` steps; returns the mean of each term per epoch."""
+    """Adam (CAV-MAE's betas and weight decay) over `config.epochs` (at most `config.max_steps` steps in
+    all), the lr rising linearly over the first `config.warmup_steps` steps; the batches' inputs are
+    read and computed through the DataLoader. Returns the mean of each term per epoch."""
     params = list(model.parameters()) + (list(head.parameters()) if head is not None else [])
     optimizer = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay, betas=(0.95, 0.999))
     generator = torch.Generator().manual_seed(seed)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min(1.0, (step + 1) / config.warmup_steps) if config.warmup_steps else 1.0)
-    history = History()
+    inputs, segments = {"fbank": PairFbank(audio, config), "frames": PairFrames(visual, config.image_size)}, visual.shape[1]
+    history, steps_left = History(), config.max_steps or None
     model.train()
     for _ in progress.track(range(config.epochs), total=config.epochs, description="lg_cav_mae pretraining"):
-        epoch_rows, epoch_steps = pairs_of_epoch(rows, visual.shape[1], config.segments_per_clip, generator)
-        sums, batches = dict.fromkeys(TERMS, 0.0), 0
-        for start in range(0, len(epoch_rows), config.batch_size):
-            batch_rows, batch_steps = epoch_rows[start:start + config.batch_size], epoch_steps[start:start + config.batch_size]
-            if len(batch_rows) < 2:
-                continue
-            fbank, images = batch_inputs(audio, visual, batch_rows, batch_steps, config, device)
-            terms = step_losses(model, head, fbank, images, batch_rows, text, config)
+        if steps_left == 0:
+            break
+        epoch_rows, epoch_steps = pairs_of_epoch(rows, segments, config.segments_per_clip, generator)
+        flat = (epoch_rows * segments + epoch_steps).numpy()
+        index_batches = list(itertools.islice(batch_rows([flat], config.batch_size, min_rows=2), steps_left))
+        sums = dict.fromkeys(TERMS, 0.0)
+        for index, batch in zip(index_batches, batches(inputs, index_batches, device)):
+            terms = step_losses(model, head, batch["fbank"], batch["frames"], torch.from_numpy(index // segments), text, config)
             optimizer.zero_grad()
             terms["loss"].backward()
             optimizer.step()
             scheduler.step()
             for k in TERMS:
                 sums[k] += float(terms[k].detach())
-            batches += 1
+        steps_left = None if steps_left is None else steps_left - len(index_batches)
         for k in TERMS:
-            history.per_epoch[k].append(sums[k] / max(batches, 1))
+            history.per_epoch[k].append(sums[k] / max(len(index_batches), 1))
     model.eval()
     return history

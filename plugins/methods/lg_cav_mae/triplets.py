@@ -10,18 +10,21 @@
 The result is written as a corpus (`triplet_files.py`) into `<cache>/lg_cav_mae/triplets-<key>/`,
 the key hashing the captioner, the CLAP, k, the filter switch, the captioning settings and the
 corpus fingerprint (ids, raw audio, frames and captions), published atomically under a lock so that
-concurrent runs share one copy.
+concurrent runs share one copy. The corpus is read in blocks of at most 256 clips (a pass over the
+whole corpus for the fingerprint, the captioned clips' frames and audio for the scores).
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from torch import Tensor
 
 from avtbench.api import Clips, Progress, SilentProgress
 from avtbench.atomic import publish_folder
@@ -31,11 +34,19 @@ from . import captioner as cap
 from . import splits
 from .backbones import captioner_identity, load_clap_for
 from .config import LGCavMaeConfig
+from .streaming import SegmentRows, hash_blocks, memmap_file, reopened
 from .text import FrozenClap
 from .triplet_files import RECORD, Candidates, TripletSet, read_folder, write_folder
 
 TRIPLETS_VERSION = 1
 """Bump when what a triplet folder holds changes, so that old folders are not reused."""
+CAPTION_BATCH = 256
+"""Frames captioned per call (and `captioner.caption`'s own batch)."""
+AUDIO_BLOCK = 256
+"""Clips whose audio CLAP scores per pass: a multiple of `FrozenClap.audio`'s chunk of 256 windows
+in clips, so that the windows are batched as in one call over every clip."""
+TEXT_CHUNK = 512
+"""Captions per pass of CLAP's text tower (`FrozenClap.texts`' own chunk)."""
 
 
 def keep_count(n: int, keep_percent: float) -> int:
@@ -57,12 +68,11 @@ def frame_indices(steps: int, count: int) -> np.ndarray:
 
 
 def corpus_fingerprint(corpus: Clips) -> str:
-    """Hash of what the triplets are made from: ids, raw audio, frames and captions."""
+    """Hash of what the triplets are made from: ids, raw audio, frames (read block by block) and captions."""
     digest = hashlib.sha256("\n".join(corpus.ids).encode())
     for array in (corpus.modality("audio"), corpus.modality("visual")):
-        array = np.ascontiguousarray(array)
-        digest.update(f"|{array.dtype}|{array.shape}|".encode())
-        digest.update(memoryview(array).cast("B"))
+        digest.update(f"|{np.dtype(array.dtype)}|{tuple(int(d) for d in array.shape)}|".encode())
+        hash_blocks(digest, array)
     digest.update(json.dumps(corpus.caption_lists()).encode())
     return digest.hexdigest()[:16]
 
@@ -78,25 +88,44 @@ class Generated:
 
 
 def score_candidates(corpus: Clips, rows: np.ndarray, model: Any, processor: Any, clap: FrozenClap,
-                     config: LGCavMaeConfig, device: str, progress: Progress) -> Candidates:
-    """Caption the chosen frames of `rows`, score every caption against its clip's audio, pick the best."""
-    visual, audio = corpus.modality("visual"), corpus.modality("audio")
+                     config: LGCavMaeConfig, device: str, progress: Progress, scratch: Path) -> Candidates:
+    """Caption the chosen frames of `rows`, score every caption against its clip's audio, pick the best.
+    Frames and audio are read CAPTION_BATCH and AUDIO_BLOCK clips at a time; the caption embeddings
+    wait in a memory map in `scratch`."""
+    visual = corpus.modality("visual")
     frames = frame_indices(visual.shape[1], config.caption_frames)
-    flat = visual[rows][:, frames].reshape(-1, *visual.shape[2:])
+    flat = SegmentRows(visual, np.repeat(rows, len(frames)), np.tile(frames, len(rows)))
     texts: list[str] = []
-    chunks = range(0, len(flat), 256)
+    chunks = range(0, len(flat), CAPTION_BATCH)
     for start in progress.track(chunks, total=len(chunks), description="lg_cav_mae captioning"):
-        texts += cap.caption(model, processor, flat[start:start + 256], config.caption_tokens, device=device)
+        texts += cap.caption(model, processor, flat[start:start + CAPTION_BATCH], config.caption_tokens, device=device)
     per_clip = [texts[i * len(frames):(i + 1) * len(frames)] for i in range(len(rows))]
-    audio_embedded = clap.audio(torch.from_numpy(np.ascontiguousarray(audio[rows], dtype=np.float32)))
     distinct = sorted({t for t in texts if t})
-    text_embedded = clap.texts(distinct) if distinct else torch.zeros(0, clap.dim)
+    text_embedded = _text_embeddings(clap, distinct, scratch / "captions.npy")
     where = {t: i for i, t in enumerate(distinct)}
     scores = np.full((len(rows), len(frames)), -np.inf)
-    for i, captions in enumerate(per_clip):
-        for j, text in enumerate(captions):
-            if text:
-                scores[i, j] = float(audio_embedded[i] @ text_embedded[where[text]])
+    audio = corpus.modality("audio")
+    for start in range(0, len(rows), AUDIO_BLOCK):
+        waveforms = np.ascontiguousarray(audio[rows[start:start + AUDIO_BLOCK]], dtype=np.float32)
+        audio_embedded = clap.audio(torch.from_numpy(waveforms))
+        for i, captions in enumerate(per_clip[start:start + AUDIO_BLOCK]):
+            for j, text in enumerate(captions):
+                if text:
+                    scores[start + i, j] = float(audio_embedded[i] @ text_embedded[where[text]])
+    return _best_captions(corpus, rows, frames, per_clip, scores)
+
+
+def _text_embeddings(clap: FrozenClap, captions: list[str], path: Path) -> Tensor:
+    """CLAP text embeddings [len(captions), D] in a memory map at `path` (a tensor over it)."""
+    out = memmap_file(path, (len(captions), clap.dim))
+    for start in range(0, len(captions), TEXT_CHUNK):
+        out[start:start + TEXT_CHUNK] = clap.texts(captions[start:start + TEXT_CHUNK]).cpu().numpy()
+    return torch.from_numpy(reopened(out))
+
+
+def _best_captions(corpus: Clips, rows: np.ndarray, frames: np.ndarray, per_clip: list[list[str]],
+                   scores: np.ndarray) -> Candidates:
+    """The clips with at least one caption, each with its best-scoring caption."""
     usable = np.isfinite(scores).any(axis=1)
     best_index = np.where(usable, np.argmax(np.where(np.isfinite(scores), scores, -np.inf), axis=1), 0)
     keep = np.flatnonzero(usable)
@@ -126,7 +155,10 @@ def generate(corpus: Clips, config: LGCavMaeConfig, cache_dir: Path | None, devi
         if (target / RECORD).is_file():
             return Generated(read_folder(target), clap, clap_record, True)
         model, processor = load(cache_dir)
-        candidates = score_candidates(corpus, rows.captioned, model, processor, clap, config, device, progress)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".scores-", dir=target.parent) as scratch:
+            candidates = score_candidates(corpus, rows.captioned, model, processor, clap, config, device, progress,
+                                          Path(scratch))
         kept = select_top(candidates.scores, config.keep, config.triplets_filter)
         record = {"key": key, "captioner": captioner_record, "clap": clap_record, "keep": config.keep,
                   "filter": config.triplets_filter, "corpus": identity["corpus"], "corpus_clips": len(corpus),
