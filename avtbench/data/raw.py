@@ -6,7 +6,9 @@ Files under the dataset folder, one of each per clip:
                           RGB (grey, palette or RGBA images are converted to RGB)
     raw/masks/<id>.png    optional (the whole folder): same layout, 8-bit grey (mode L), 0 background,
                           k for the k-th object of the clip
-Every bad file becomes a one-line UserError naming it.
+Every bad file becomes a one-line UserError naming it. The arrays are lazy (`RowArray`s): a clip's
+files are read when its row is, and checked then; only their presence, and the first clip's
+length and frame size, are checked up front.
 """
 from __future__ import annotations
 
@@ -17,15 +19,16 @@ from typing import Callable
 import numpy as np
 
 from avtbench.api import UserError
+from avtbench.data.rows import PerClipRows, RowArray
 
 SAMPLE_RATE = 16000
 
 
 @dataclass
 class RawLevel:
-    audio: np.ndarray  # float32 [N, T * SAMPLE_RATE] in [-1, 1]
-    visual: np.ndarray  # uint8 [N, T, S, S, 3]
-    masks: np.ndarray | None  # uint8 [N, T, S, S], when the dataset has raw/masks/
+    audio: RowArray  # float32 [N, T * SAMPLE_RATE] in [-1, 1]
+    visual: RowArray  # uint8 [N, T, S, S, 3]
+    masks: RowArray | None  # uint8 [N, T, S, S], when the dataset has raw/masks/
 
 
 def raw_fix(dataset: str) -> str:
@@ -49,16 +52,59 @@ def read_raw(
     fix = raw_fix(dataset)
     stems = file_names or (lambda name: [name])
     folder = Path(root) / "raw"
+    if not names:
+        raise UserError(f"no clips to read the raw level of; {fix}")
     wavs = [_find(folder / "audio", stems(name), ".wav", fix) for name in names]
     pngs = [_find(folder / "frames", stems(name), ".png", fix) for name in names]
-    audio = _read_waves(wavs, segments, fix)
-    segments = audio.shape[1] // SAMPLE_RATE
-    visual = _read_strips(pngs, segments, "RGB", fix)
+    segments = segments or _whole_seconds(wavs[0], _read_wave(wavs[0], fix), fix)
+    size = _read_png(pngs[0], "RGB", fix).shape[0]
+    audio = PerClipRows(_Waves(wavs, segments, fix), len(names), (segments * SAMPLE_RATE,), np.float32)
+    visual = PerClipRows(_Strips(pngs, segments, size, "RGB", fix), len(names), (segments, size, size, 3), np.uint8)
     masks = None
     if (folder / "masks").is_dir():
         paths = [_find(folder / "masks", stems(name), ".png", fix) for name in names]
-        masks = _read_strips(paths, segments, "L", fix, size=visual.shape[2])
+        masks = PerClipRows(_Strips(paths, segments, size, "L", fix), len(names), (segments, size, size), np.uint8)
     return RawLevel(audio=audio, visual=visual, masks=masks)
+
+
+@dataclass(frozen=True)
+class _Waves:
+    """Row i: the waveform of paths[i], checked to be `segments` seconds long."""
+
+    paths: list[Path]
+    segments: int
+    fix: str
+
+    def __call__(self, row: int) -> np.ndarray:
+        path, expected = self.paths[row], self.segments * SAMPLE_RATE
+        wave = _read_wave(path, self.fix)
+        if wave.shape[0] != expected:
+            raise UserError(
+                f"{path}: {wave.shape[0]} samples ({wave.shape[0] / SAMPLE_RATE:g} s), expected {expected} "
+                f"({self.segments} s at 16 kHz): truncated or of another length; {self.fix}"
+            )
+        return wave
+
+
+@dataclass(frozen=True)
+class _Strips:
+    """Row i: the frames [T, S, S(, 3)] of the film strip paths[i], checked to be T frames of S x S."""
+
+    paths: list[Path]
+    segments: int
+    size: int
+    mode: str
+    fix: str
+
+    def __call__(self, row: int) -> np.ndarray:
+        path, size, segments = self.paths[row], self.size, self.segments
+        strip = _read_png(path, self.mode, self.fix)
+        if strip.shape[:2] != (size, segments * size):
+            raise UserError(
+                f"{path}: image is {strip.shape[1]}x{strip.shape[0]} pixels, expected {segments * size}x{size} "
+                f"(the {segments} frames of {size}x{size} side by side); {self.fix}"
+            )
+        return np.swapaxes(strip.reshape(size, segments, size, *strip.shape[2:]), 0, 1)
 
 
 def _find(folder: Path, stems: list[str], suffix: str, fix: str) -> Path:
@@ -68,24 +114,6 @@ def _find(folder: Path, stems: list[str], suffix: str, fix: str) -> Path:
             return path
     others = f" (nor {', '.join(s + suffix for s in stems[1:])})" if len(stems) > 1 else ""
     raise UserError(f"{folder / (stems[0] + suffix)}: file not found{others}; {fix}")
-
-
-def _read_waves(paths: list[Path], segments: int | None, fix: str) -> np.ndarray:
-    audio: np.ndarray | None = None
-    for i, path in enumerate(paths):
-        wave = _read_wave(path, fix)
-        if audio is None:
-            segments = segments or _whole_seconds(path, wave, fix)
-            audio = np.empty((len(paths), segments * SAMPLE_RATE), dtype=np.float32)
-        if wave.shape[0] != audio.shape[1]:
-            raise UserError(
-                f"{path}: {wave.shape[0]} samples ({wave.shape[0] / SAMPLE_RATE:g} s), expected {audio.shape[1]} "
-                f"({segments} s at 16 kHz): truncated or of another length; {fix}"
-            )
-        audio[i] = wave
-    if audio is None:
-        raise UserError(f"no clips to read the raw level of; {fix}")
-    return audio
 
 
 def _read_wave(path: Path, fix: str) -> np.ndarray:
@@ -105,25 +133,6 @@ def _whole_seconds(path: Path, wave: np.ndarray, fix: str) -> int:
     if wave.shape[0] == 0 or wave.shape[0] % SAMPLE_RATE:
         raise UserError(f"{path}: {wave.shape[0]} samples is not a whole number of seconds at 16 kHz; {fix}")
     return wave.shape[0] // SAMPLE_RATE
-
-
-def _read_strips(paths: list[Path], segments: int, mode: str, fix: str, size: int | None = None) -> np.ndarray:
-    """uint8 [N, T, S, S(, 3)] from film strips S x (T*S); S from the first strip unless given."""
-    out: np.ndarray | None = None
-    for i, path in enumerate(paths):
-        strip = _read_png(path, mode, fix)
-        height, width = strip.shape[:2]
-        size = size or height
-        if (height, width) != (size, segments * size):
-            raise UserError(
-                f"{path}: image is {width}x{height} pixels, expected {segments * size}x{size} "
-                f"(the {segments} frames of {size}x{size} side by side); {fix}"
-            )
-        if out is None:
-            out = np.empty((len(paths), segments, size, size, *strip.shape[2:]), dtype=np.uint8)
-        out[i] = np.swapaxes(strip.reshape(size, segments, size, *strip.shape[2:]), 0, 1)
-    assert out is not None
-    return out
 
 
 def _read_png(path: Path, mode: str, fix: str) -> np.ndarray:
