@@ -1,8 +1,9 @@
 """The built-in synthetic audio-visual-text world, written in the real datasets' on-disk formats.
 
 Generative model (DESIGN.md, "The synthetic world"):
-- every class of CORPUS_CLASSES has a latent semantic prototype z_k (dim `latent_dim`); the AVE
-  and AVVP classes use the prototype of their corpus class, so the 12 shared classes share it;
+- every event class of the world (`vocab.EVENT_CLASSES`) has a latent semantic prototype z_k (dim
+  `latent_dim`); a dataset renders each of its classes as one of them, so classes two datasets
+  share (by CMG's AVE<->AVVP list, say) share a prototype;
 - an event instance has z = z_k + instance jitter, plus a small per-segment jitter; the same z
   drives both modalities (a big dog looks and sounds big);
 - audio renders each audible event through its OWN fixed random 2-layer tanh MLP and sums them;
