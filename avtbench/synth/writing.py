@@ -11,13 +11,12 @@ from typing import Any
 
 import numpy as np
 
+from avtbench.data.files import FEATURE_KEY
 from avtbench.synth import exact, raw
 from avtbench.synth.events import Events
 from avtbench.synth.model import RawSink, World, render_into
 
 _ID_ALPHABET = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"))
-FEATURE_KEY = "avadataset"
-"""The key of a feature array in the HDF5 files of the AVE release, which the corpus format keeps."""
 
 
 class IdMaker:

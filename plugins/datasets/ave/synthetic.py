@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from avtbench.api import CopyRequest, SyntheticCopy
+from avtbench.data.files import FEATURE_KEY
 from avtbench.synth import raw
 from avtbench.synth.events import EventSpec, sample_events
 from avtbench.synth.vocab import EVENT_CLASSES, PHRASES, class_index
@@ -46,10 +47,10 @@ def write_ave(request: CopyRequest[AveSizes]) -> None:
     (folder / "Annotations.txt").write_text("\n".join(lines) + "\n")
     names = [r.video_id for r in rows]
     raw.write_captions(folder / "captions.tsv", names, ev)
-    h5_write(folder / "labels.h5", "avadataset", ave_labels_from_annotations(rows, s.segments))
+    h5_write(folder / "labels.h5", FEATURE_KEY, ave_labels_from_annotations(rows, s.segments))
     # CMG's AVE->AVVP files, by CMG's rule (every row of a shared class; its 13-column labels); no draws
     h5_write(folder / "ave_avvp_order.h5", "order", ave_avvp_rows(rows))
-    h5_write(folder / "ave_avvp_labels.h5", "avadataset", ave_avvp_labels(rows, s.segments))
+    h5_write(folder / "ave_avvp_labels.h5", FEATURE_KEY, ave_avvp_labels(rows, s.segments))
     order = rng.permutation(n).astype(np.int64)
     bounds = np.cumsum((0,) + request.sizes.splits)
     for split, lo, hi in zip(RELEASE_SPLITS, bounds[:-1], bounds[1:]):
