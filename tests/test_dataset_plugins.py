@@ -95,13 +95,14 @@ def test_two_datasets_cannot_take_the_same_place_in_the_id_stream(with_barks: Re
         Dataset("odd", "", barks.reader, synthetic=object())  # type: ignore[arg-type]
 
 
-def test_a_cell_pretrains_on_a_third_party_dataset(tmp_path: Path, session_cache: Path) -> None:
-    """`avtbench run` with no data root: the world writes `barks` for the method's pretraining."""
+def test_a_cell_pretrains_on_a_third_party_dataset(tmp_path: Path) -> None:
+    """`avtbench run` with no data root: the world writes `barks` for the method's pretraining (in a
+    cache of its own: the session's tiny world is compared with a fresh one elsewhere)."""
     site = install_dataset_distribution(tmp_path / "site")
     results = tmp_path / "results"
     out = subprocess.run(avtbench_cmd("run", "-m", "on_barks", "-t", "retrieval", "-d", "a2v", "--set", "data.profile=tiny",
                                       "--results", str(results), "-q"),
-                         capture_output=True, text=True, env=cli_env(session_cache, site), timeout=300)
+                         capture_output=True, text=True, env=cli_env(tmp_path / "cache", site), timeout=300)
     assert out.returncode == 0, out.stderr
     record = json.loads(next(results.rglob("seed0-*.json")).read_text())
     assert record["pretrain"]["stats"] == {"corpus_clips": 6}, record["pretrain"]
