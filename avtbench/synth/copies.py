@@ -44,6 +44,11 @@ class WorldDatasets:
 
         return cls.of(registry().datasets)
 
+    @classmethod
+    def given(cls, datasets: "WorldDatasets | None") -> "WorldDatasets":
+        """`datasets`, or the installed ones when None."""
+        return cls.installed() if datasets is None else datasets
+
     def names(self) -> list[str]:
         return list(self.copies)
 
@@ -56,17 +61,23 @@ class WorldDatasets:
         return self.copies[name]
 
     def ids(self, name: str, sizes: ProfileSizes, seed: int) -> IdMaker:
-        """The id stream of dataset `name`, positioned where its writer starts drawing: the shared
+        """The id stream of dataset `name` alone, positioned where its writer starts drawing: the shared
         stream after the ids of the datasets before it, or the dataset's own stream."""
         copy = self.copy(name)
         if copy.id_order is None:
-            return IdMaker(stream_rng(seed, f"ids-{name}"))
+            return _own_ids(name, seed)
         ids = IdMaker(stream_rng(seed, SHARED_IDS))
         for earlier, other in self.copies.items():
             if other.id_order is not None and other.id_order < copy.id_order:
                 assert other.ids_drawn is not None  # SyntheticCopy checks it
                 ids.skip(other.ids_drawn(sizes.of(earlier, other)))
         return ids
+
+    def all_ids(self, seed: int) -> dict[str, IdMaker]:
+        """Every dataset's id stream, for writing them all in order: one stream shared by those with an
+        `id_order`, one of its own for each other."""
+        shared = IdMaker(stream_rng(seed, SHARED_IDS))
+        return {name: shared if copy.id_order is not None else _own_ids(name, seed) for name, copy in self.copies.items()}
 
     def write(self, root: Path, name: str, world: World, sizes: ProfileSizes, ids: IdMaker, seed: int,
               raw_level: bool) -> None:
@@ -80,6 +91,10 @@ class WorldDatasets:
     def sizes(self, sizes: ProfileSizes) -> dict[str, Any]:
         """Each dataset's sizes in `sizes`, for the record of a written world."""
         return {name: sizes.of(name, copy) for name, copy in self.copies.items()}
+
+
+def _own_ids(name: str, seed: int) -> IdMaker:
+    return IdMaker(stream_rng(seed, f"ids-{name}"))
 
 
 def _check_orders(copies: Mapping[str, SyntheticCopy]) -> None:

@@ -55,12 +55,10 @@ from typing import Any
 
 from avtbench.atomic import move_aside, publish_folder, remove_dead_temps
 from avtbench.logs import LIBRARY_LOG
-from avtbench.synth.copies import SHARED_IDS, WorldDatasets
-from avtbench.synth.events import stream_rng
+from avtbench.synth.copies import WorldDatasets
 from avtbench.synth.integrity import damage, write_sizes
 from avtbench.synth.model import World
 from avtbench.synth.profiles import EASY, PROFILES, Knobs, ProfileSizes, WorldSizes, profile_knobs, profile_sizes
-from avtbench.synth.writing import IdMaker
 
 GENERATOR_VERSION = "6"
 COMPLETE = "COMPLETE"
@@ -78,7 +76,7 @@ def ensure_dataset(world_dir: Path, name: str, profile: str, seed: int, level: s
     knobs: None for the profile's own; datasets: None for the installed plugins' datasets."""
     from filelock import FileLock
 
-    datasets = WorldDatasets.installed() if datasets is None else datasets
+    datasets = WorldDatasets.given(datasets)
     datasets.copy(name)
     if level not in LEVELS:
         raise ValueError(f"the synthetic world writes datasets at {' or '.join(LEVELS)}, not at {level}")
@@ -165,7 +163,7 @@ def ensure_world(directory: Path, profile: str, seed: int, knobs: Knobs | None =
     if (directory / COMPLETE).exists():
         return directory
     sizes, knobs = profile_sizes(profile), knobs or profile_knobs(profile)
-    datasets = WorldDatasets.installed() if datasets is None else datasets
+    datasets = WorldDatasets.given(datasets)
     directory.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(directory.parent / f".{directory.name}.lock")):  # a second process waits, then reuses it
         if (directory / COMPLETE).exists():
@@ -199,17 +197,15 @@ def generate_world(root: Path, sizes: ProfileSizes, seed: int, raw_level: bool =
     raw_level=False skips the raw level (for feature-only uses such as tests; `ensure_world`
     always writes it); the feature level is the same either way.
     """
-    datasets = WorldDatasets.installed() if datasets is None else datasets
+    datasets = WorldDatasets.given(datasets)
     world = World.create(sizes.world, seed, knobs)
-    shared = IdMaker(stream_rng(seed, SHARED_IDS))
-    for name, copy in datasets.copies.items():
-        ids = shared if copy.id_order is not None else datasets.ids(name, sizes, seed)
+    for name, ids in datasets.all_ids(seed).items():
         datasets.write(root / name, name, world, sizes, ids, seed, raw_level)
 
 
 def generate_dataset(root: Path, name: str, sizes: ProfileSizes, seed: int, raw_level: bool = True, knobs: Knobs = EASY,
                      datasets: WorldDatasets | None = None) -> None:
     """Write only dataset `name` into `root` (its folder itself), with the bytes `generate_world` gives it."""
-    datasets = WorldDatasets.installed() if datasets is None else datasets
+    datasets = WorldDatasets.given(datasets)
     world = World.create(sizes.world, seed, knobs)
     datasets.write(Path(root), name, world, sizes, datasets.ids(name, sizes, seed), seed, raw_level)
