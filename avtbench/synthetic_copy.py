@@ -10,9 +10,15 @@ new dataset) draws from a stream of its own, `stream_rng(seed, f"ids-{name}")`, 
 its bytes, never depend on which other datasets are installed. `id_order` exists for the datasets
 whose bytes were fixed before datasets were plugins: they share one stream (`stream_rng(seed, "ids")`)
 in ascending `id_order`, each taking `ids_drawn(sizes)` ids after those of the datasets before it,
-whether or not those are written (the built-ins: corpus 0, ave 1, avvp 2, retrieval 3, avs_s4 4).
-Two datasets never declare the same `id_order`. Ids drawn from different streams are not checked
+whether or not those are written (the built-in datasets, plugins/datasets/, take 0 to 4). Two
+datasets never declare the same `id_order`. Ids drawn from different streams are not checked
 against each other (eleven characters of 64 symbols: a clash is not expected).
+
+Other draws. A dataset named `name` draws its features from `stream_rng(seed, name)` and its raw level
+from `stream_rng(seed, f"raw-{name}")` (`CopyRequest.rng`, `raw_rng`), and renders with the world of
+(profile, seed, knobs). The cache keys a written copy by those and the generator version only: a
+plugin that changes what its writer writes should take a new dataset name (or its users clear the
+cache's synth/ folder).
 """
 from __future__ import annotations
 
