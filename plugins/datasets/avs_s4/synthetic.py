@@ -19,12 +19,12 @@ silent distractors of other categories, visible for all 5 s. Every object, targe
 draws its category uniformly, its size (gain) from the same range and its place from a distinct
 cell of a FRAME_GRID x FRAME_GRID grid (jittered), so that nothing but the sound (or a caption)
 tells which object sounds. The features, waveform, frames and masks all render the same events
-and instance latents through the world's models (`model.py`, `raw.py`); the features carry the
+and instance latents through the world's models (`avtbench.synth.model`, `raw`); the features carry the
 world's nuisance, noise, background sounds and nonlinearity knobs, no audio-visual lag.
 
-Categories are rendered as corpus classes (`S4_STAND_INS`), so a method pretrained on the corpus
-has seen them; the corpus has no lion, coyote, glockenspiel or cap gun, and an unused class of
-a similar sound stands in. The layout is written at both levels (frames and masks serve every
+Categories are rendered as the world's event classes (`S4_STAND_INS`), which the corpus draws from,
+so a method pretrained on the corpus has seen them; the world has no lion, coyote, glockenspiel or
+cap gun, and an unused class of a similar sound stands in. The layout is written at both levels (frames and masks serve every
 method); `raw/` holds nothing, because the S4 layout is its own raw level.
 """
 from __future__ import annotations
