@@ -223,6 +223,11 @@ class MethodState:
         return cls(tensors, extra)
 
 
+DEFAULT_CORPUS = "corpus"
+"""The dataset a method pretrains on unless it names another (`Method.corpus`): the one dataset name
+the core knows, as the default of a contract."""
+
+
 class Method(ABC):
     """A representation method: pretrained once on a corpus, then frozen and used to encode.
 
@@ -238,7 +243,7 @@ class Method(ABC):
     version: ClassVar[str] = "0"
     modalities: ClassVar[tuple[str, ...]] = ("audio", "visual")
     config_class: ClassVar[type] = NoConfig
-    corpus: ClassVar[str] = "corpus"
+    corpus: ClassVar[str] = DEFAULT_CORPUS
     """Name of the dataset the method pretrains on (resolved like any task dataset)."""
     input_level: ClassVar[str] = "features"
     """"features" (pre-extracted VGGish/VGG19-like features) or "raw" (waveforms, frames); see `Clips`."""
@@ -300,6 +305,9 @@ class Dataset:
     splits:  the split names the reader accepts.
     class_names: the label vocabulary (empty for unlabeled data).
     descriptions: how prompts describe each class (default: the name in lower case).
+    synthetic: how the synthetic world writes the dataset (`SyntheticCopy`: writer, sizes per world
+             profile, the descriptions its captions use); a dataset that declares one runs with no data
+             root, like the built-ins. None: only real roots.
     """
 
     name: str
@@ -308,9 +316,21 @@ class Dataset:
     splits: tuple[str, ...] = ("all",)
     class_names: tuple[str, ...] = ()
     descriptions: Mapping[str, str] = field(default_factory=dict)
+    synthetic: SyntheticCopy | None = None
+
+    def __post_init__(self) -> None:
+        if self.synthetic is not None and not isinstance(self.synthetic, SyntheticCopy):
+            raise TypeError(f"dataset {self.name!r}: synthetic must be an avtbench.api.SyntheticCopy, got {self.synthetic!r}")
 
     def describe(self, class_name: str) -> str:
         return self.descriptions.get(class_name, class_name.lower())
+
+
+# The contract of `Dataset.synthetic` lives in its own module (it knows nothing of the classes above);
+# imported here, beside the one class that uses it, and re-exported as part of the api.
+from avtbench.synthetic_copy import CopyRequest, SyntheticCopy  # noqa: E402
+
+__all__ += ["DEFAULT_CORPUS", "SyntheticCopy", "CopyRequest"]
 
 
 @dataclass

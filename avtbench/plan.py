@@ -44,7 +44,7 @@ def data_resolver(registry: Registry, document: cfg.Document, cache: ArtifactCac
     values, roots = split_roots(document.get(DATA_SECTION, {}), registry.datasets)
     data_config = cfg.build(DataConfig, values, DATA_SECTION)
     data_config.roots = {**data_config.roots, **roots}
-    provider = SyntheticWorld(data_config.profile, data_config.world_seed, cache.root, data_config.world)
+    provider = SyntheticWorld(data_config.profile, data_config.world_seed, cache.root, data_config.world, registry.datasets)
     return DatasetResolver(registry.datasets, data_config, provider)
 
 

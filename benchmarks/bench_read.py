@@ -21,7 +21,7 @@ import numpy as np
 SEGMENTS, AUDIO, VISUAL = 10, (128,), (7, 7, 512)
 READ = """
 import resource, sys
-from avtbench.data.corpus import read_corpus
+from avtbench_plugins.datasets.corpus.reader import read_corpus
 clips = read_corpus(sys.argv[1])
 print(len(clips), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """

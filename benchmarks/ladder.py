@@ -22,8 +22,9 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from avtbench.data.vocab import AVE_CLASSES
 from avtbench.synth.profiles import profile_sizes
+from avtbench_plugins.datasets.ave import DATASET as AVE
+from avtbench_plugins.datasets.retrieval import DATASET as RETRIEVAL
 
 COLUMNS = (("ave", "a2v"), ("ave", "v2a"), ("retrieval", "a2v"), ("retrieval", "v2a"))
 METHODS = ("unaligned", "cca", "oracle")
@@ -46,8 +47,12 @@ def scores(results: Path) -> dict[tuple[str, str, str], list[float]]:
 
 def chance(task: str, profile: str) -> tuple[float, float]:
     """(chance score, its sampling std) in percent."""
-    sizes = profile_sizes(profile)
-    p, n = (1 / len(AVE_CLASSES), sizes.ave_splits[2]) if task == "ave" else (1 / sizes.retrieval_clips, sizes.retrieval_clips)
+    profile_sizes(profile)  # an unknown profile is an error
+    if task == "ave":
+        p, n = 1 / len(AVE.class_names), AVE.synthetic.sizes_for(profile).splits[2]
+    else:
+        n = RETRIEVAL.synthetic.sizes_for(profile).clips
+        p = 1 / n
     return 100 * p, 100 * math.sqrt(p * (1 - p) / n)
 
 

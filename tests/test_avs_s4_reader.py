@@ -8,8 +8,8 @@ import pytest
 import soundfile
 from PIL import Image
 
-from avtbench_plugins.tasks.avs_s4.reader import FEATURES, META, PROMPTS, read_s4
-from avtbench_plugins.tasks.avs_s4.vocab import CATEGORIES, CMG_PROMPTS
+from avtbench_plugins.datasets.avs_s4.reader import FEATURES, META, PROMPTS, read_s4
+from avtbench_plugins.datasets.avs_s4.vocab import CATEGORIES, CMG_PROMPTS
 
 from .conftest import user_error
 

@@ -14,17 +14,19 @@ import soundfile
 
 from avtbench.api import Direction, SilentProgress
 from avtbench.synth import raw
-from avtbench.synth.avs import FRAME_GRID, OBJECT_SCALE, S4_CATEGORIES, S4_PHRASES, S4_STAND_INS, s4_events
 from avtbench.synth.model import World
 from avtbench.synth.provider import SyntheticWorld
-from avtbench.synth.vocab import corpus_index
+from avtbench.synth.vocab import class_index
 from avtbench.synth.world import PROFILES, generate_dataset
-from avtbench_plugins.tasks.avs_s4.reader import read_s4
+from avtbench_plugins.datasets.avs_s4.reader import read_s4
+from avtbench_plugins.datasets.avs_s4.synthetic import (FRAME_GRID, OBJECT_SCALE, S4_CATEGORIES, S4_PHRASES, S4_STAND_INS, SIZES,
+                                                        S4Sizes, s4_events)
+from avtbench_plugins.datasets.avs_s4.vocab import CATEGORIES
 from avtbench_plugins.tasks.avs_s4.task import AVSS4, AVSS4Config
-from avtbench_plugins.tasks.avs_s4.vocab import CATEGORIES
 
 
-TINY = PROFILES["tiny"]
+TINY = PROFILES["tiny"].world
+S4 = SIZES["tiny"]
 
 
 @pytest.fixture(scope="module")
@@ -38,15 +40,15 @@ def hashes(root: Path) -> dict[str, str]:
 
 def test_vocabulary_and_stand_ins() -> None:
     assert S4_CATEGORIES == CATEGORIES
-    assert len({corpus_index(k) for k in S4_STAND_INS.values()}) == 23  # 23 distinct corpus classes
+    assert len({class_index(k) for k in S4_STAND_INS.values()}) == 23  # 23 distinct event classes
     assert SyntheticWorld("tiny", 0, Path("unused")).descriptions("avs_s4")["dog_barking"] == S4_PHRASES["dog_barking"] == "a dog barking"
 
 
 def test_layout_is_read_back_by_the_real_reader(tiny: Path) -> None:
     rows = list(csv.reader((tiny / "s4_meta_data.csv").open()))
-    assert rows[0] == ["name", "start_time", "category", "split"] and len(rows) == 1 + sum(TINY.avs_splits)
-    size = TINY.avs_frame_size
-    for split, count in zip(("train", "val", "test"), TINY.avs_splits):
+    assert rows[0] == ["name", "start_time", "category", "split"] and len(rows) == 1 + sum(S4.splits)
+    size = S4.frame_size
+    for split, count in zip(("train", "val", "test"), S4.splits):
         clips = read_s4(tiny, split)
         assert len(clips) == count and clips.audio.shape == (count, 5, TINY.audio_dim)
         assert clips.labels["frames"].shape == (count, 5, size, size, 3)
@@ -64,9 +66,9 @@ def test_layout_is_read_back_by_the_real_reader(tiny: Path) -> None:
 
 
 def test_same_seed_same_bytes_at_both_levels(tmp_path: Path) -> None:
-    generate_dataset(tmp_path / "a", "avs_s4", TINY, 0, raw_level=False)
-    generate_dataset(tmp_path / "b", "avs_s4", TINY, 0, raw_level=True)
-    generate_dataset(tmp_path / "c", "avs_s4", TINY, 1, raw_level=False)
+    generate_dataset(tmp_path / "a", "avs_s4", PROFILES["tiny"], 0, raw_level=False)
+    generate_dataset(tmp_path / "b", "avs_s4", PROFILES["tiny"], 0, raw_level=True)
+    generate_dataset(tmp_path / "c", "avs_s4", PROFILES["tiny"], 1, raw_level=False)
     first = hashes(tmp_path / "a")
     assert first == hashes(tmp_path / "b") and (tmp_path / "b" / "raw").is_dir()
     assert first["s4_meta_data.csv"] != hashes(tmp_path / "c")["s4_meta_data.csv"]
@@ -94,7 +96,7 @@ def test_the_sounding_object_looks_like_the_distractors() -> None:
 
 @pytest.mark.slow
 def test_no_conditioning_scores_low_and_the_true_class_high(tmp_path: Path, one_thread: None) -> None:
-    sizes = dataclasses.replace(TINY, avs_splits=(160, 16, 40))
+    sizes = PROFILES["tiny"].replacing(avs_s4=S4Sizes((160, 16, 40), frame_size=S4.frame_size))
     generate_dataset(tmp_path, "avs_s4", sizes, 0, raw_level=False)
     splits = {s: read_s4(tmp_path, s) for s in ("train", "val", "test")}
     scores = {}

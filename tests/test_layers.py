@@ -1,10 +1,13 @@
 """The core's layering rules, checked on the source: no import circle, the synthetic world reached
-from one place only, no method's code in the core, no bytes packed into tensors in plugins."""
+from one place only, no method's code and no dataset's name in the core, no bytes packed into tensors
+in plugins."""
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 from pathlib import Path
+from typing import Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "avtbench"
@@ -86,11 +89,15 @@ def test_no_import_circle_in_the_core() -> None:
 
 
 def test_only_the_plan_reaches_the_synthetic_world() -> None:
+    """In the core, only the plan wires the world in; among plugins, only a dataset's synthetic copy
+    (plugins/datasets/<name>/synthetic.py) renders through it, so no reader or task depends on it."""
     importers = {name for name, deps in core_graph().items()
                  if any(d == "avtbench.synth" or d.startswith("avtbench.synth.") for d in deps)}
     outside = {n for n in importers if not n.startswith("avtbench.synth")}
     assert outside == {PROVIDER_WIRING}
     for path in PLUGINS.rglob("*.py"):
+        if path.name == "synthetic.py" and path.parent.parent == PLUGINS / "datasets":
+            continue
         assert not any(m.startswith("avtbench.synth") for m in imported_modules_plugin(path)), path
 
 
@@ -135,3 +142,115 @@ def test_no_bytes_packed_into_tensors_in_plugins() -> None:
     offenders = [str(p.relative_to(ROOT)) for p in PLUGINS.rglob("*.py")
                  if re.search(r"\bfrombuffer\b|\bbytearray\b", p.read_text())]
     assert offenders == []
+
+
+# ---- the core names no dataset ---------------------------------------------------------------------
+
+CONCEPTS = {"corpus": "the data a method pretrains on, a word of the Method contract (Method.corpus, pretrain(corpus))"}
+"""Dataset names that are also words of the core's contracts: allowed in identifiers, never as a string."""
+IDENTIFIERS_FREE = ("avtbench/metrics/",)
+"""Where identifiers may carry a dataset's name: the metrics keep the names of the evaluations they
+reproduce (AVE accuracy, AVVP F1: DESIGN.md places them in the core); they read arrays, never a dataset."""
+KNOWN = {
+    ("avtbench/api.py", "DEFAULT_CORPUS"): "the default of Method.corpus: the one dataset name the core knows",
+    ("avtbench/runner.py", "checkpoint_key"): "'corpus' is a field of the hashed checkpoint identity, not a "
+                                              "dataset; renaming it would orphan every cached checkpoint",
+    ("avtbench/compat.py", "_looks_like_api1_method"): "'corpus' is the name of pretrain's parameter in plugin API 1",
+    ("avtbench/testing/methods.py", "_check_trained_method"): "TO REMOVE: the kit encodes the tiny AVE's test clips; "
+                                                              "it should probe with the method's own corpus",
+    ("avtbench/testing/methods.py", "_lacking_modality"): "TO REMOVE: as above",
+}
+"""(file, enclosing definition or module-level assignment) where a string equal to a dataset name is
+allowed, and why."""
+
+
+def builtin_dataset_names() -> set[str]:
+    """The names the built-in dataset plugins (plugins/datasets/<package>/) declare."""
+    names: set[str] = set()
+    for package in sorted(p.name for p in (PLUGINS / "datasets").iterdir() if (p / "__init__.py").is_file()):
+        module = importlib.import_module(f"avtbench_plugins.datasets.{package}")
+        names.update(dataset.name for dataset in module.avtbench_datasets())
+    return names
+
+
+def words(identifier: str) -> list[str]:
+    """The lower-case words of an identifier: `AveSizes` -> ave, sizes; `write_avs_s4` -> write, avs, s, 4."""
+    return [w.lower() for part in identifier.split("_") for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", part)]
+
+
+def _holds(identifier: str, name: str) -> bool:
+    have, want = words(identifier), words(name)
+    return any(have[i : i + len(want)] == want for i in range(len(have) - len(want) + 1))
+
+
+def _scoped(tree: ast.Module) -> Iterator[tuple[ast.AST, str]]:
+    """Every node with its scope: the innermost enclosing def or class, or the module-level assignment."""
+    def visit(node: ast.AST, scope: str) -> Iterator[tuple[ast.AST, str]]:
+        yield node, scope
+        for child in ast.iter_child_nodes(node):
+            inner = scope
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                inner = child.name
+            elif isinstance(node, ast.Module) and isinstance(child, (ast.Assign, ast.AnnAssign)):
+                targets = child.targets if isinstance(child, ast.Assign) else [child.target]
+                inner = ",".join(t.id for t in targets if isinstance(t, ast.Name))
+            yield from visit(child, inner)
+    yield from visit(tree, "")
+
+
+def _identifiers(node: ast.AST) -> list[str]:
+    if isinstance(node, ast.Name):
+        return [node.id]
+    if isinstance(node, ast.Attribute):
+        return [node.attr]
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, (ast.arg, ast.keyword)):
+        return [node.arg] if node.arg else []
+    if isinstance(node, ast.alias):
+        return [*node.name.split("."), *([node.asname] if node.asname else [])]
+    if isinstance(node, ast.ImportFrom):
+        return (node.module or "").split(".")
+    return []
+
+
+def dataset_mentions(path: Path, shown: str, names: set[str]) -> list[str]:
+    """'file:line: what' for each place in `path` (shown as `shown`) that names one of `names`: a string
+    equal to one (docstrings aside; `KNOWN` places allowed), an import of the plugins, or an identifier
+    holding one as words (`ave_splits`, `AveSizes`; `CONCEPTS` and `IDENTIFIERS_FREE` aside)."""
+    tree = ast.parse(path.read_text())
+    docstrings = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
+    check_identifiers = not shown.startswith(IDENTIFIERS_FREE)
+    found = []
+    for node, scope in _scoped(tree):
+        line = f"{shown}:{getattr(node, 'lineno', '?')}"
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            if node.value in names and (shown, scope) not in KNOWN:
+                found.append(f"{line}: the string {node.value!r}")
+            elif node.value.startswith("avtbench_plugins"):
+                found.append(f"{line}: the plugins' module {node.value!r}")
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            found += [f"{line}: an import of {m}" for m in modules if m.split(".")[0] == "avtbench_plugins"]
+        if check_identifiers:
+            found += [f"{line}: the identifier {i!r} (dataset {n!r})" for i in _identifiers(node) for n in sorted(names)
+                      if n not in CONCEPTS and _holds(i, n)]
+    return found
+
+
+def test_the_dataset_name_finder_finds_each_kind(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text('"""ave in a docstring is fine"""\nimport avtbench_plugins.datasets\n'
+                      'x = {"ave": 1}\nave_splits = 2\nclass AvsS4Writer: pass\ny = corpus + "avs_s4x"\n')
+    found = dataset_mentions(sample, "sample.py", {"ave", "avs_s4", "corpus"})
+    assert found == ["sample.py:2: an import of avtbench_plugins.datasets", "sample.py:3: the string 'ave'",
+                     "sample.py:4: the identifier 'ave_splits' (dataset 'ave')",
+                     "sample.py:5: the identifier 'AvsS4Writer' (dataset 'avs_s4')"], found
+
+
+def test_no_dataset_is_named_in_the_core() -> None:
+    names = builtin_dataset_names()
+    assert names == {"ave", "avvp", "corpus", "retrieval", "avs_s4"}
+    found = [m for p in sorted(CORE.rglob("*.py")) for m in dataset_mentions(p, str(p.relative_to(ROOT)), names)]
+    assert found == [], "the core names a dataset (declare it in its plugin, plugins/datasets/<name>/):\n" + "\n".join(found)
+

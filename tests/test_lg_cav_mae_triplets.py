@@ -5,6 +5,7 @@ import subprocess
 import numpy as np
 import pytest
 import torch
+from avtbench_plugins.datasets.corpus.reader import read_corpus
 from avtbench_plugins.methods.lg_cav_mae import captioner as cap
 from avtbench_plugins.methods.lg_cav_mae import splits, triplets
 from avtbench_plugins.methods.lg_cav_mae.config import LGCavMaeConfig
@@ -17,7 +18,6 @@ from avtbench_plugins.methods.lg_cav_mae.triplets import (
 from avtbench.api import UserError
 from avtbench.backbones.tokenizer import vocabulary_tokenizer
 from avtbench.config import build
-from avtbench.data.corpus import read_corpus
 from avtbench.testing import tiny_sources
 
 from .conftest import avtbench_cmd, cli_env, user_error

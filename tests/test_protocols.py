@@ -12,12 +12,13 @@ import pytest
 
 from avtbench import config as cfg
 from avtbench.api import Direction
-from avtbench.data.ave import ave_avvp_labels, ave_avvp_rows, read_ave, read_ave_annotations, read_ave_rows
-from avtbench.data.avvp import CMG_LISTS, read_avvp, read_avvp_rows
-from avtbench.data.vocab import AVE_AVVP_SHARED, AVVP_CLASSES
 from avtbench.synth.profiles import profile_sizes
 from avtbench.synth.world import generate_dataset
 from avtbench.testing import check_task
+from avtbench_plugins.datasets.ave.reader import ave_avvp_labels, ave_avvp_rows, read_ave, read_ave_annotations, read_ave_rows
+from avtbench_plugins.datasets.ave.vocab import AVE_AVVP_SHARED
+from avtbench_plugins.datasets.avvp.reader import CMG_LISTS, read_avvp, read_avvp_rows
+from avtbench_plugins.datasets.avvp.vocab import AVVP_CLASSES
 from avtbench_plugins.tasks.ave import AVE, AVEConfig
 from avtbench_plugins.tasks.ave_avvp import AVEAVVP, AVEAVVPConfig
 from avtbench_plugins.tasks.avvp import AVVP, AVVPConfig

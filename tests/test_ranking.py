@@ -2,7 +2,6 @@
 oracle and unified_vq transfer a head across modalities, the unaligned lower bound does not."""
 from __future__ import annotations
 
-import dataclasses
 
 import pytest
 
@@ -12,11 +11,14 @@ from avtbench.plugins import registry
 from avtbench.runner import Runner
 from avtbench.store import ResultStore
 from avtbench.synth.world import PROFILES, generate_world
+from avtbench_plugins.datasets.ave.synthetic import AveSizes
+from avtbench_plugins.datasets.avvp.synthetic import AvvpSizes
+from avtbench_plugins.datasets.corpus.synthetic import CorpusSizes
 
 pytestmark = pytest.mark.slow  # trains three methods on a small default-sized world (about 25 s)
 
-SMALL = dataclasses.replace(PROFILES["default"], corpus_clips=1000, ave_splits=(280, 40, 120), avvp_splits=(20, 6, 6),
-                            retrieval_clips=10)
+SMALL = PROFILES["default"].replacing(corpus=CorpusSizes(1000, raw_clips=1000), ave=AveSizes((280, 40, 120)),
+                                      avvp=AvvpSizes((20, 6, 6)), retrieval=CorpusSizes(10))
 UNIFIED_VQ = dict(epochs=6, codebook_size=64, embedding_dim=64, semantic_ff_dim=128, audio_hidden=64, club_hidden=64,
                   club_positions=64, cpc_context_dim=64, batch_size=32, lr=1e-3)
 """A smaller unified_vq than the default, so that the test takes seconds (the default: ~50 s)."""

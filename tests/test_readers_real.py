@@ -9,11 +9,12 @@ import h5py
 import numpy as np
 import pytest
 
-from avtbench.data.ave import ave_labels_from_annotations, read_ave, read_ave_annotations, read_ave_rows
 from avtbench.data.files import read_h5
-from avtbench.data.avvp import read_avvp, read_avvp_csv, read_avvp_eval_csv
-from avtbench.data.corpus import read_corpus
-from avtbench.data.vocab import AVE_CLASSES, AVVP_CLASSES
+from avtbench_plugins.datasets.ave.reader import ave_labels_from_annotations, read_ave, read_ave_annotations, read_ave_rows
+from avtbench_plugins.datasets.ave.vocab import AVE_CLASSES
+from avtbench_plugins.datasets.avvp.reader import read_avvp, read_avvp_csv, read_avvp_eval_csv
+from avtbench_plugins.datasets.avvp.vocab import AVVP_CLASSES
+from avtbench_plugins.datasets.corpus.reader import read_corpus
 
 from .conftest import user_error
 

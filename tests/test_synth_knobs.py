@@ -7,22 +7,26 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from avtbench.data.corpus import read_corpus
 from avtbench.errors import UserError
-from avtbench.synth.events import stream_rng
+from avtbench.synth.copies import WorldDatasets
+from avtbench.synth.events import sample_events, stream_rng
 from avtbench.synth.model import World, render_features
 from avtbench.synth.profiles import EASY, HARD, PROFILE_KNOBS, Knobs, profile_knobs
 from avtbench.synth.provider import SyntheticWorld
 from avtbench.synth.world import PROFILES, generate_dataset
-from avtbench.synth.writers import AVE_SPEC, CORPUS_SPEC, sample_events
+from avtbench_plugins.datasets.ave.synthetic import AVE_SPEC
+from avtbench_plugins.datasets.corpus.reader import read_corpus
+from avtbench_plugins.datasets.corpus.synthetic import CORPUS_SPEC, SIZES as CORPUS_SIZES
 
-TINY = PROFILES["tiny"]
+TINY = PROFILES["tiny"].world
 
 
 def test_profiles_use_their_knobs() -> None:
     """Pinned contents of the tiny world under both knobs: `test_world_everywhere`."""
     assert PROFILE_KNOBS["tiny"] == PROFILE_KNOBS["easy"] == EASY and PROFILE_KNOBS["default"] == HARD
-    assert PROFILES["easy"] == PROFILES["default"]
+    assert PROFILES["easy"].world == PROFILES["default"].world  # the default sizes, with easier knobs
+    for name, copy in WorldDatasets.installed().copies.items():
+        assert PROFILES["easy"].of(name, copy) == PROFILES["default"].of(name, copy), name
 
 
 def _paired_segments(knobs: Knobs, n: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -65,7 +69,7 @@ def test_lags_move_the_sound_not_the_picture_and_labels_follow(tmp_path: Path) -
     assert (ev.audio_onset >= 0).all() and (ev.audio_offset <= TINY.segments).all()
     overlap = np.minimum(ev.offset, ev.audio_offset) - np.maximum(ev.onset, ev.audio_onset)
     assert (overlap >= 1).all()  # the sound always overlaps its picture
-    generate_dataset(tmp_path / "ave", "ave", TINY, 0, raw_level=False, knobs=knobs)
+    generate_dataset(tmp_path / "ave", "ave", PROFILES["tiny"], 0, raw_level=False, knobs=knobs)
     rows = [line.split("&") for line in (tmp_path / "ave" / "Annotations.txt").read_text().splitlines()[1:]]
     replay = sample_events(stream_rng(0, "ave"), len(rows), AVE_SPEC, TINY, knobs.max_lag)
     starts = np.array([int(r[3]) for r in rows])
@@ -76,10 +80,10 @@ def test_lags_move_the_sound_not_the_picture_and_labels_follow(tmp_path: Path) -
 
 
 def test_corpus_latents_are_written_and_read(tmp_path: Path) -> None:
-    generate_dataset(tmp_path / "corpus", "corpus", TINY, 0, raw_level=False, knobs=HARD)
+    generate_dataset(tmp_path / "corpus", "corpus", PROFILES["tiny"], 0, raw_level=False, knobs=HARD)
     clips = read_corpus(tmp_path / "corpus")
     audio, visual = clips.labels["latents.audio"], clips.labels["latents.visual"]
-    assert audio.shape == visual.shape == (TINY.corpus_clips, TINY.segments, TINY.latent_dim)
+    assert audio.shape == visual.shape == (CORPUS_SIZES["tiny"].clips, TINY.segments, TINY.latent_dim)
     events = clips.labels["events"]
     assert ((np.abs(audio).sum(-1) > 0) == ((events & 1) > 0).any(-1)).all()  # latent where an event is heard
     assert ((np.abs(visual).sum(-1) > 0) == ((events & 2) > 0).any(-1)).all()

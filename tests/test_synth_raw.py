@@ -10,22 +10,29 @@ import pytest
 import soundfile
 from PIL import Image
 
-from avtbench.data.ave import read_ave
-from avtbench.data.avvp import read_avvp
-from avtbench.data.corpus import read_corpus
 from avtbench.data.files import read_h5
 from avtbench.synth.events import sample_events, stream_rng
 from avtbench.synth.model import World
-from avtbench.synth.writers import AVE_SPEC
 from avtbench.synth.raw import SAMPLE_RATE, RawWriter
+from avtbench.synth.vocab import EVENT_CLASSES, PHRASES, class_index
+from avtbench.synth.world import PROFILES
+from avtbench_plugins.datasets.ave import synthetic as ave_copy
+from avtbench_plugins.datasets.ave.reader import read_ave
+from avtbench_plugins.datasets.ave.synthetic import AVE_SPEC
+from avtbench_plugins.datasets.ave.vocab import AVE_CLASSES
+from avtbench_plugins.datasets.avvp import synthetic as avvp_copy
+from avtbench_plugins.datasets.avvp.reader import read_avvp
+from avtbench_plugins.datasets.avvp.synthetic import world_name
+from avtbench_plugins.datasets.avvp.vocab import AVVP_CLASSES
+from avtbench_plugins.datasets.corpus import synthetic as corpus_copy
+from avtbench_plugins.datasets.corpus.reader import read_corpus
+from avtbench_plugins.datasets.retrieval import synthetic as retrieval_copy
 
 from .conftest import user_error, tiny_world_root
-from avtbench.data.vocab import AVE_CLASSES, AVVP_CLASSES
-from avtbench.synth.vocab import CORPUS_CLASSES, PHRASES, corpus_index
-from avtbench.synth.world import PROFILES
 
-TINY = PROFILES["tiny"]
+TINY = PROFILES["tiny"].world
 T, S = TINY.segments, TINY.frame_size
+CORPUS, AVE, AVVP, RETRIEVAL = (m.SIZES["tiny"] for m in (corpus_copy, ave_copy, avvp_copy, retrieval_copy))
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +63,7 @@ def test_raw_files_have_the_documented_formats(tiny: Path) -> None:
         with Image.open(path) as image:
             assert (image.mode, image.size) == (mode, (T * S, S))
         assert png_chunks(path) == ["IHDR"] + ["IDAT"] * (len(png_chunks(path)) - 2) + ["IEND"]  # no time, no text
-    for dataset, count in (("corpus", TINY.raw_clips), ("ave", sum(TINY.ave_splits)), ("avvp", sum(TINY.avvp_splits)), ("retrieval", TINY.retrieval_clips)):
+    for dataset, count in (("corpus", CORPUS.raw_clips), ("ave", sum(AVE.splits)), ("avvp", sum(AVVP.splits)), ("retrieval", RETRIEVAL.clips)):
         for kind, suffix in (("audio", "wav"), ("frames", "png"), ("masks", "png")):
             assert len(list((tiny / dataset / "raw" / kind).glob(f"*.{suffix}"))) == count, (dataset, kind)
 
@@ -90,21 +97,21 @@ def test_ave_and_avvp_raw_level_match_the_feature_level(tiny: Path) -> None:
         assert set(raw.labels) == set(features.labels) | {"masks"}
         for captions, video in zip(raw.captions, raw.labels["video"]):
             for k in np.flatnonzero(video):
-                assert all(PHRASES[CORPUS_CLASSES[corpus_index(AVVP_CLASSES[k])]] in c for c in captions)
+                assert all(PHRASES[world_name(AVVP_CLASSES[k])] in c for c in captions)
 
 
 def test_corpus_and_retrieval_raw_level(tiny: Path) -> None:
     corpus, features = read_corpus(tiny / "corpus", level="raw"), read_corpus(tiny / "corpus")
-    n = TINY.raw_clips
+    n = CORPUS.raw_clips
     check_raw(corpus, features, n)
     assert corpus.ids == features.ids[:n] and corpus.captions == features.captions[:n]  # only the first raw_clips clips
     np.testing.assert_array_equal(corpus.labels["events"], features.labels["events"][:n])
     retrieval = read_corpus(tiny / "retrieval", level="raw")
-    check_raw(retrieval, features, TINY.retrieval_clips)
+    check_raw(retrieval, features, RETRIEVAL.clips)
     assert not set(retrieval.ids) & set(features.ids)  # held out: never in the corpus
-    assert retrieval.labels["events"].shape == (TINY.retrieval_clips, T, len(CORPUS_CLASSES))
+    assert retrieval.labels["events"].shape == (RETRIEVAL.clips, T, len(EVENT_CLASSES))
     lines = (tiny / "retrieval" / "captions.tsv").read_text().splitlines()
-    assert lines[0] == "video_id\tcaption" and len(lines) == 1 + 3 * TINY.retrieval_clips
+    assert lines[0] == "video_id\tcaption" and len(lines) == 1 + 3 * RETRIEVAL.clips
     assert read_corpus(tiny / "retrieval").captions == retrieval.captions
 
 
@@ -126,7 +133,7 @@ def test_audible_event_has_its_class_partials(tiny: Path) -> None:
         event = segment[:, 28] == 0
         if event.all() or not event.any():
             continue
-        freqs, amps = looks.partials(np.array(corpus_index(AVE_CLASSES[segment[event][0, :28].argmax()])))
+        freqs, amps = looks.partials(np.array(class_index(AVE_CLASSES[segment[event][0, :28].argmax()])))
         energy = np.array([band_energy(wave[t * SAMPLE_RATE : (t + 1) * SAMPLE_RATE], freqs[amps > 0.05]) for t in range(T)])
         ratios.append(energy[event].min() / energy[~event].max())
     assert len(ratios) > 20
@@ -147,7 +154,7 @@ def test_masks_cover_each_visible_object_exactly_while_visible(tiny: Path) -> No
 
 
 def test_objects_sit_where_the_feature_level_blob_is(tiny: Path) -> None:
-    n = sum(TINY.ave_splits)
+    n = sum(AVE.splits)
     ev = sample_events(stream_rng(0, "ave"), n, AVE_SPEC, TINY)  # replay the AVE events
     clips = read_ave(tiny / "ave", "train", level="raw")
     order = read_h5(tiny / "ave" / "train_order.h5", "order", "")
@@ -184,7 +191,7 @@ def read_ave_whole(*args, **kwargs):
 def test_bad_raw_files_are_one_line_errors_naming_the_file(small_ave: Path) -> None:
     clip = read_ave(small_ave, "test").ids[3]
     wav, png, mask = (small_ave / "raw" / k / f"{clip}.{s}" for k, s in (("audio", "wav"), ("frames", "png"), ("masks", "png")))
-    assert read_ave(small_ave, "test", level="raw").audio.shape[0] == TINY.ave_splits[2]
+    assert read_ave(small_ave, "test", level="raw").audio.shape[0] == AVE.splits[2]
 
     message = user_error(read_ave, small_ave, "train", level="raw")  # the train split has no raw files here
     assert "file not found" in message and "raw level needs the AVE dataset's raw files" in message and "raw/audio/<id>.wav" in message

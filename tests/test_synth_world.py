@@ -13,17 +13,22 @@ import pytest
 
 from .conftest import tiny_world_root
 from avtbench.api import UserError
-from avtbench.data.ave import read_ave, read_ave_annotations
 from avtbench.data.files import read_h5
-from avtbench.data.avvp import read_avvp
-from avtbench.data.corpus import read_corpus
 from avtbench.atomic import _temp_prefix
 from avtbench.synth import world as world_module
-from avtbench.data.vocab import AVE_CLASSES, AVVP_CLASSES
-from avtbench.synth.vocab import CORPUS_CLASSES, PHRASES
+from avtbench.synth.vocab import EVENT_CLASSES, PHRASES
 from avtbench.synth.world import GENERATOR_VERSION, PROFILES, ensure_world
+from avtbench_plugins.datasets.ave import synthetic as ave_copy
+from avtbench_plugins.datasets.ave.reader import read_ave, read_ave_annotations
+from avtbench_plugins.datasets.ave.vocab import AVE_CLASSES
+from avtbench_plugins.datasets.avvp import synthetic as avvp_copy
+from avtbench_plugins.datasets.avvp.reader import read_avvp
+from avtbench_plugins.datasets.avvp.vocab import AVVP_CLASSES
+from avtbench_plugins.datasets.corpus import synthetic as corpus_copy
+from avtbench_plugins.datasets.corpus.reader import read_corpus
 
-TINY = PROFILES["tiny"]
+TINY = PROFILES["tiny"].world
+CORPUS, AVE, AVVP = (m.SIZES["tiny"] for m in (corpus_copy, ave_copy, avvp_copy))
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +55,10 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path, tiny: Path)
     for kind in ("audio/", "frames/", "masks/"):
         assert all(any(k.startswith(f"{d}/raw/{kind}") for k in again) for d in ("corpus", "ave", "avvp", "retrieval"))
     # the raw level draws from its own streams: without it, the feature level is byte for byte the same
-    world_module.generate_world(tmp_path / "features", TINY, 0, raw_level=False)
+    world_module.generate_world(tmp_path / "features", PROFILES["tiny"], 0, raw_level=False)
     assert file_hashes(tmp_path / "features") == {k: v for k, v in again.items()
                                                   if "/raw/" not in k and k != "COMPLETE" and not k.endswith("SIZES.json")}
-    world_module.generate_world(tmp_path / "other", TINY, 1, raw_level=False)
+    world_module.generate_world(tmp_path / "other", PROFILES["tiny"], 1, raw_level=False)
     other = file_hashes(tmp_path / "other")
     assert other.keys() != again.keys()  # other ids, so other AVVP feature file names
     for name in ("corpus/audio_feature.h5", "ave/visual_feature.h5", "ave/Annotations.txt", "avvp/AVVP_train.csv", "ave/captions.tsv"):
@@ -68,22 +73,22 @@ def test_unknown_profile_names_the_valid_ones(tmp_path: Path) -> None:
 
 def test_corpus_round_trip(tiny: Path) -> None:
     clips = read_corpus(tiny / "corpus")
-    n, T = TINY.corpus_clips, TINY.segments
+    n, T = CORPUS.clips, TINY.segments
     assert clips.audio.shape == (n, T, TINY.audio_dim) and clips.visual.shape == (n, T, TINY.grid, TINY.grid, TINY.channels)
-    assert clips.class_names == CORPUS_CLASSES and clips.labels["events"].shape == (n, T, len(CORPUS_CLASSES))
+    assert clips.class_names == EVENT_CLASSES and clips.labels["events"].shape == (n, T, len(EVENT_CLASSES))
     events = clips.labels["events"]
     assert events.max() == 3 and (events.reshape(n, -1) > 0).any(1).all()  # every clip has an event
     assert all(len(c) == 3 and c[0] == t for c, t in zip(clips.captions, clips.text))  # several captions per clip
     for captions, clip_events in zip(clips.captions, events):
         for k in np.flatnonzero(clip_events.any(0)):
-            assert all(PHRASES[CORPUS_CLASSES[k]] in caption for caption in captions)
+            assert all(PHRASES[EVENT_CLASSES[k]] in caption for caption in captions)
 
 
 def test_ave_round_trip(tiny: Path) -> None:
     rows = read_ave_annotations(tiny / "ave" / "Annotations.txt")
     assert (tiny / "ave" / "Annotations.txt").read_text().startswith("Category&VideoID&Quality&StartTime&EndTime\n")
     orders = [read_h5(tiny / "ave" / f"{s}_order.h5", "order", "") for s in ("train", "val", "test")]
-    assert [len(o) for o in orders] == list(TINY.ave_splits)
+    assert [len(o) for o in orders] == list(AVE.splits)
     assert sorted(np.concatenate(orders).tolist()) == list(range(len(rows)))
     for split, order in zip(("train", "val", "test"), orders):
         clips = read_ave(tiny / "ave", split)
@@ -98,7 +103,7 @@ def test_ave_round_trip(tiny: Path) -> None:
 
 
 def test_avvp_round_trip(tiny: Path) -> None:
-    for split, count in zip(("train", "val", "test"), TINY.avvp_splits):
+    for split, count in zip(("train", "val", "test"), AVVP.splits):
         clips = read_avvp(tiny / "avvp", split)
         assert len(clips) == count and clips.class_names == AVVP_CLASSES
         assert all(re.fullmatch(r"[A-Za-z0-9_-]{11}_\d+_\d+", name) for name in clips.ids)
@@ -134,7 +139,7 @@ def test_leftover_temp_and_incomplete_folder_do_not_break_generation(tmp_path: P
 
     assert ensure_world(target, "tiny", 0) == target
     assert (target / "COMPLETE").exists() and not (target / "ave" / "junk").exists()
-    assert read_ave(target / "ave", "test").audio.shape[0] == TINY.ave_splits[2]
+    assert read_ave(target / "ave", "test").audio.shape[0] == AVE.splits[2]
     assert not leftover.exists()  # its generator is dead
     assert running.exists()  # a generation in progress is left alone
 

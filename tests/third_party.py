@@ -117,3 +117,81 @@ def install_fake_distribution(site: Path, broken: bool = True) -> Path:
     (info / "entry_points.txt").write_text("\n".join(entries) + "\n")
     (info / "RECORD").write_text("")
     return site
+
+
+DATASET_PLUGIN = '''
+"""A third-party dataset with a synthetic copy: clips of barking dogs and meowing cats in the corpus
+format, rendered by the world's generic machinery, and a method that pretrains on it."""
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from avtbench.api import Dataset, Method, MethodState, SyntheticCopy
+from avtbench.hookspecs import hookimpl
+from avtbench.synth.events import EventSpec, sample_events
+from avtbench.synth.vocab import PHRASES, class_index
+from avtbench.synth.writing import write_features
+from avtbench_plugins.datasets.corpus.reader import CORPUS_FORMAT, read_split
+
+CLASSES = ("Bark", "Cat")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    clips: int = 12
+
+
+def write(request):
+    request.folder.mkdir(parents=True, exist_ok=True)
+    spec = EventSpec([class_index(c) for c in CLASSES], np.ones(len(CLASSES)), (1.0,), (1.0, 0.0, 0.0), 1.0, 1)
+    events = sample_events(request.rng, request.sizes.clips, spec, request.world.sizes)
+    names = [request.ids() for _ in range(request.sizes.clips)]
+    (request.folder / "video_ids.txt").write_text("".join(name + "\\n" for name in names))
+    write_features(request.folder, request.world, events, request.rng)
+
+
+DATASET = Dataset("barks", "barking dogs and meowing cats: " + CORPUS_FORMAT, read_split,
+                  synthetic=SyntheticCopy(write, Sizes(), {"tiny": Sizes(6)}, {c: PHRASES[c] for c in CLASSES}))
+
+
+class OnBarks(Method):
+    name = "on_barks"
+    corpus = "barks"
+    summary = "pretrains on a third-party dataset"
+
+    def pretrain(self, corpus, workdir, progress):
+        return {"corpus_clips": len(corpus)}
+
+    def encode(self, modality, batch):
+        x = batch.float()
+        return (x.mean(dim=(2, 3)) if x.dim() == 5 else x)[..., :8]
+
+    def state(self):
+        return MethodState({"one": torch.ones(1)})
+
+    def load_state(self, state):
+        pass
+
+
+@hookimpl
+def avtbench_datasets():
+    return [DATASET]
+
+
+@hookimpl
+def avtbench_methods():
+    return [OnBarks]
+'''
+
+
+def install_dataset_distribution(site: Path) -> Path:
+    """A third-party dataset `barks` with a synthetic copy, and a method `on_barks` pretraining on it."""
+    site.mkdir(parents=True, exist_ok=True)
+    (site / "barks_avt.py").write_text(DATASET_PLUGIN)
+    info = site / "barks_avt-0.1.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: barks-avt\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[avtbench]\nbarks = barks_avt\n")
+    (info / "RECORD").write_text("")
+    return site

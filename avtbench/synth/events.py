@@ -17,7 +17,7 @@ def stream_rng(seed: int, stream: str) -> np.random.Generator:
 class Events:
     """E event slots for each of n clips; cls == -1 marks an empty slot."""
 
-    cls: np.ndarray  # int64 [n, E], index into CORPUS_CLASSES
+    cls: np.ndarray  # int64 [n, E], index into EVENT_CLASSES (synth.vocab)
     audible: np.ndarray  # bool [n, E]
     visible: np.ndarray  # bool [n, E]
     onset: np.ndarray  # int64 [n, E]
@@ -50,7 +50,7 @@ class Events:
 
 @dataclass(frozen=True)
 class EventSpec:
-    classes: list[int]  # corpus indices to draw from
+    classes: list[int]  # event class indices (synth.vocab) to draw from
     weights: np.ndarray  # drawing weights over `classes`
     counts: tuple[float, ...]  # P(1 event), P(2 events), ...
     kinds: tuple[float, float, float]  # P(audio-visual), P(audio only), P(visual only)

@@ -16,7 +16,7 @@ import numpy as np
 from avtbench.synth import exact, raw
 from avtbench.synth.events import Events, stream_rng
 from avtbench.synth.profiles import EASY, Knobs, WorldSizes
-from avtbench.synth.vocab import CORPUS_CLASSES
+from avtbench.synth.vocab import EVENT_CLASSES
 
 CHUNK = 64
 """Clips rendered at a time: bounds memory on the paper profile."""
@@ -53,7 +53,7 @@ class Mlp:
 class World:
     sizes: WorldSizes
     knobs: Knobs
-    prototypes: np.ndarray  # [K, latent] over CORPUS_CLASSES
+    prototypes: np.ndarray  # [K, latent] over EVENT_CLASSES
     audio: Mlp
     visual: Mlp  # latent -> C channel vector of an object
     audio_nuisance: Mlp
@@ -65,7 +65,7 @@ class World:
     def create(cls, sizes: WorldSizes, seed: int, knobs: Knobs = EASY) -> "World":
         rng = stream_rng(seed, "maps")
         s = sizes
-        prototypes = rng.standard_normal((len(CORPUS_CLASSES), s.latent_dim), dtype=np.float32)
+        prototypes = rng.standard_normal((len(EVENT_CLASSES), s.latent_dim), dtype=np.float32)
         return cls(
             sizes=s,
             knobs=knobs,

@@ -1,70 +1,72 @@
-"""The synthetic world's profiles: sizes, and the knobs of its generative model (how hard it is)."""
+"""The synthetic world's profiles: sizes, and the knobs of its generative model (how hard it is).
+
+A profile's sizes are the world model's (`WorldSizes`) and, under the profile's name, each dataset's
+own (clip counts, splits), which the dataset's synthetic copy declares (`api.SyntheticCopy.sizes`).
+"""
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping
 
 from avtbench import config as cfg
 from avtbench.config import setting
 
 from avtbench.errors import UserError
 
+if TYPE_CHECKING:
+    from avtbench.api import SyntheticCopy
+
 
 @dataclass(frozen=True)
 class WorldSizes:
-    """Sizes of one profile. Splits are (train, val, test) clip counts."""
+    """Sizes of the world model in one profile: feature dimensions, segments, latents, raw frames."""
 
     audio_dim: int
     grid: int  # visual H = W
     channels: int  # visual C
-    corpus_clips: int
-    ave_splits: tuple[int, int, int]
-    avvp_splits: tuple[int, int, int]
     segments: int = 10
     latent_dim: int = 16
     hidden: int = 64
     nuisance_dim: int = 8
-    retrieval_clips: int = 300
     frame_size: int = 32  # raw frames are S x S RGB
-    raw_clips: int | None = None  # corpus clips (the first ones) with a raw level; None: all
-    avs_splits: tuple[int, int, int] = (200, 40, 40)  # AVSBench S4 clips (5 s each)
-    avs_frame_size: int = 64  # S4 frames are S x S RGB (224 in the release)
 
 
-DEFAULT_SIZES = WorldSizes(
-    audio_dim=128, grid=3, channels=32, corpus_clips=2000, ave_splits=(480, 60, 60), avvp_splits=(800, 120, 200), raw_clips=1000
-)
+@dataclass(frozen=True)
+class ProfileSizes:
+    """The sizes of one profile: the world model's, and the profile's name, under which each dataset's
+    synthetic copy finds its own (`SyntheticCopy.sizes_for`). `datasets` replaces the sizes of some
+    datasets (dataset name -> its sizes), for a test or benchmark that wants a world of other sizes."""
 
-PROFILES: dict[str, WorldSizes] = {
-    # for tests: enough AVE clips per class to fit a head; features in ~0.2 s, with the raw level
-    # ~2 s and 160 MB (its 360 AVE waveforms dominate)
-    "tiny": WorldSizes(
-        audio_dim=32, grid=2, channels=16, corpus_clips=120, ave_splits=(280, 40, 40), avvp_splits=(40, 12, 12), retrieval_clips=30, raw_clips=30,
-        avs_splits=(24, 8, 8), avs_frame_size=32,
-    ),
+    profile: str
+    world: WorldSizes
+    datasets: Mapping[str, Any] = field(default_factory=dict)
+
+    def of(self, name: str, copy: "SyntheticCopy") -> Any:
+        """The sizes of dataset `name`, whose synthetic copy is `copy`, in this profile."""
+        return self.datasets[name] if name in self.datasets else copy.sizes_for(self.profile)
+
+    def replacing(self, **datasets: Any) -> "ProfileSizes":
+        """These sizes with some datasets' replaced: `sizes.replacing(corpus=CorpusSizes(1000))`."""
+        return dataclasses.replace(self, datasets={**self.datasets, **datasets})
+
+
+DEFAULT_SIZES = WorldSizes(audio_dim=128, grid=3, channels=32)
+
+PROFILES: dict[str, ProfileSizes] = {
+    # for tests: features in ~0.2 s, with the raw level ~2 s and 160 MB (its 360 AVE waveforms dominate)
+    "tiny": ProfileSizes("tiny", WorldSizes(audio_dim=32, grid=2, channels=16)),
     # the default grid: small and fast on 2 CPU cores; features ~70 MB; raw level ~0.78 GB, as it
     # holds 2320 waveforms of 320 kB (AVE, AVVP, retrieval complete, 300 corpus clips); ~12-20 s
-    "default": DEFAULT_SIZES,
+    "default": ProfileSizes("default", DEFAULT_SIZES),
     # the default sizes with generator version 4's knobs (EASY): a world a linear map nearly solves
-    "easy": DEFAULT_SIZES,
-    # real feature dims (VGGish 128, VGG19 pool5 7x7x512) and the real AVE / AVVP split sizes;
-    # about 4 GB (AVE) + 12 GB (AVVP) + 10 GB (corpus) of float32 features, ~8 GB of raw level
-    # (19000 waveforms of 320 kB, film strips of ~95 kB).
+    "easy": ProfileSizes("easy", DEFAULT_SIZES),
+    # real feature dims (VGGish 128, VGG19 pool5 7x7x512) and, in the datasets' own sizes, the real
+    # AVE / AVVP split sizes; about 4 GB (AVE) + 12 GB (AVVP) + 10 GB (corpus) of float32 features,
+    # ~8 GB of raw level (19000 waveforms of 320 kB, film strips of ~95 kB).
     # Frames are 64 x 64, not the 224 x 224 of real backbones: 12x less disk and rendering, and a
     # backbone resizes them anyway.
-    "paper": WorldSizes(
-        audio_dim=128,
-        grid=7,
-        channels=512,
-        corpus_clips=10000,
-        ave_splits=(3339, 402, 402),
-        avvp_splits=(10000, 649, 1200),
-        retrieval_clips=1000,
-        frame_size=64,
-        raw_clips=2000,
-        avs_splits=(3452, 740, 740),  # the S4 split sizes commonly quoted (4932 clips)
-        avs_frame_size=224,
-    ),
+    "paper": ProfileSizes("paper", WorldSizes(audio_dim=128, grid=7, channels=512, frame_size=64)),
 }
 
 
@@ -130,7 +132,8 @@ def profile_knobs(profile: str, overrides: dict | None = None) -> Knobs:
     return cfg.build(Knobs, values, "data.world")
 
 
-def profile_sizes(profile: str) -> WorldSizes:
+def profile_sizes(profile: str) -> ProfileSizes:
+    """The sizes of `profile`: the world model's and, by the profile's name, each dataset's."""
     if profile not in PROFILES:
         raise UserError(f"unknown synthetic-world profile {profile!r}; use one of {', '.join(PROFILES)} (data.profile)")
     return PROFILES[profile]

@@ -6,7 +6,7 @@ label holds at both levels.
 
 Audio, one second per segment, synthesised in the frequency domain at 1 Hz resolution (a
 partial at a whole frequency then continues seamlessly from one segment to the next):
-- each corpus class has a fixed signature derived from its prototype through fixed random
+- each event class has a fixed signature derived from its prototype through fixed random
   projections: P partials f0 * p * (1 + b (p - 1)) (f0 in 120..1600 Hz, inharmonicity b, a
   spectral tilt), an amplitude modulation (sidebands at +-m Hz) and a band of coloured noise;
   the instance latent shifts the pitch by up to +-2 %, the event gain scales the level;
@@ -19,7 +19,7 @@ colour and texture, centred where its feature-level blob is ((where + 0.5) * S /
 radius 0.3 * S * gain (at 0.15 a tiny from-scratch CLIP learned the backgrounds, not the objects,
 and the vip_ant built on it stayed at chance), larger objects first; pixel noise on top.
 Masks, S x S uint8 per segment: 0 background, k where the k-th visible object of the clip is on
-top (objects numbered from 1 in order of onset, then of corpus class index). An object is never
+top (objects numbered from 1 in order of onset, then of event class index). An object is never
 fully hidden: if it would be, its centre pixel is drawn on top.
 
 Files (next to a dataset's feature files): raw/audio/<id>.wav (int16 PCM, mono, 16 kHz, T s),
@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from avtbench.synth import exact
-from avtbench.synth.vocab import CORPUS_CLASSES, PHRASES
+from avtbench.synth.vocab import EVENT_CLASSES, PHRASES
 
 if TYPE_CHECKING:
     from avtbench.synth.events import Events
@@ -62,7 +62,7 @@ def _squash(x: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Looks:
-    """How each corpus class sounds and looks (arrays over CORPUS_CLASSES), fixed per world seed."""
+    """How each event class sounds and looks (arrays over EVENT_CLASSES), fixed per world seed."""
 
     f0: np.ndarray  # [K] Hz
     inharmonicity: np.ndarray  # [K]
@@ -322,7 +322,7 @@ def _unhide(frames: np.ndarray, masks: np.ndarray, textures: np.ndarray, label: 
 def captions(ev: "Events", row: int) -> list[str]:
     """Three paraphrases naming every event of clip `row` in order of onset (the first is the classic one)."""
     slots = [e for e in np.argsort(ev.onset[row], kind="stable") if ev.cls[row, e] >= 0]
-    p = [PHRASES[CORPUS_CLASSES[ev.cls[row, e]]] for e in slots]
+    p = [PHRASES[EVENT_CLASSES[ev.cls[row, e]]] for e in slots]
     if len(p) == 1:
         return [p[0], f"a video of {p[0]}", f"a short clip with {p[0]}"]
     if len(p) == 2:

@@ -1,44 +1,15 @@
-"""Class vocabulary of the synthetic pretraining corpus and the caption phrase of every class.
+"""The synthetic world's event classes and the caption phrase of each.
 
-The real datasets' vocabularies (AVE, AVVP, their shared classes) live with the readers in
-`avtbench.data.vocab`; the corpus adds everyday distractor classes only the synthetic world has.
+Every class has a latent prototype (`model.World.prototypes`, one row per class in the order of
+EVENT_CLASSES, which therefore fixes the world's bytes). The classes are those of the real datasets the
+world was made for, named as there (the 28 AVE classes, then the 13 AVVP classes AVE lacks, in AVVP's
+spelling), and 20 everyday classes no real dataset here labels (distractors a method must not confuse).
+Datasets name their own classes; their synthetic copies map them to these (`class_index`).
 """
 from __future__ import annotations
 
-from avtbench.data.vocab import AVE_AVVP_SHARED, AVE_CLASSES, AVVP_CLASSES
-
-EXTRA_CORPUS_CLASSES: list[str] = [
-    "Door knock",
-    "Footsteps",
-    "Rain",
-    "Thunder",
-    "Wind",
-    "Bird song",
-    "Siren",
-    "Car horn",
-    "Typing",
-    "Laughter",
-    "Piano",
-    "Drum kit",
-    "Doorbell",
-    "Glass breaking",
-    "Microwave oven",
-    "Hair dryer",
-    "Cow",
-    "Sheep",
-    "Water tap",
-    "Crowd",
-]
-"""Everyday classes only the synthetic corpus has (distractors a method must not confuse)."""
-
-_AVVP_TO_AVE: dict[str, str] = {avvp: ave for ave, avvp in AVE_AVVP_SHARED}
-
-CORPUS_CLASSES: list[str] = (
-    AVE_CLASSES + [c for c in AVVP_CLASSES if c not in _AVVP_TO_AVE] + EXTRA_CORPUS_CLASSES
-)
-"""AVE classes (AVE spelling), then AVVP-only classes (AVVP spelling), then the extras."""
-
 PHRASES: dict[str, str] = {
+    # the 28 AVE classes, in AVE's label order
     "Church bell": "a church bell ringing",
     "Male speech, man speaking": "a man speaking",
     "Bark": "a dog barking",
@@ -67,6 +38,7 @@ PHRASES: dict[str, str] = {
     "Rodents, rats, mice": "mice squeaking",
     "Accordion": "someone playing the accordion",
     "Mandolin": "someone playing a mandolin",
+    # the 13 AVVP classes AVE lacks, in AVVP's order
     "Speech": "people talking",
     "Cheering": "a crowd cheering",
     "Basketball_bounce": "a basketball bouncing",
@@ -80,6 +52,7 @@ PHRASES: dict[str, str] = {
     "Telephone_bell_ringing": "a telephone ringing",
     "Blender": "a blender whirring",
     "Clapping": "people clapping",
+    # everyday classes of no real dataset here
     "Door knock": "someone knocking on a door",
     "Footsteps": "footsteps on a wooden floor",
     "Rain": "rain falling",
@@ -101,17 +74,12 @@ PHRASES: dict[str, str] = {
     "Water tap": "water running from a tap",
     "Crowd": "a crowd murmuring",
 }
-"""Caption phrase of each corpus class."""
+"""Caption phrase of each event class, in the order of the classes."""
+
+EVENT_CLASSES: list[str] = list(PHRASES)
+"""The world's event classes; an event's class is an index into this list."""
 
 
-def corpus_index(name: str) -> int:
-    """Index in CORPUS_CLASSES of an AVE, AVVP or corpus class name (shared AVVP names map to AVE's)."""
-    return CORPUS_CLASSES.index(_AVVP_TO_AVE.get(name, name))
-
-
-def _check() -> None:
-    assert len(set(CORPUS_CLASSES)) == len(CORPUS_CLASSES) == 28 + 13 + len(EXTRA_CORPUS_CLASSES)
-    assert set(PHRASES) == set(CORPUS_CLASSES)
-
-
-_check()
+def class_index(name: str) -> int:
+    """Index in EVENT_CLASSES of an event class."""
+    return EVENT_CLASSES.index(name)

@@ -1,8 +1,9 @@
 """The built-in synthetic audio-visual-text world, written in the real datasets' on-disk formats.
 
 Generative model (DESIGN.md, "The synthetic world"):
-- every class of CORPUS_CLASSES has a latent semantic prototype z_k (dim `latent_dim`); the AVE
-  and AVVP classes use the prototype of their corpus class, so the 12 shared classes share it;
+- every event class of the world (`vocab.EVENT_CLASSES`) has a latent semantic prototype z_k (dim
+  `latent_dim`); a dataset renders each of its classes as one of them, so classes two datasets
+  share (by CMG's AVE<->AVVP list, say) share a prototype;
 - an event instance has z = z_k + instance jitter, plus a small per-segment jitter; the same z
   drives both modalities (a big dog looks and sounds big);
 - audio renders each audible event through its OWN fixed random 2-layer tanh MLP and sums them;
@@ -21,12 +22,13 @@ The raw level renders the offsets too; its background sounds are its nuisance to
 Raw level (`raw.py`): the same events (and their instance latents) are also rendered as 16 kHz
 waveforms, S x S RGB frames and object masks, written as raw/audio/<id>.wav, raw/frames/<id>.png
 and raw/masks/<id>.png next to each dataset's features, plus captions.tsv (three paraphrases per
-clip). AVE, AVVP and retrieval get the raw level for every clip; the corpus only for its first
-`raw_clips` clips (listed in corpus/raw/video_ids.txt), because a waveform costs 320 kB per clip;
-the default 1000 gives the synthetic CLIP and CLAP 500 clips each (disjoint halves).
-Datasets: corpus/ (pretraining), ave/, avvp/, retrieval/ (held-out clips in the corpus
-format, never in the corpus, for clip <-> clip and clip <-> caption retrieval), and avs_s4/
-(AVSBench S4 segmentation in its release layout, frames and masks at both levels: `avs.py`).
+clip), by the writers that use `writing.RawLevelWriter`; a layout that has raw files of its own
+writes them where its release has them.
+
+Datasets: the world writes every declared dataset whose declaration carries a synthetic copy
+(`api.Dataset.synthetic`, `api.SyntheticCopy`), each into world/<name>/ through its own writer and
+at its own sizes in the profile (`copies.WorldDatasets`); it names none of them. The built-in ones
+are the pretraining corpus, AVE, AVVP, the held-out retrieval set and AVSBench S4 (plugins/datasets/).
 
 Determinism: every array comes from numpy Generators seeded by (seed, stream name), .h5 datasets
 are written with `track_times=False` and fixed attributes, .wav and .png files without metadata,
@@ -40,52 +42,44 @@ or missing file in the cache is found before a reader meets it, and the folder i
 written again.
 
 Laziness: `ensure_dataset` writes one dataset at one level, on first use, with the same bytes the
-whole world would have (each dataset replays the ids the datasets before it drew); a run that
-reads AVVP features writes neither the raw level nor AVE.
+whole world would have (a dataset on the shared id stream replays the ids the datasets before it
+drew); a run that reads one dataset's features writes neither the raw level nor another dataset.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
-from pathlib import Path
-
 import shutil
-from typing import Callable
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any
 
 from avtbench.atomic import move_aside, publish_folder, remove_dead_temps
 from avtbench.logs import LIBRARY_LOG
-from avtbench.synth.events import stream_rng
+from avtbench.synth.copies import WorldDatasets
 from avtbench.synth.integrity import damage, write_sizes
 from avtbench.synth.model import World
-from avtbench.synth.profiles import EASY, PROFILES, Knobs, WorldSizes, profile_knobs, profile_sizes
-from avtbench.synth.avs import write_avs_s4
-from avtbench.synth.writers import IdMaker, write_ave, write_avvp, write_corpus, write_retrieval
+from avtbench.synth.profiles import EASY, PROFILES, Knobs, ProfileSizes, WorldSizes, profile_knobs, profile_sizes
 
 GENERATOR_VERSION = "6"
 COMPLETE = "COMPLETE"
 """Marker of a complete world (every dataset, both levels), and, inside a dataset folder, of its
 feature level; `raw/COMPLETE` marks a dataset's raw level."""
 LEVELS = ("features", "raw")
-__all__ = ["GENERATOR_VERSION", "PROFILES", "WorldSizes", "ensure_dataset", "ensure_world", "generate_world",
-           "generate_dataset", "profile_sizes"]
-
-WRITERS: dict[str, Callable[..., None]] = {"corpus": write_corpus, "ave": write_ave, "avvp": write_avvp,
-                                           "retrieval": write_retrieval, "avs_s4": write_avs_s4}
-"""The datasets in the order they draw their ids from the shared id stream."""
-ID_COUNTS: dict[str, Callable[[WorldSizes], int]] = {
-    "corpus": lambda s: s.corpus_clips, "ave": lambda s: sum(s.ave_splits),
-    "avvp": lambda s: sum(s.avvp_splits), "retrieval": lambda s: s.retrieval_clips,
-    "avs_s4": lambda s: sum(s.avs_splits)}
+__all__ = ["GENERATOR_VERSION", "PROFILES", "ProfileSizes", "WorldSizes", "WorldDatasets", "ensure_dataset", "ensure_world",
+           "generate_world", "generate_dataset", "profile_sizes"]
 
 
-def ensure_dataset(world_dir: Path, name: str, profile: str, seed: int, level: str = "features", knobs: Knobs | None = None) -> Path:
+def ensure_dataset(world_dir: Path, name: str, profile: str, seed: int, level: str = "features", knobs: Knobs | None = None,
+                   datasets: WorldDatasets | None = None) -> Path:
     """`world_dir/name` holding dataset `name` at `level` (the raw level includes the features),
     written on first use under a lock, so that a second process waits for it and reuses it.
-    knobs: None for the profile's own."""
+    knobs: None for the profile's own; datasets: None for the installed plugins' datasets."""
     from filelock import FileLock
 
-    if name not in WRITERS or level not in LEVELS:
-        raise ValueError(f"the synthetic world writes {', '.join(WRITERS)} at {' or '.join(LEVELS)}, not {name} at {level}")
+    datasets = WorldDatasets.given(datasets)
+    datasets.copy(name)
+    if level not in LEVELS:
+        raise ValueError(f"the synthetic world writes datasets at {' or '.join(LEVELS)}, not at {level}")
     world_dir = Path(world_dir)
     target = world_dir / name
     if _complete(world_dir, name, level) and _damaged(world_dir, name, level) is None:
@@ -100,7 +94,7 @@ def ensure_dataset(world_dir: Path, name: str, profile: str, seed: int, level: s
             raw_level = level == "raw"
 
             def write(tmp: Path) -> None:
-                generate_dataset(tmp, name, sizes, seed, raw_level=raw_level, knobs=knobs)
+                generate_dataset(tmp, name, sizes, seed, raw_level=raw_level, knobs=knobs, datasets=datasets)
                 write_sizes(tmp)
                 if raw_level:
                     write_sizes(tmp / "raw", skip=())
@@ -110,7 +104,7 @@ def ensure_dataset(world_dir: Path, name: str, profile: str, seed: int, level: s
             publish_folder(target, write, complete=COMPLETE)
         if level == "raw" and not _complete(world_dir, name, "raw"):
             remove_dead_temps(target / "raw")
-            publish_folder(target / "raw", lambda tmp: _write_raw_level(tmp, name, sizes, seed, knobs), complete=COMPLETE)
+            publish_folder(target / "raw", lambda tmp: _write_raw_level(tmp, name, sizes, seed, knobs, datasets), complete=COMPLETE)
     return target
 
 
@@ -144,11 +138,11 @@ def _set_aside_damaged(world_dir: Path, name: str, level: str) -> None:
                             "generating it again")
 
 
-def _write_raw_level(tmp: Path, name: str, sizes: WorldSizes, seed: int, knobs: Knobs) -> None:
+def _write_raw_level(tmp: Path, name: str, sizes: ProfileSizes, seed: int, knobs: Knobs, datasets: WorldDatasets) -> None:
     """The raw level of a dataset whose features exist: rendered again from the same events in a
     scratch folder (same bytes), of which only raw/ is kept."""
     scratch = tmp / ".scratch"  # inside the temporary folder, so a killed run's leftovers go with it
-    generate_dataset(scratch, name, sizes, seed, raw_level=True, knobs=knobs)
+    generate_dataset(scratch, name, sizes, seed, raw_level=True, knobs=knobs, datasets=datasets)
     for item in (scratch / "raw").iterdir():
         shutil.move(str(item), str(tmp / item.name))
     shutil.rmtree(scratch)
@@ -156,11 +150,12 @@ def _write_raw_level(tmp: Path, name: str, sizes: WorldSizes, seed: int, knobs: 
     (tmp / COMPLETE).write_text("")
 
 
-def ensure_world(directory: Path, profile: str, seed: int, knobs: Knobs | None = None) -> Path:
+def ensure_world(directory: Path, profile: str, seed: int, knobs: Knobs | None = None, datasets: WorldDatasets | None = None) -> Path:
     """The whole world folder for (profile, seed): every dataset at both levels, generated first if needed.
 
     Generation happens in a temporary sibling that is renamed to `directory` once complete, so a
     killed run leaves no half world, and when two processes race the first rename wins.
+    datasets: None for the installed plugins' datasets.
     """
     from filelock import FileLock
 
@@ -168,43 +163,49 @@ def ensure_world(directory: Path, profile: str, seed: int, knobs: Knobs | None =
     if (directory / COMPLETE).exists():
         return directory
     sizes, knobs = profile_sizes(profile), knobs or profile_knobs(profile)
+    datasets = WorldDatasets.given(datasets)
     directory.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(directory.parent / f".{directory.name}.lock")):  # a second process waits, then reuses it
         if (directory / COMPLETE).exists():
             return directory
-        return _generate(directory, profile, seed, sizes, knobs)
+        return _generate(directory, profile, seed, sizes, knobs, datasets)
 
 
-def _generate(directory: Path, profile: str, seed: int, sizes: WorldSizes, knobs: Knobs) -> Path:
+def _generate(directory: Path, profile: str, seed: int, sizes: ProfileSizes, knobs: Knobs, datasets: WorldDatasets) -> Path:
     remove_dead_temps(directory)
 
     def write(tmp: Path) -> None:
-        generate_world(tmp, sizes, seed, knobs=knobs)
-        for dataset in WRITERS:
+        generate_world(tmp, sizes, seed, knobs=knobs, datasets=datasets)
+        for dataset in datasets.names():
             write_sizes(tmp / dataset)
             write_sizes(tmp / dataset / "raw", skip=())
-        about = {"generator": GENERATOR_VERSION, "profile": profile, "seed": seed, "sizes": asdict(sizes), "knobs": asdict(knobs)}
-        (tmp / COMPLETE).write_text(json.dumps(about, sort_keys=True) + "\n")
+        about = {"generator": GENERATOR_VERSION, "profile": profile, "seed": seed, "knobs": asdict(knobs),
+                 "sizes": {"world": asdict(sizes.world), "datasets": {n: _plain(v) for n, v in datasets.sizes(sizes).items()}}}
+        (tmp / COMPLETE).write_text(json.dumps(about, sort_keys=True, default=str) + "\n")
 
     return publish_folder(directory, write, complete=COMPLETE)
 
 
-def generate_world(root: Path, sizes: WorldSizes, seed: int, raw_level: bool = True, knobs: Knobs = EASY) -> None:
-    """Write corpus/, ave/, avvp/ and retrieval/ into `root` (no COMPLETE marker).
+def _plain(sizes: Any) -> Any:
+    return asdict(sizes) if is_dataclass(sizes) and not isinstance(sizes, type) else sizes
+
+
+def generate_world(root: Path, sizes: ProfileSizes, seed: int, raw_level: bool = True, knobs: Knobs = EASY,
+                   datasets: WorldDatasets | None = None) -> None:
+    """Write every dataset of `datasets` (None: the installed plugins') into root/<name>/ (no COMPLETE marker).
 
     raw_level=False skips the raw level (for feature-only uses such as tests; `ensure_world`
     always writes it); the feature level is the same either way.
     """
-    world = World.create(sizes, seed, knobs)
-    ids = IdMaker(stream_rng(seed, "ids"))
-    for name, write in WRITERS.items():
-        write(root / name, world, ids, stream_rng(seed, name), stream_rng(seed, f"raw-{name}") if raw_level else None)
+    datasets = WorldDatasets.given(datasets)
+    world = World.create(sizes.world, seed, knobs)
+    for name, ids in datasets.all_ids(seed).items():
+        datasets.write(root / name, name, world, sizes, ids, seed, raw_level)
 
 
-def generate_dataset(root: Path, name: str, sizes: WorldSizes, seed: int, raw_level: bool = True, knobs: Knobs = EASY) -> None:
+def generate_dataset(root: Path, name: str, sizes: ProfileSizes, seed: int, raw_level: bool = True, knobs: Knobs = EASY,
+                     datasets: WorldDatasets | None = None) -> None:
     """Write only dataset `name` into `root` (its folder itself), with the bytes `generate_world` gives it."""
-    world = World.create(sizes, seed, knobs)
-    ids = IdMaker(stream_rng(seed, "ids"))
-    for earlier in list(WRITERS)[: list(WRITERS).index(name)]:
-        ids.skip(ID_COUNTS[earlier](sizes))
-    WRITERS[name](Path(root), world, ids, stream_rng(seed, name), stream_rng(seed, f"raw-{name}") if raw_level else None)
+    datasets = WorldDatasets.given(datasets)
+    world = World.create(sizes.world, seed, knobs)
+    datasets.write(Path(root), name, world, sizes, datasets.ids(name, sizes, seed), seed, raw_level)

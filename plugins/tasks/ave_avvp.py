@@ -23,9 +23,9 @@ from typing import Mapping
 import numpy as np
 
 from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
-from avtbench.data.vocab import AVE_AVVP_SHARED
 from avtbench.config import setting
 from avtbench.hookspecs import hookimpl
+from avtbench_plugins.datasets.ave.vocab import AVE_AVVP_SHARED
 
 from .segments import SegmentHeadConfig, train_and_score, with_background
 

@@ -14,7 +14,7 @@ Two families of numbers, both reported, named:
     `AVVP_eval_<target>_checked_combined.csv` with target features and labels (v2a: train on the
     visual list, 1661 videos, test on the audio list, 1846 rows; a2v the reverse). The lists hold only
     the val/test videos with at least one event in that modality, with CMG's checked labels; each row
-    is one clip, labelled by that row alone (see `avtbench.data.avvp`). The AVVP root must hold them.
+    is one clip, labelled by that row alone (see `avtbench_plugins.datasets.avvp.reader`). The AVVP root must hold them.
   CMG reports the epoch of best precision; we report the final epoch and add that variant as
   `f1_best_precision_epoch`.
 - Official AVVP evaluation (`segment_*`, `event_*`): on the release test split, whatever the protocol,

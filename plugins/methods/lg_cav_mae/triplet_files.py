@@ -1,4 +1,4 @@
-"""The generated triplets on disk: a corpus in avtbench's corpus format (avtbench/data/corpus.py),
+"""The generated triplets on disk: a corpus in avtbench's corpus format (avtbench_plugins.datasets.corpus),
 readable at the raw level by `read_corpus(folder, "raw")`, plus what the filter decided.
 
     video_ids.txt        the kept clips, best CLAP score first

@@ -1,7 +1,7 @@
 """`avs_s4`: AVSBench S4 single-source audio-visual segmentation, cross-modal (a2t, t2a).
 
-The plugin declares the task (`task.py`), the `avs_s4` dataset with its reader (`reader.py`), and the
-plot `avs_s4_masks` (`plot.py`).
+The plugin declares the task (`task.py`) and the plot `avs_s4_masks` (`plot.py`); the `avs_s4` dataset
+it reads is declared by its own package, `avtbench_plugins.datasets.avs_s4`.
 """
 from avtbench.hookspecs import hookimpl
 
@@ -11,13 +11,6 @@ def avtbench_tasks():
     from .task import AVSS4
 
     return [AVSS4]
-
-
-@hookimpl
-def avtbench_datasets():
-    from .reader import DATASET
-
-    return [DATASET]
 
 
 @hookimpl

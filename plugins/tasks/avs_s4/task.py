@@ -43,9 +43,9 @@ import numpy as np
 
 from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
 from avtbench.config import setting
+from avtbench_plugins.datasets.avs_s4.reader import FRAMES
 
 from .model import FUSIONS
-from .reader import FRAMES
 from .samples import MaskSamples
 from .scores import REFERENCE_TEST_BATCH, clip_iou, segmentation_scores
 from .train import SegSplit, fit_segmenter, predict

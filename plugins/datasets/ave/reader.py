@@ -36,7 +36,7 @@ from avtbench.api import LEVELS, Clips, UserError
 from avtbench.data.captions import CAPTIONS_FILE, read_captions
 from avtbench.data.files import FEATURE_KEY, read_h5, read_h5_rows, read_text, require_dir
 from avtbench.data.raw import read_raw
-from avtbench.data.vocab import AVE_AVVP_SHARED, AVE_CLASSES
+from .vocab import AVE_AVVP_SHARED, AVE_CLASSES
 
 SEGMENTS = 10
 RELEASE_SPLITS = ("train", "val", "test")

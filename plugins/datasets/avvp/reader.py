@@ -48,7 +48,7 @@ from avtbench.api import LEVELS, Clips, UserError
 from avtbench.data.captions import CAPTIONS_FILE, read_captions
 from avtbench.data.files import check_finite, read_text, require_dir, require_file
 from avtbench.data.raw import read_raw
-from avtbench.data.vocab import AVVP_CLASSES
+from .vocab import AVVP_CLASSES
 
 SEGMENTS = 10
 RELEASE_SPLIT_FILES = {"train": "AVVP_train.csv", "val": "AVVP_val_pd.csv", "test": "AVVP_test_pd.csv"}

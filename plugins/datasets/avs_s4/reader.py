@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from avtbench.api import LEVELS, Clips, Dataset, UserError
+from avtbench.api import LEVELS, Clips, UserError
 from avtbench.data.files import read_text, require_dir, require_file
 
 from .vocab import CATEGORIES, CMG_PROMPTS
@@ -212,10 +212,3 @@ def _read_waves(root: Path, rows: list[S4Row]) -> np.ndarray:
         out[i, :kept] = wave[:kept, 0]
     return out
 
-
-DATASET = Dataset(
-    "avs_s4",
-    "AVSBench S4 Single-source/: s4_meta_data.csv, s4_data/{visual_frames,gt_masks}/<split>/<category>/<name>/<name>_<k>.png, "
-    "s4_data/audio_wav/<split>/<category>/<name>.wav (raw level), s4_data/audio_vggish/<split>/<category>/<name>.npy "
-    "[5, D] (feature level), optional AVSBenchCategories2Prompts.csv",
-    read_s4, SPLITS, tuple(CATEGORIES), CMG_PROMPTS)

@@ -30,7 +30,7 @@ from avtbench.data.captions import CAPTIONS_FILE, read_captions
 from avtbench.data.files import FEATURE_KEY, read_h5, read_h5_rows, read_text, require_dir, with_h5_dataset
 from avtbench.data.raw import read_raw
 
-_FIX = "re-convert the corpus to the format in avtbench/data/corpus.py; in a synthetic world, delete the world folder to regenerate it"
+_FIX = "re-convert the corpus to the corpus format (avtbench_plugins.datasets.corpus.reader); in a synthetic world, delete the world folder to regenerate it"
 
 
 def read_corpus(root: Path, level: str = "features") -> Clips:
@@ -118,3 +118,12 @@ def _class_names(ds: Any) -> list:
     """The `class_names` attr of the dataset, or of the file."""
     attrs = ds.attrs if "class_names" in ds.attrs else ds.file.attrs
     return list(attrs.get("class_names", []))
+
+
+CORPUS_FORMAT = "audio_feature.h5, visual_feature.h5 (key avadataset), video_ids.txt, optional captions.tsv and events.h5"
+"""The corpus format in one line (`Dataset.format`)."""
+
+
+def read_split(root: Path, split: str = "all", level: str = "features") -> Clips:
+    """The `Dataset.reader` of a dataset in the corpus format: its one split, `all`, is every clip."""
+    return read_corpus(root, level=level)

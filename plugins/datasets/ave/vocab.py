@@ -1,17 +1,16 @@
-"""Class vocabularies of the real datasets, as data beside their readers.
+"""The AVE vocabulary, and the classes CMG's AVE->AVVP protocol shares with AVVP, as data.
 
 Sources (read, not copied):
 - AVE: the 28 categories in the label-index order of YapengTian/AVE-ECCV18. That order is
   the order of first appearance in its `data/Annotations.txt` and is what its
   `mil_labels.h5` one-hot columns use (checked in tests/test_readers_real.py); background
   is index 28, the last column of the 29-way segment labels.
-- AVVP: the 25 categories in the order of the `categories` list in YapengTian/AVVP-ECCV20
-  `dataloader.py` / `main_avvp.py`, spelled as in its CSV files.
 - AVE <-> AVVP shared classes: the 12 AVVP names of haihuangcode/CMG's AVE->AVVP protocol,
   listed in its `data/AVE_AVVP/AVE_AVVP_Categories.txt` (read from the copy in
   EMuLeMultimodal/CoDAAR `src_cvpr/data/AVE_AVVP/AVE_AVVP_Categories.txt`, in that file's
   order), each paired with the AVE category it stands for. Note that speech is NOT shared:
-  AVE's male/female speech and AVVP's Speech stay distinct classes.
+  AVE's male/female speech and AVVP's Speech stay distinct classes. The AVVP names are checked
+  against the AVVP vocabulary in `avtbench_plugins.datasets.avvp.vocab`.
 """
 from __future__ import annotations
 
@@ -49,34 +48,6 @@ AVE_BACKGROUND = "background"
 AVE_LABEL_NAMES: list[str] = AVE_CLASSES + [AVE_BACKGROUND]
 """The 29 columns of AVE segment labels: 28 events, then background."""
 
-AVVP_CLASSES: list[str] = [
-    "Speech",
-    "Car",
-    "Cheering",
-    "Dog",
-    "Cat",
-    "Frying_(food)",
-    "Basketball_bounce",
-    "Fire_alarm",
-    "Chainsaw",
-    "Cello",
-    "Banjo",
-    "Singing",
-    "Chicken_rooster",
-    "Violin_fiddle",
-    "Vacuum_cleaner",
-    "Baby_laughter",
-    "Accordion",
-    "Lawn_mower",
-    "Motorcycle",
-    "Helicopter",
-    "Acoustic_guitar",
-    "Telephone_bell_ringing",
-    "Baby_cry_infant_cry",
-    "Blender",
-    "Clapping",
-]
-
 AVE_AVVP_SHARED: list[tuple[str, str]] = [
     ("Bark", "Dog"),
     ("Race car, auto racing", "Car"),
@@ -96,9 +67,8 @@ AVE_AVVP_SHARED: list[tuple[str, str]] = [
 
 def _check() -> None:
     assert len(AVE_CLASSES) == 28 and len(set(AVE_CLASSES)) == 28
-    assert len(AVVP_CLASSES) == 25 and len(set(AVVP_CLASSES)) == 25
     assert len(AVE_AVVP_SHARED) == 12
-    assert all(a in AVE_CLASSES and v in AVVP_CLASSES for a, v in AVE_AVVP_SHARED)
+    assert all(a in AVE_CLASSES for a, _ in AVE_AVVP_SHARED)
 
 
 _check()
