@@ -17,7 +17,7 @@ from avtbench import config as cfg
 from avtbench.atomic import publish_folder
 from avtbench.api import API_VERSION, Clips, DamagedArtifact, Method, Progress, SilentProgress, Task, UserError
 from avtbench.cache import ArtifactCache
-from avtbench.compat import not_streaming_line, streams
+from avtbench.compat import not_streaming_line, stated_api, streams
 from avtbench.data import loader
 from avtbench.data.sources import DatasetResolver
 from avtbench.environment import current_environment
@@ -157,7 +157,7 @@ class Runner:
             inputs = input_shapes(corpus)
             check(inputs)
             if not streams(method_cls) and corpus.is_lazy():
-                self.log(not_streaming_line(method_cls, "method"))
+                LIBRARY_LOG.warning(not_streaming_line(method_cls, "method"))
                 corpus = corpus.materialized()
             self.log(f"pretraining {method_cls.name} (seed {seed}) on {len(corpus)} clips")
             started = time.perf_counter()
@@ -204,7 +204,7 @@ class Runner:
         if key not in self._splits:
             splits = task.splits(DeclaredSources(task, {n: self.data.source(n, level) for n in task.datasets}))
             if not streams(type(task)) and any(clips.is_lazy() for clips in splits.values()):
-                self.log(not_streaming_line(type(task), "task"))
+                LIBRARY_LOG.warning(not_streaming_line(type(task), "task"))
                 splits = {name: clips.materialized() for name, clips in splits.items()}
             self._splits[key] = splits
         return self._splits[key]
@@ -267,6 +267,7 @@ class Runner:
             "method_hash": cell.method_hash,
             "column_hash": cell.column_hash,
             "versions": {"method": cell.method_version, "task": cell.task_version, "plugin_api": API_VERSION,
+                         "method_api": stated_api(planned.method_cls), "task_api": stated_api(planned.task_cls),
                          **package_versions()},
             "git_sha": git_sha(),
             "pretrain": {"checkpoint": pretrain["key"], "cached": pretrain["cached"], "stats": pretrain["stats"],

@@ -51,6 +51,11 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
+def whole(reader):
+    """`reader` whose clips come back with every array read (readers are lazy: a bad row is met when read)."""
+    return lambda *args, **kwargs: reader(*args, **kwargs).materialized()
+
+
 def user_error(call, *args, **kwargs) -> str:
     """The one-line message of the UserError that call(*args, **kwargs) raises."""
     with pytest.raises(UserError) as info:

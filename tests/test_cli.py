@@ -23,7 +23,8 @@ def results(tmp_path, cache_env):
 
 
 def record_files(results):
-    return sorted(results.rglob("seed*.json"))
+    """Finished cells' records (not the failure records of cells that met bad data)."""
+    return sorted(p for p in results.rglob("seed*.json") if not p.name.endswith(".failure.json"))
 
 
 def copy_tiny_ave(session_cache, target):

@@ -156,9 +156,6 @@ KNOWN = {
     ("avtbench/runner.py", "checkpoint_key"): "'corpus' is a field of the hashed checkpoint identity, not a "
                                               "dataset; renaming it would orphan every cached checkpoint",
     ("avtbench/compat.py", "_looks_like_api1_method"): "'corpus' is the name of pretrain's parameter in plugin API 1",
-    ("avtbench/testing/methods.py", "_check_trained_method"): "TO REMOVE: the kit encodes the tiny AVE's test clips; "
-                                                              "it should probe with the method's own corpus",
-    ("avtbench/testing/methods.py", "_lacking_modality"): "TO REMOVE: as above",
 }
 """(file, enclosing definition or module-level assignment) where a string equal to a dataset name is
 allowed, and why."""

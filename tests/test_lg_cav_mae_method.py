@@ -73,8 +73,8 @@ def test_pretraining_reports_every_term_and_the_triplets(trained):
 
 def test_encode_shapes_and_the_concat_space(trained, test_clips):
     method, _ = trained
-    audio = method.encode("audio", torch.from_numpy(test_clips.audio))
-    visual = method.encode("visual", torch.from_numpy(test_clips.visual))
+    audio = method.encode("audio", torch.from_numpy(np.asarray(test_clips.audio)))
+    visual = method.encode("visual", torch.from_numpy(np.asarray(test_clips.visual)))
     text = method.encode("text", ["a dog barking", "a bell ringing"])
     width, text_dim = method.config.width, method.clap.dim
     assert audio.shape == (4, test_clips.visual.shape[1], width + text_dim) and visual.shape == audio.shape
@@ -93,7 +93,7 @@ def test_save_load_round_trip_needs_no_cache(trained, test_clips, tmp_path):
     assert (tmp_path / "clap" / "config.json").is_file() and (tmp_path / "state.json").is_file()
     restored = LGCavMae(method.config, seed=0, cache_dir=tmp_path / "empty-cache")
     restored.load(tmp_path)
-    for modality, batch in (("audio", torch.from_numpy(test_clips.audio)), ("visual", torch.from_numpy(test_clips.visual)),
+    for modality, batch in (("audio", torch.from_numpy(np.asarray(test_clips.audio))), ("visual", torch.from_numpy(np.asarray(test_clips.visual))),
                             ("text", ["a cat meowing"])):
         assert torch.equal(method.encode(modality, batch), restored.encode(modality, batch))
     assert not (tmp_path / "empty-cache").exists()
@@ -105,7 +105,7 @@ def test_plain_cav_mae_without_text_guidance(corpus, session_cache, test_clips, 
     method, stats = _pretrained(corpus, session_cache, tmp_path / "work", text_guidance=False)
     assert method.clap is None and method.head is None and stats["triplets"] == 0 and stats["a2t"] == 0
     assert LGCavMae.modalities_for(method.config) == ("audio", "visual")
-    audio = method.encode("audio", torch.from_numpy(test_clips.audio))
+    audio = method.encode("audio", torch.from_numpy(np.asarray(test_clips.audio)))
     assert audio.shape[-1] == method.config.width
     assert "text guidance" in user_error(method.encode, "text", ["a dog"])
     method.save(tmp_path / "saved")
@@ -116,7 +116,7 @@ def test_text_space_and_training_on_the_triplets_only(corpus, session_cache, tes
     method, stats = _pretrained(corpus, session_cache, tmp_path, embedding_space="text", pretrain_on="triplets",
                                 keep=50, text_mlp="per_modality")
     assert stats["trained_clips"] == stats["triplets"] == 4
-    audio = method.encode("audio", torch.from_numpy(test_clips.audio))
+    audio = method.encode("audio", torch.from_numpy(np.asarray(test_clips.audio)))
     assert audio.shape[-1] == method.clap.dim and torch.allclose(audio.norm(dim=-1), torch.ones(audio.shape[:2]), atol=1e-5)
 
 

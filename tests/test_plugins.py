@@ -108,9 +108,39 @@ def test_a_plugin_written_for_api_1_is_named_unusable_not_run(tmp_path, monkeypa
     assert not (tmp_path / "r").exists(), "nothing ran"
 
 
-def test_an_api_2_plugin_that_states_nothing_runs_unchanged():
+def test_the_built_in_plugins_stream():
     from avtbench.compat import stated_api, unusable
 
     registry = discover()
     for cls in [*registry.methods.values(), *registry.tasks.values()]:
-        assert stated_api(cls) == "2" and unusable(cls) is None, cls.name
+        assert stated_api(cls) == "3" and unusable(cls) is None, cls.name
+
+
+def test_an_api_2_plugin_that_states_nothing_runs_unchanged_on_data_in_memory(session_cache, caplog):
+    import numpy as np
+    import torch
+
+    from avtbench.api import Method, MethodState
+    from avtbench.testing import run_cell
+
+    class InMemory(Method):  # written for API 2: states nothing, takes whole arrays
+        name = "in_memory"
+
+        def pretrain(self, corpus, workdir, progress):
+            assert isinstance(corpus.audio, np.ndarray) and isinstance(corpus.visual, np.ndarray)
+            self.scale = torch.tensor(float(np.abs(corpus.audio).mean()))
+            return {"scale": float(self.scale)}
+
+        def encode(self, modality, batch):
+            x = batch.float()
+            return (x.mean(dim=(2, 3)) if x.dim() == 5 else x)[..., :4] / self.scale
+
+        def state(self):
+            return MethodState({"scale": self.scale})
+
+        def load_state(self, state):
+            self.scale = state.tensors["scale"]
+
+    record = run_cell(InMemory, "ave", "a2v", cache_dir=session_cache)
+    assert record["metrics"] and record["pretrain"]["stats"]["scale"] > 0
+    assert "method 'in_memory' implements plugin API 2: its data is read into memory (it does not stream" in caplog.text

@@ -16,7 +16,7 @@ from avtbench_plugins.datasets.avvp.reader import read_avvp, read_avvp_csv, read
 from avtbench_plugins.datasets.avvp.vocab import AVVP_CLASSES
 from avtbench_plugins.datasets.corpus.reader import read_corpus
 
-from .conftest import user_error
+from .conftest import user_error, whole
 
 AVE_ROWS = [
     "Church bell&RUhOCu3LNXM&good&0&10",
@@ -212,48 +212,48 @@ def test_avvp_segment_convention(tmp_path: Path) -> None:
 
 def test_ave_errors(tmp_path: Path) -> None:
     root = make_ave(tmp_path / "ave", AVE_ROWS)
-    assert "split" in user_error(read_ave, root, "training")
-    assert "nowhere" in user_error(read_ave, tmp_path / "nowhere", "train")
+    assert "split" in user_error(whole(read_ave), root, "training")
+    assert "nowhere" in user_error(whole(read_ave), tmp_path / "nowhere", "train")
 
     data = (root / "audio_feature.h5").read_bytes()
     (root / "audio_feature.h5").write_bytes(data[: len(data) // 3])
-    assert "audio_feature.h5" in user_error(read_ave, root, "train")
+    assert "audio_feature.h5" in user_error(whole(read_ave), root, "train")
 
     write_h5(root / "audio_feature.h5", "avadataset", np.zeros((len(AVE_ROWS), 9, 4), np.float32))
-    assert "audio_feature.h5" in user_error(read_ave, root, "train")  # 9 segments
+    assert "audio_feature.h5" in user_error(whole(read_ave), root, "train")  # 9 segments
     write_h5(root / "audio_feature.h5", "avadataset", np.zeros((len(AVE_ROWS) - 1, 10, 4), np.float32))
-    assert "audio_feature.h5" in user_error(read_ave, root, "train")  # one row short
+    assert "audio_feature.h5" in user_error(whole(read_ave), root, "train")  # one row short
     write_h5(root / "audio_feature.h5", "features", np.zeros((len(AVE_ROWS), 10, 4), np.float32))
-    assert "audio_feature.h5" in user_error(read_ave, root, "train")  # wrong key
+    assert "audio_feature.h5" in user_error(whole(read_ave), root, "train")  # wrong key
     write_h5(root / "audio_feature.h5", "avadataset", np.zeros((len(AVE_ROWS), 10, 4), np.float32))
 
     visual = np.zeros((len(AVE_ROWS), 10, 2, 2, 3), np.float32)
     visual[:, 3, 0, 0, 0] = np.nan
     write_h5(root / "visual_feature.h5", "avadataset", visual)
-    assert "visual_feature.h5" in user_error(read_ave, root, "train")
+    assert "visual_feature.h5" in user_error(whole(read_ave), root, "train")
     visual[:] = 0
     bad = int(read_ave_rows(root, "train")[0][-1])  # one bad clip: the error names its row of the file
     visual[bad, 3, 0, 0, 0] = np.nan
     write_h5(root / "visual_feature.h5", "avadataset", visual)
-    assert f"NaN or inf (row {bad})" in user_error(read_ave, root, "train")
+    assert f"NaN or inf (row {bad})" in user_error(whole(read_ave), root, "train")
     write_h5(root / "visual_feature.h5", "avadataset", np.zeros((len(AVE_ROWS), 10, 2, 2, 3), np.float32))
 
     (root / "test_order.h5").unlink()
-    assert "test_order.h5" in user_error(read_ave, root, "test")
+    assert "test_order.h5" in user_error(whole(read_ave), root, "test")
     write_h5(root / "test_order.h5", "order", np.array([0, 99], dtype=np.int64))
-    assert "test_order.h5" in user_error(read_ave, root, "test")
+    assert "test_order.h5" in user_error(whole(read_ave), root, "test")
 
     (root / "Annotations.txt").write_text("Church bell&x&good&0&10\nKazoo&y&good&0&10\n")
-    message = user_error(read_ave, root, "train")
+    message = user_error(whole(read_ave), root, "train")
     assert "Annotations.txt:2" in message and "Kazoo" in message
     (root / "Annotations.txt").write_text("Church bell&x&good&4&11\n")
-    assert "Annotations.txt:1" in user_error(read_ave, root, "train")
+    assert "Annotations.txt:1" in user_error(whole(read_ave), root, "train")
 
 
 def test_avvp_errors(tmp_path: Path) -> None:
     def broken(rel: str, array: np.ndarray, name: str) -> str:
         root = make_avvp(tmp_path / name, {rel: array})
-        return user_error(read_avvp, root, "val")
+        return user_error(whole(read_avvp), root, "val")
 
     assert "AAAAAAAAAAA.npy" in broken("feats/vggish/AAAAAAAAAAA.npy", np.zeros((9, 4), np.float32), "short")
     assert "AAAAAAAAAAA.npy" in broken("feats/vgg19/AAAAAAAAAAA.npy", np.full((10, 2, 2, 3), np.inf, np.float32), "inf")
@@ -262,22 +262,22 @@ def test_avvp_errors(tmp_path: Path) -> None:
     root = make_avvp(tmp_path / "truncated")
     path = root / "feats" / "vggish" / "AAAAAAAAAAA.npy"
     path.write_bytes(path.read_bytes()[:100])
-    assert "AAAAAAAAAAA.npy" in user_error(read_avvp, root, "val")
+    assert "AAAAAAAAAAA.npy" in user_error(whole(read_avvp), root, "val")
     path.unlink()
-    assert "AAAAAAAAAAA.npy" in user_error(read_avvp, root, "val")
+    assert "AAAAAAAAAAA.npy" in user_error(whole(read_avvp), root, "val")
 
     root = make_avvp(tmp_path / "labels")
     (root / "AVVP_val_pd.csv").write_text("filename\tevent_labels\nAAAAAAAAAAA_0_10\tSpeech,Kazoo\n")
-    message = user_error(read_avvp, root, "val")
+    message = user_error(whole(read_avvp), root, "val")
     assert "AVVP_val_pd.csv:2" in message and "Kazoo" in message
     (root / "AVVP_val_pd.csv").write_text("filename,event_labels\nAAAAAAAAAAA_0_10,Speech\n")
-    assert "AVVP_val_pd.csv" in user_error(read_avvp, root, "val")
+    assert "AVVP_val_pd.csv" in user_error(whole(read_avvp), root, "val")
     (root / "AVVP_eval_audio.csv").write_text("filename\tonset\toffset\tevent_labels\nAAAAAAAAAAA_0_10\t5\t12\tSpeech\n")
     assert "AVVP_eval_audio.csv:2" in user_error(read_avvp_eval_csv, root / "AVVP_eval_audio.csv")
     (root / "AVVP_eval_visual.csv").unlink()
     (root / "AVVP_val_pd.csv").write_text("filename\tevent_labels\nAAAAAAAAAAA_0_10\tSpeech\n")
     (root / "AVVP_eval_audio.csv").write_text("filename\tonset\toffset\tevent_labels\n")
-    assert "AVVP_eval_visual.csv" in user_error(read_avvp, root, "val")
+    assert "AVVP_eval_visual.csv" in user_error(whole(read_avvp), root, "val")
 
 
 def test_corpus_errors(tmp_path: Path) -> None:
@@ -291,14 +291,14 @@ def test_corpus_errors(tmp_path: Path) -> None:
     assert clips.text is None and "events" not in clips.labels and clips.visual.shape == (2, 10, 2, 2, 3)
 
     (root / "captions.tsv").write_text("video_id\tcaption\na\ta dog barking\n")
-    assert "captions.tsv" in user_error(read_corpus, root)
+    assert "captions.tsv" in user_error(whole(read_corpus), root)
     (root / "captions.tsv").write_text("video_id\tcaption\nb\ta cat\na\ta dog barking\n")
     assert read_corpus(root).text == ["a dog barking", "a cat"]
 
     with h5py.File(root / "events.h5", "w") as f:
         f.create_dataset("events", data=np.zeros((2, 10, 3), np.uint8)).attrs["class_names"] = ["x", "y"]
-    assert "events.h5" in user_error(read_corpus, root)
+    assert "events.h5" in user_error(whole(read_corpus), root)
     write_h5(root / "visual_feature.h5", "avadataset", rng.standard_normal((3, 10, 2, 2, 3)).astype(np.float32))
-    assert "visual_feature.h5" in user_error(read_corpus, root)
+    assert "visual_feature.h5" in user_error(whole(read_corpus), root)
     (root / "video_ids.txt").unlink()
-    assert "video_ids.txt" in user_error(read_corpus, root)
+    assert "video_ids.txt" in user_error(whole(read_corpus), root)

@@ -45,7 +45,8 @@ def test_avtbench_check_passes_on_the_readme_method(installed: Path, session_cac
                          text=True, env=cli_env(session_cache, installed))
     assert out.returncode == 0, out.stdout + out.stderr
     lines = out.stdout.splitlines()
-    assert len(lines) == 8 and all(line.startswith("PASS  method my_method: ") for line in lines)
+    assert len(lines) == 9 and all(line.startswith("PASS  method my_method: ") for line in lines)
+    assert lines[-1].startswith("PASS  method my_method: streams its corpus (")
 
 
 def test_a_grid_runs_the_readme_method_on_every_direction(installed: Path, session_cache: Path, tmp_path: Path) -> None:
@@ -58,7 +59,7 @@ def test_a_grid_runs_the_readme_method_on_every_direction(installed: Path, sessi
     records = [json.loads(p.read_text()) for p in results.rglob("seed*.json")]
     assert sorted((r["method"], r["direction"]) for r in records) == [
         ("my_method", "a2v"), ("my_method", "v2a"), ("unaligned", "a2v"), ("unaligned", "v2a")]
-    assert all(r["versions"]["plugin_api"] == "2" for r in records)
+    assert all(r["versions"]["plugin_api"] == "3" and r["versions"]["method_api"] == "3" for r in records)
 
 
 def test_the_readme_author_tests_pass_with_pytest(installed: Path, session_cache: Path) -> None:

@@ -81,7 +81,7 @@ def test_lags_move_the_sound_not_the_picture_and_labels_follow(tmp_path: Path) -
 
 def test_corpus_latents_are_written_and_read(tmp_path: Path) -> None:
     generate_dataset(tmp_path / "corpus", "corpus", PROFILES["tiny"], 0, raw_level=False, knobs=HARD)
-    clips = read_corpus(tmp_path / "corpus")
+    clips = read_corpus(tmp_path / "corpus").materialized()
     audio, visual = clips.labels["latents.audio"], clips.labels["latents.visual"]
     assert audio.shape == visual.shape == (CORPUS_SIZES["tiny"].clips, TINY.segments, TINY.latent_dim)
     events = clips.labels["events"]

@@ -72,7 +72,7 @@ def test_unknown_profile_names_the_valid_ones(tmp_path: Path) -> None:
 
 
 def test_corpus_round_trip(tiny: Path) -> None:
-    clips = read_corpus(tiny / "corpus")
+    clips = read_corpus(tiny / "corpus").materialized()
     n, T = CORPUS.clips, TINY.segments
     assert clips.audio.shape == (n, T, TINY.audio_dim) and clips.visual.shape == (n, T, TINY.grid, TINY.grid, TINY.channels)
     assert clips.class_names == EVENT_CLASSES and clips.labels["events"].shape == (n, T, len(EVENT_CLASSES))
@@ -91,7 +91,7 @@ def test_ave_round_trip(tiny: Path) -> None:
     assert [len(o) for o in orders] == list(AVE.splits)
     assert sorted(np.concatenate(orders).tolist()) == list(range(len(rows)))
     for split, order in zip(("train", "val", "test"), orders):
-        clips = read_ave(tiny / "ave", split)
+        clips = read_ave(tiny / "ave", split).materialized()
         assert clips.audio.shape == (len(order), 10, TINY.audio_dim)
         assert clips.visual.shape == (len(order), 10, TINY.grid, TINY.grid, TINY.channels)
         segment = clips.labels["segment"]
@@ -104,7 +104,7 @@ def test_ave_round_trip(tiny: Path) -> None:
 
 def test_avvp_round_trip(tiny: Path) -> None:
     for split, count in zip(("train", "val", "test"), AVVP.splits):
-        clips = read_avvp(tiny / "avvp", split)
+        clips = read_avvp(tiny / "avvp", split).materialized()
         assert len(clips) == count and clips.class_names == AVVP_CLASSES
         assert all(re.fullmatch(r"[A-Za-z0-9_-]{11}_\d+_\d+", name) for name in clips.ids)
         assert clips.audio.shape == (count, 10, TINY.audio_dim)
@@ -184,7 +184,7 @@ def _segments(clips, modality: str, projection: np.ndarray | None = None) -> np.
 def test_default_world_discriminates(default: Path) -> None:
     """Supervised on the same modality: high. Trained on visual, tested on audio (common random
     projection, no alignment): near chance on event segments (1/28)."""
-    train, test = read_ave(default / "ave", "train"), read_ave(default / "ave", "test")
+    train, test = read_ave(default / "ave", "train").materialized(), read_ave(default / "ave", "test").materialized()
     y_train = train.labels["segment"].reshape(-1, 29).argmax(1)
     y_test = test.labels["segment"].reshape(-1, 29).argmax(1)
     event = y_test != 28

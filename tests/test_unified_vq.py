@@ -343,7 +343,7 @@ def test_save_load_round_trip_through_safetensors(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "saved").iterdir()) == ["state.json", "tensors.safetensors"]
     restored = UnifiedVQ(config, seed=0)
     restored.load(tmp_path / "saved")
-    batches = {"audio": torch.from_numpy(corpus.audio), "visual": torch.from_numpy(corpus.visual), "text": corpus.text}
+    batches = {"audio": torch.from_numpy(np.asarray(corpus.audio)), "visual": torch.from_numpy(np.asarray(corpus.visual)), "text": corpus.text}
     for modality, batch in batches.items():
         assert torch.equal(method.encode(modality, batch), restored.encode(modality, batch))
         assert torch.equal(method.code_indices(modality, batch), restored.code_indices(modality, batch))

@@ -7,6 +7,7 @@ from typing import Any, Callable, TypeVar
 import numpy as np
 
 from avtbench.api import UserError
+from avtbench.data.rows import H5Rows
 
 FEATURE_KEY = "avadataset"
 T = TypeVar("T")
@@ -61,6 +62,33 @@ def read_h5_rows(
         raise UserError(f"{path}: {key!r} has shape {full}, expected [N, {want}]; {fix}")
     data = read_h5(path, key, fix, rows=rows)
     return check_finite(path, np.asarray(data, dtype=np.float32), fix, rows=rows)
+
+
+def h5_rows(
+    path: Path,
+    key: str,
+    n_rows: tuple[int, str],
+    shape: tuple[int | None, ...],
+    fix: str,
+    alt_shape: tuple[int | None, ...] | None = None,
+    rows: np.ndarray | None = None,
+    dtype: Any = np.float32,
+) -> H5Rows:
+    """A lazy view of dataset `key` [N, *shape] (None = any size) of an .h5 file: its shape is checked
+    now, its rows are read (and checked for NaN) when indexed. rows: which file rows, in which order
+    (default: all). A dataset of `alt_shape` [N, T, D] where `shape` is [N, T, H, W, C] is seen as
+    [N, T, 1, 1, D]. n_rows: (N, the file that fixes N), e.g. (4143, "Annotations.txt")."""
+    full = h5_shape(path, key, fix)
+    if not full or full[0] != n_rows[0]:
+        raise UserError(f"{path}: {key!r} has shape {full} but {n_rows[1]} has {n_rows[0]} rows; use files of the same release")
+    row_shape = None
+    if not shape_matches(full[1:], shape):
+        if alt_shape is None or not shape_matches(full[1:], alt_shape):
+            want = " or ".join(_shape_text(s) for s in (shape, alt_shape) if s is not None)
+            raise UserError(f"{path}: {key!r} has shape {full}, expected [N, {want}]; {fix}")
+        if len(shape) == 4 and len(alt_shape) == 2:
+            row_shape = (full[1], 1, 1, full[2])
+    return H5Rows(path, key, fix, rows=rows, row_shape=row_shape, dtype=dtype, file_shape=full)
 
 
 def with_h5_dataset(path: Path, key: str, fix: str, use: Callable[[Any], T]) -> T:

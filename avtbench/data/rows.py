@@ -11,7 +11,6 @@ over the corpus up front.
 """
 from __future__ import annotations
 
-import os
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -140,7 +139,8 @@ class H5Rows(RowArray):
             return np.empty((0, *self.shape[1:]), dtype=self.dtype)
         unique, inverse = np.unique(file_rows, return_inverse=True)
         try:
-            block = _open(self.path)[self.key][unique]
+            with _open(self.path) as handle:
+                block = handle[self.key][unique]
         except (OSError, ValueError, KeyError, RuntimeError, TypeError) as exc:
             detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise UserError(f"{self.path}: rows {unique[0]}-{unique[-1]} of {self.key!r} cannot be read ({detail}); "
@@ -172,27 +172,23 @@ def check_finite_rows(path: Path, block: np.ndarray, file_rows: np.ndarray, fix:
     raise UserError(f"{path}: features contain NaN or inf (row {int(file_rows[bad])}); {fix}")
 
 
-_HANDLES: dict[tuple[int, str], tuple[tuple[int, int], Any]] = {}
-
-
 def _open(path: Path) -> Any:
-    """The process's read-only handle of `path`, opened on first use and kept; a forked worker opens
-    its own, and a file replaced since (a cache folder written again) is opened anew."""
+    """A read-only handle of `path`, for one read. Not kept open between reads: HDF5 refuses to write
+    a file that any handle of the process holds, and a cache folder may be written again (opening
+    costs well under a millisecond next to reading a batch)."""
     import h5py
 
-    stat = os.stat(path)
-    key, identity = (os.getpid(), str(path)), (stat.st_ino, stat.st_mtime_ns)
-    known = _HANDLES.get(key)
-    if known is not None and known[0] == identity and known[1].id.valid:
-        return known[1]
-    if known is not None and known[1].id.valid:
-        known[1].close()
-    handle = h5py.File(path, "r")
-    _HANDLES[key] = (identity, handle)
-    return handle
+    return h5py.File(path, "r")
 
 
 def _h5_shape(path: Path, key: str, fix: str) -> tuple[int, ...]:
-    from avtbench.data.files import h5_shape
-
-    return h5_shape(path, key, fix)
+    try:
+        with _open(path) as handle:
+            dataset = handle.get(key)
+            shape = None if dataset is None or not hasattr(dataset, "shape") else tuple(dataset.shape)
+    except (OSError, ValueError, RuntimeError) as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UserError(f"{path}: corrupt or truncated HDF5 file ({detail}); {fix}") from None
+    if shape is None:
+        raise UserError(f"{path}: no dataset {key!r}; {fix}")
+    return shape

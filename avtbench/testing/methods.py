@@ -61,7 +61,8 @@ def _check_trained_method(rec: _Recorder, method_cls: type[Method], config: Any,
             rec.skip(check, "pretraining failed")
         return
     method = trained[0]
-    batches = _batches(data.source("ave", level).read("test"), modalities)
+    probe = data.source(method_cls.corpus, level).read()  # its first clips are the probe batch
+    batches = _batches(probe, modalities)
     first: dict[str, Any] = {}
 
     def encodes() -> str:
@@ -94,7 +95,7 @@ def _check_trained_method(rec: _Recorder, method_cls: type[Method], config: Any,
             rec.run(check, body)
         else:
             rec.skip(check, "encoding failed")
-    rec.run(checks[4], lambda: _lacking_modality(method, modalities, data, level))
+    rec.run(checks[4], lambda: _lacking_modality(method, modalities, probe))
     rec.run(checks[5], lambda: _streams(method_cls, config, data.source(method_cls.corpus, level).read(), cache, seed))
 
 
@@ -175,12 +176,11 @@ def _check_saved_files(folder: Path) -> None:
         raise AssertionError(f"save wrote {pickled[0]}, a pickle format; save tensors with safetensors (MethodState)")
 
 
-def _lacking_modality(method: Method, modalities: tuple[str, ...], data: Any, level: str) -> str:
+def _lacking_modality(method: Method, modalities: tuple[str, ...], clips: Clips) -> str:
     lacking = [m for m in MODALITIES if m not in modalities]
     if not lacking:
         return "encodes every modality"
     modality = lacking[0]
-    clips = data.source("ave", level).read("test")
     batch = _batches(clips, (modality,))[modality] if clips.has(modality) else ["a caption"] * BATCH
     try:
         method.encode(modality, batch)

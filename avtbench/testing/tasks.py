@@ -104,7 +104,7 @@ def _random_embeddings(task: Task, direction: Direction, splits: dict[str, Clips
     for split, modality in task.needs(direction, splits):
         clips = splits[split]
         data = clips.modality(modality)
-        steps = data.shape[1] if isinstance(data, np.ndarray) and data.ndim >= 2 and modality != "text" else 1
+        steps = data.shape[1] if hasattr(data, "shape") and len(data.shape) >= 2 and modality != "text" else 1
         out[(split, modality)] = rng.standard_normal((len(clips), steps, dim)).astype(np.float32)
     return out
 

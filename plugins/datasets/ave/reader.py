@@ -34,7 +34,8 @@ import numpy as np
 
 from avtbench.api import LEVELS, Clips, UserError
 from avtbench.data.captions import CAPTIONS_FILE, read_captions
-from avtbench.data.files import FEATURE_KEY, read_h5, read_h5_rows, read_text, require_dir
+from avtbench.data.files import FEATURE_KEY, h5_rows, read_h5, read_h5_rows, read_text, require_dir
+from avtbench.data.rows import RowArray
 from avtbench.data.raw import read_raw
 from .vocab import AVE_AVVP_SHARED, AVE_CLASSES
 
@@ -136,13 +137,11 @@ def ave_avvp_labels(annotations: list[AveAnnotation], segments: int = SEGMENTS) 
     return labels
 
 
-def _read_features(root: Path, order: np.ndarray, count: tuple[int, str]) -> tuple[np.ndarray, np.ndarray]:
-    audio = read_h5_rows(root / "audio_feature.h5", FEATURE_KEY, order, count, (SEGMENTS, None), _FIX)
-    visual = read_h5_rows(
-        root / "visual_feature.h5", FEATURE_KEY, order, count, (SEGMENTS, None, None, None), _FIX, alt_shape=(SEGMENTS, None)
-    )
-    if visual.ndim == 3:
-        visual = visual[:, :, None, None, :]
+def _read_features(root: Path, order: np.ndarray, count: tuple[int, str]) -> tuple[RowArray, RowArray]:
+    """Lazy audio [N, 10, D] and visual [N, 10, H, W, C] of the rows `order` (read, and checked for NaN, when indexed)."""
+    audio = h5_rows(root / "audio_feature.h5", FEATURE_KEY, count, (SEGMENTS, None), _FIX, rows=order)
+    visual = h5_rows(root / "visual_feature.h5", FEATURE_KEY, count, (SEGMENTS, None, None, None), _FIX,
+                     alt_shape=(SEGMENTS, None), rows=order)
     return audio, visual
 
 

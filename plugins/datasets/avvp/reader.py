@@ -41,12 +41,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from avtbench.api import LEVELS, Clips, UserError
 from avtbench.data.captions import CAPTIONS_FILE, read_captions
 from avtbench.data.files import check_finite, read_text, require_dir, require_file
+from avtbench.data.rows import PerClipRows, RowArray
 from avtbench.data.raw import read_raw
 from .vocab import AVVP_CLASSES
 
@@ -249,19 +251,33 @@ def _whole_second(path: Path, number: int, text: str) -> int:
     return int(value)
 
 
-def _load_features(folder: Path, names: list[str], convert) -> np.ndarray:
+def _load_features(folder: Path, names: list[str], convert) -> RowArray:
+    """Lazy [N, ...] features, one .npy per video: every file is found now and the first one read for
+    the shape; a video's file is read, converted and checked (shape, NaN) when its row is."""
     fix = f"extract one .npy of [10, ...] features per video into {folder}; {_SYNTH_FIX}"
     require_dir(folder, "AVVP feature")
-    arrays = []
-    for name in names:
-        path = _feature_path(folder, name, fix)
-        array = check_finite(path, convert(path, _load_npy(path, fix), fix), fix)
-        if arrays and array.shape != arrays[0].shape:
-            raise UserError(f"{path}: shape {array.shape} differs from {arrays[0].shape} of the other videos; {fix}")
-        arrays.append(array)
-    if not arrays:
+    if not names:
         raise UserError(f"{folder}: the split has no videos; {_FIX}")
-    return np.stack(arrays)
+    paths = [_feature_path(folder, name, fix) for name in names]
+    first = convert(paths[0], _load_npy(paths[0], fix), fix)
+    return PerClipRows(_Features(paths, convert, first.shape, fix), len(paths), first.shape, np.float32)
+
+
+@dataclass(frozen=True)
+class _Features:
+    """Row i: the converted features of paths[i], checked to have `shape` and no NaN."""
+
+    paths: list[Path]
+    convert: Callable[[Path, np.ndarray, str], np.ndarray]
+    shape: tuple[int, ...]
+    fix: str
+
+    def __call__(self, row: int) -> np.ndarray:
+        path = self.paths[row]
+        array = check_finite(path, self.convert(path, _load_npy(path, self.fix), self.fix), self.fix)
+        if array.shape != self.shape:
+            raise UserError(f"{path}: shape {array.shape} differs from {self.shape} of the other videos; {self.fix}")
+        return array
 
 
 def _feature_path(folder: Path, name: str, fix: str) -> Path:

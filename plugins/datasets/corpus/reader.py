@@ -27,14 +27,16 @@ import numpy as np
 
 from avtbench.api import LEVELS, Clips, UserError
 from avtbench.data.captions import CAPTIONS_FILE, read_captions
-from avtbench.data.files import FEATURE_KEY, read_h5, read_h5_rows, read_text, require_dir, with_h5_dataset
+from avtbench.data.files import FEATURE_KEY, h5_rows, h5_shape, read_text, require_dir, with_h5_dataset
+from avtbench.data.rows import H5Rows, RowArray
 from avtbench.data.raw import read_raw
 
 _FIX = "re-convert the corpus to the corpus format (avtbench_plugins.datasets.corpus.reader); in a synthetic world, delete the world folder to regenerate it"
 
 
 def read_corpus(root: Path, level: str = "features") -> Clips:
-    """All clips of the corpus at `level` ("features" or "raw"; see `Clips`).
+    """All clips of the corpus at `level` ("features" or "raw"; see `Clips`), as lazy arrays: shapes
+    and row counts are checked now, rows are read (and checked for NaN) when indexed.
 
     `text` (first caption) and `captions` (all) when captions.tsv exists, `labels["events"]` when
     events.h5 exists, `labels["latents.audio"]` and `labels["latents.visual"]` when latents.h5 does; at the raw level also `labels["masks"]` when raw/masks/ exists. The raw
@@ -53,23 +55,18 @@ def read_corpus(root: Path, level: str = "features") -> Clips:
         clips.text = [c[0] for c in clips.captions]
     if (root / "events.h5").exists():
         segments = clips.audio.shape[1] if level == "features" else clips.visual.shape[1]
-        events, clips.class_names = _read_events(root / "events.h5", (len(ids), segments))
-        clips.labels["events"] = events[rows]
+        clips.labels["events"], clips.class_names = _read_events(root / "events.h5", (len(ids), segments), rows)
     if (root / "latents.h5").exists():
         for modality in ("audio", "visual"):
-            latents = read_h5(root / "latents.h5", modality, _FIX)
-            if latents.ndim != 3 or latents.shape[0] != len(ids):
-                raise UserError(f"{root / 'latents.h5'}: {modality!r} has shape {latents.shape}, expected [{len(ids)}, T, L]; {_FIX}")
-            clips.labels[f"latents.{modality}"] = latents[rows].astype(np.float32)
+            clips.labels[f"latents.{modality}"] = h5_rows(root / "latents.h5", modality, (len(ids), "video_ids.txt"),
+                                                          (None, None), _FIX, rows=rows)
     return clips
 
 
 def _read_features(root: Path, ids: list[str]) -> Clips:
-    rows, count = np.arange(len(ids)), (len(ids), "video_ids.txt")
-    audio = read_h5_rows(root / "audio_feature.h5", FEATURE_KEY, rows, count, (None, None), _FIX)
-    visual = read_h5_rows(root / "visual_feature.h5", FEATURE_KEY, rows, count, (None, None, None, None), _FIX, alt_shape=(None, None))
-    if visual.ndim == 3:
-        visual = visual[:, :, None, None, :]
+    count = (len(ids), "video_ids.txt")
+    audio = h5_rows(root / "audio_feature.h5", FEATURE_KEY, count, (None, None), _FIX)
+    visual = h5_rows(root / "visual_feature.h5", FEATURE_KEY, count, (None, None, None, None), _FIX, alt_shape=(None, None))
     if audio.shape[1] != visual.shape[1]:
         raise UserError(f"{root}: audio has {audio.shape[1]} segments per clip, visual {visual.shape[1]}; {_FIX}")
     return Clips(ids=ids, audio=audio, visual=visual)
@@ -104,14 +101,15 @@ def _read_ids(path: Path) -> list[str]:
     return ids
 
 
-def _read_events(path: Path, leading: tuple[int, int]) -> tuple[np.ndarray, list[str]]:
-    events = read_h5(path, "events", _FIX)
-    if events.ndim != 3 or events.shape[:2] != leading:
-        raise UserError(f"{path}: 'events' has shape {events.shape}, expected [{leading[0]}, {leading[1]}, K]; {_FIX}")
+def _read_events(path: Path, leading: tuple[int, int], rows: np.ndarray) -> tuple[RowArray, list[str]]:
+    """The event labels of the clips at `rows` (lazy, uint8 [N, T, K]) and the K class names."""
+    shape = h5_shape(path, "events", _FIX)
+    if len(shape) != 3 or shape[:2] != leading:
+        raise UserError(f"{path}: 'events' has shape {shape}, expected [{leading[0]}, {leading[1]}, K]; {_FIX}")
     names = [n.decode() if isinstance(n, bytes) else str(n) for n in with_h5_dataset(path, "events", _FIX, _class_names)]
-    if len(names) != events.shape[2]:
-        raise UserError(f"{path}: attr 'class_names' must name the {events.shape[2]} event classes; {_FIX}")
-    return events.astype(np.uint8), names
+    if len(names) != shape[2]:
+        raise UserError(f"{path}: attr 'class_names' must name the {shape[2]} event classes; {_FIX}")
+    return H5Rows(path, "events", _FIX, rows=rows, dtype=np.uint8, file_shape=shape), names
 
 
 def _class_names(ds: Any) -> list:
