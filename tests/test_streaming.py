@@ -121,3 +121,28 @@ def test_loader_workers_default_to_none_on_cpu_and_four_on_cuda_and_reject_words
     assert resolve_loader_workers("2", "cpu") == 2
     with pytest.raises(UserError, match="--loader-workers 'many': give a number"):
         resolve_loader_workers("many", "cpu")
+
+
+@pytest.mark.parametrize("chunks", [None, (1, 8, 16)])
+def test_rows_are_read_straight_from_the_file_and_a_truncated_file_is_named(tmp_path: Path, chunks) -> None:
+    data = np.random.default_rng(4).standard_normal((300, 8, 16)).astype(np.float32)
+    path = tmp_path / "f.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("x", data=data, chunks=chunks)
+    lazy = H5Rows(path, "x", FIX)
+    rows = np.array([299, 0, 17, 17, 150])
+    np.testing.assert_array_equal(lazy[rows], data[rows])
+    assert lazy._offsets is not None  # the direct path was taken
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(UserError, match=f"^{path}: .*write the file again"):
+        lazy[np.arange(250, 300)]
+
+
+def test_compressed_files_are_read_through_h5py(tmp_path: Path) -> None:
+    data = np.random.default_rng(5).standard_normal((40, 3, 4)).astype(np.float32)
+    path = tmp_path / "f.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("x", data=data, chunks=(4, 3, 4), compression="gzip")
+    lazy = H5Rows(path, "x", FIX)
+    np.testing.assert_array_equal(lazy[[39, 2, 2, 10]], data[[39, 2, 2, 10]])
+    assert lazy._offsets is None
