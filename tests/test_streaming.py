@@ -146,3 +146,20 @@ def test_compressed_files_are_read_through_h5py(tmp_path: Path) -> None:
     lazy = H5Rows(path, "x", FIX)
     np.testing.assert_array_equal(lazy[[39, 2, 2, 10]], data[[39, 2, 2, 10]])
     assert lazy._offsets is None
+
+
+def test_npy_rows_written_and_read_by_rows_are_an_ordinary_npy(tmp_path: Path) -> None:
+    from avtbench.data.npyfile import NpyRows, NpyWriter
+
+    data = np.random.default_rng(6).standard_normal((50, 4, 3)).astype(np.float32)
+    with NpyWriter(tmp_path / "d.npy", data.shape) as out:
+        out.write(20, data[20:])
+        out.write(0, data[:20])
+        with pytest.raises(ValueError, match="do not fit"):
+            out.write(45, data[:10])
+    np.testing.assert_array_equal(np.load(tmp_path / "d.npy"), data)
+    rows = NpyRows(tmp_path / "d.npy")
+    assert rows.shape == data.shape and rows.dtype == np.float32
+    np.testing.assert_array_equal(rows[[49, 3, 3, 0]], data[[49, 3, 3, 0]])
+    np.save(tmp_path / "saved.npy", data[:, :, :2])  # one numpy wrote
+    np.testing.assert_array_equal(NpyRows(tmp_path / "saved.npy")[7:9], data[7:9, :, :2])
