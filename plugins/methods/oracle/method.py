@@ -10,9 +10,11 @@ shows how much of a task is reachable when the shared space is built from what g
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -21,8 +23,13 @@ from pathlib import Path
 from avtbench.api import Clips, Method, MethodState, Progress, UserError
 from avtbench.config import setting
 from avtbench.data.loader import batch_rows, batches
+from avtbench.data.npyfile import NpyRows, NpyWriter
 
 from ..features import segment_vectors
+
+
+PASS_CLIPS = 64
+"""Clips read at a time in the pass that makes the segment vectors."""
 
 
 @dataclass
@@ -62,14 +69,14 @@ class Oracle(Method):
         if "events" not in corpus.labels:
             raise UserError("the oracle needs a corpus with latent event labels (events.h5), which only the synthetic world has; "
                             "remove data.corpus_root or pick another method")
-        arrays = {m: corpus.modality(m) for m in self.modalities}
+        arrays: dict = self._segment_files(corpus, Path(workdir), progress)
         arrays["events"] = corpus.labels["events"]
         latent_names = [f"latents.{m}" for m in self.modalities if f"latents.{m}" in corpus.labels]
         latent_dim = 0
         if len(latent_names) == len(self.modalities) and self.config.latent_weight > 0:
             arrays.update({name: corpus.labels[name] for name in latent_names})
             latent_dim = corpus.labels[latent_names[0]].shape[-1]
-        dims = {m: arrays[m].shape[-1] for m in self.modalities}  # segment_vectors keeps the last axis
+        dims = {m: arrays[m].shape[-1] for m in self.modalities}
         self.model = self._build(dims, arrays["events"].shape[-1], latent_dim)
         optimizer = torch.optim.Adam(self.model.parameters(), lr=self.config.lr)
         generator = torch.Generator().manual_seed(self.seed)
@@ -80,7 +87,7 @@ class Oracle(Method):
         total = self.config.max_steps or self.config.epochs * -(-len(corpus) // self.config.batch_size)
         for batch in progress.track(batches(arrays, rows, self.device), total=total, description="oracle pretraining"):
             y = (batch["events"] > 0).float()
-            embedded = {m: self.model[m](segment_vectors(m, batch[m])) for m in self.modalities}
+            embedded = {m: self.model[m](batch[m]) for m in self.modalities}
             loss = sum(loss_fn(self.model["classifier"](e), y) for e in embedded.values())
             if latent_dim:
                 loss = loss + self.config.latent_weight * sum(
@@ -89,6 +96,23 @@ class Oracle(Method):
             loss.backward()
             optimizer.step()
         return {"final_loss": float(loss.detach())}
+
+    def _segment_files(self, corpus: Clips, workdir: Path, progress: Progress) -> dict[str, NpyRows]:
+        """Each modality's segment vectors [N, T, D] (`segment_vectors`: visual pooled over space), made in
+        one pass over the corpus and kept in .npy files under `workdir`: the epochs then read 1/(H*W) of
+        the visual bytes (1/49 at VGG19 pool5's 7 x 7) and nothing is held in memory."""
+        arrays = {m: corpus.modality(m) for m in self.modalities}
+        paths = {m: workdir / f"segments.{m}.npy" for m in self.modalities}
+        rows = batch_rows([np.arange(len(corpus))], PASS_CLIPS)
+        with contextlib.ExitStack() as files:
+            writers = {m: files.enter_context(NpyWriter(paths[m], (len(corpus), a.shape[1], a.shape[-1])))
+                       for m, a in arrays.items()}
+            for batch in progress.track(batches(arrays, rows, with_rows=True), total=-(-len(corpus) // PASS_CLIPS),
+                                        description="oracle inputs"):
+                first = int(batch.pop("rows")[0])
+                for m, writer in writers.items():
+                    writer.write(first, segment_vectors(m, batch[m]).numpy())
+        return {m: NpyRows(path) for m, path in paths.items()}
 
     def encode(self, modality: str, batch: torch.Tensor) -> torch.Tensor:
         if modality not in self.modalities:

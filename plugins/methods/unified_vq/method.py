@@ -18,6 +18,7 @@ from torch import Tensor
 
 from avtbench.api import Batch, Clips, Method, MethodState, Progress, UserError
 from avtbench.data.loader import batch_rows, batches
+from avtbench.data.npyfile import NpyRows, NpyWriter
 
 from .config import MODALITY_SETS, UnifiedVQConfig
 from .losses import LossWeights, total_loss
@@ -90,7 +91,7 @@ class UnifiedVQ(Method):
 
     def _corpus_arrays(self, corpus: Clips, mods: tuple[str, ...], steps: int, workdir: Path) -> dict[str, object]:
         """The corpus arrays training reads batch by batch: audio and visual as the reader gives them
-        (lazy), text as frozen token features computed once and kept in a memory map in `workdir`."""
+        (lazy), text as frozen token features computed once and kept in a .npy file in `workdir`."""
         data = {m: corpus.modality(m) for m in mods if m != "text"}
         if "audio" in data and len(data["audio"].shape) != 3:
             raise UserError(f"corpus audio must be [N, T, D], got {tuple(data['audio'].shape)}")
@@ -102,15 +103,14 @@ class UnifiedVQ(Method):
             data["text"] = self._text_features_file(list(corpus.modality("text")), Path(workdir) / "text_features.npy")
         return data
 
-    def _text_features_file(self, captions: list[str], path: Path, chunk: int = 256) -> np.ndarray:
-        """Token features of every caption, written chunk by chunk to a .npy memory map."""
+    def _text_features_file(self, captions: list[str], path: Path, chunk: int = 256) -> NpyRows:
+        """Token features of every caption, written chunk by chunk to a .npy file read back by rows."""
         first = self.token_features(captions[:chunk]).cpu().numpy()
-        out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(len(captions), *first.shape[1:]))
-        out[:len(first)] = first
-        for start in range(chunk, len(captions), chunk):
-            out[start:start + chunk] = self.token_features(captions[start:start + chunk]).cpu().numpy()
-        out.flush()
-        return np.load(path, mmap_mode="r")
+        with NpyWriter(path, (len(captions), *first.shape[1:])) as out:
+            out.write(0, first)
+            for start in range(chunk, len(captions), chunk):
+                out.write(start, self.token_features(captions[start:start + chunk]).cpu().numpy())
+        return NpyRows(path)
 
     @staticmethod
     def _dims(data: dict[str, object]) -> InputDims:
