@@ -9,10 +9,12 @@ import torch.nn.functional as F
 
 from avtbench.api import Clips, DamagedArtifact, MethodState, SilentProgress
 from avtbench.config import build, unranged_fields
+from avtbench.data.npyfile import NpyRows, NpyWriter
 from avtbench.data.rows import MemoryRows, RowArray
 from avtbench.plugins import discover
 from avtbench.testing import check_method
 from avtbench_plugins.methods.cmcr import data as cmcr_data
+from avtbench_plugins.methods.cmcr import training as cmcr_training
 from avtbench_plugins.methods.cmcr.config import CMCRConfig
 from avtbench_plugins.methods.cmcr.losses import add_noise, info_nce, intra_l2, retrieval_weights, retrieve
 from avtbench_plugins.methods.cmcr.method import CMCR
@@ -299,7 +301,7 @@ def test_save_load_round_trip_gives_identical_encodings(trained, tmp_path):
         CMCR(CMCRConfig(**TINY), cache_dir=tmp_path / "fresh-cache").load(folder)
 
 
-def test_corpus_embeddings_are_cached_and_training_is_seeded(trained, cache, tmp_path):
+def test_corpus_embeddings_are_cached_and_training_is_seeded(trained, cache, tmp_path, no_memmaps):
     method, _ = trained
     again, _ = _pretrain(cache, tmp_path)
     assert again.record["embeddings"] == "cached"
@@ -408,7 +410,17 @@ class CountingRows(RowArray):
         raise AssertionError("the whole array was read")
 
 
-def test_pretraining_reads_the_corpus_in_bounded_blocks(tmp_path):
+@pytest.fixture
+def no_memmaps(monkeypatch):
+    """Opening a numpy memory map fails (`np.memmap`, hence `np.load(mmap_mode=...)` and `open_memmap`
+    too): the pages of a map walked over derived data count as resident, growing with the corpus."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("a numpy memory map was opened")
+
+    monkeypatch.setattr(np.memmap, "__new__", refuse)
+
+
+def test_pretraining_reads_the_corpus_in_bounded_blocks(tmp_path, no_memmaps):
     assert CMCR.plugin_api == "3"
     clips, reads = _clips(n=300, steps=1), []
     clips.audio, clips.visual = CountingRows(clips.audio, reads), CountingRows(clips.visual, reads)
@@ -427,3 +439,18 @@ def test_max_steps_bounds_training_and_lazy_arrays_give_the_same_numbers(cache, 
     assert len(plain.history["loss"]) == -(-5 // -(-texts // 8))  # epochs begun within 5 steps of batch 8
     batch = _batches(_clips())["visual"]
     assert torch.equal(plain.encode("visual", batch), lazy.encode("visual", batch))
+
+
+def test_retrieval_in_chunks_of_queries_gives_what_one_pass_gives(tmp_path, monkeypatch):
+    generator = torch.Generator().manual_seed(0)
+    arrays = {"queries": F.normalize(torch.randn(50, 8, generator=generator), dim=-1),
+              "memory": F.normalize(torch.randn(30, 8, generator=generator), dim=-1)}
+    for name, array in arrays.items():
+        with NpyWriter(tmp_path / f"{name}.npy", tuple(array.shape)) as out:
+            out.write(0, array.numpy())
+    whole = retrieve(arrays["queries"], arrays["memory"], 0.05)
+    monkeypatch.setattr(cmcr_training, "RETRIEVE_ELEMENTS", 30 * 16)  # chunks of 16 queries, the last one 18
+    assert cmcr_training.chunks(50, 16) == [(0, 16), (16, 32), (32, 50)]
+    found = cmcr_training.retrieved(NpyRows(tmp_path / "queries.npy"), NpyRows(tmp_path / "memory.npy"), 0.05,
+                                    tmp_path / "out.npy", "cpu")
+    assert isinstance(found, NpyRows) and torch.equal(torch.from_numpy(found[:]), whole)

@@ -146,7 +146,17 @@ class CountingRows(RowArray):
         raise AssertionError("the whole array was read")
 
 
-def test_pretraining_reads_the_corpus_in_bounded_blocks(corpus, trained, session_cache, tmp_path):
+@pytest.fixture
+def no_memmaps(monkeypatch):
+    """Opening a numpy memory map fails (`np.memmap`, hence `np.load(mmap_mode=...)` and `open_memmap`
+    too): the pages of a map walked over derived data count as resident, growing with the corpus."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("a numpy memory map was opened")
+
+    monkeypatch.setattr(np.memmap, "__new__", refuse)
+
+
+def test_pretraining_reads_the_corpus_in_bounded_blocks(corpus, trained, session_cache, tmp_path, no_memmaps):
     assert LGCavMae.plugin_api == "3"
     clap = next((session_cache / "backbones").glob("synth-clap-*"))  # trained on the tiny corpus: a real CLAP here
     big = corpus.subset(np.resize(np.arange(len(corpus)), 300))  # the tiny corpus, repeated, cut to 2 s (quick)

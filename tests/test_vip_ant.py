@@ -11,6 +11,7 @@ from avtbench.api import Clips, MethodState, SilentProgress, UserError
 from avtbench.audio.fbank import fbank
 from avtbench.backbones.contrastive import symmetric_info_nce
 from avtbench.config import build, unranged_fields
+from avtbench.data.npyfile import NpyRows, NpyWriter
 from avtbench.data.rows import MemoryRows, RowArray
 from avtbench.plugins import discover
 from avtbench_plugins.methods.vip_ant import curation
@@ -414,7 +415,17 @@ def _counted(clips: Clips) -> list[int]:
     return reads
 
 
-def test_pretraining_reads_the_corpus_in_bounded_blocks(cache, tmp_path):
+@pytest.fixture
+def no_memmaps(monkeypatch):
+    """Opening a numpy memory map fails (`np.memmap`, hence `np.load(mmap_mode=...)` and `open_memmap`
+    too): the pages of a map walked over derived data count as resident, growing with the corpus."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("a numpy memory map was opened")
+
+    monkeypatch.setattr(np.memmap, "__new__", refuse)
+
+
+def test_pretraining_reads_the_corpus_in_bounded_blocks(cache, tmp_path, no_memmaps):
     assert VipAnt.plugin_api == "3"
     clips = _clips(n=300, steps=1)
     reads = _counted(clips)
@@ -424,9 +435,11 @@ def test_pretraining_reads_the_corpus_in_bounded_blocks(cache, tmp_path):
     assert len(method.history["loss_va"]) == 1 and not method.history["loss_at"]  # 3 steps: one part of an epoch
     assert {p.name for p in tmp_path.glob("*.npy")} == {"vip_ant_frames.npy", "vip_ant_fbank.npy"}
     assert math.isfinite(stats["loss_va"])
+    with pytest.raises(AssertionError, match="memory map"):
+        np.load(tmp_path / "vip_ant_frames.npy", mmap_mode="r")
 
 
-def test_max_steps_bounds_both_stages_and_lazy_arrays_give_the_same_numbers(cache, tmp_path):
+def test_max_steps_bounds_both_stages_and_lazy_arrays_give_the_same_numbers(cache, tmp_path, no_memmaps):
     config = VipAntConfig(**{**TINY, "epochs": 1, "curation": "random", "curation_epochs": 3, "max_steps": 7})
     plain, _ = _pretrain(config, _clips(), tmp_path / "plain", cache)
     lazy_clips = _clips()
@@ -435,3 +448,15 @@ def test_max_steps_bounds_both_stages_and_lazy_arrays_give_the_same_numbers(cach
     assert len(plain.history["loss_va"]) == 3 and len(plain.history["loss_at"]) == 2  # 3 steps per epoch: 3 + 3 + 1
     batch = torch.from_numpy(_clips().audio[:3])
     assert torch.equal(plain.encode("audio", batch), lazy.encode("audio", batch))
+
+
+def test_retrieval_reads_the_pool_in_blocks_and_finds_what_one_product_finds(tmp_path):
+    generator = torch.Generator().manual_seed(0)
+    frames = F.normalize(torch.randn(70, 8, generator=generator), dim=-1)
+    pool = F.normalize(torch.randn(100, 8, generator=generator), dim=-1)
+    with NpyWriter(tmp_path / "pool.npy", tuple(pool.shape)) as out:
+        out.write(0, pool.numpy())
+    whole = (frames @ pool.T).topk(3, dim=1).indices
+    assert curation.spans(100, 16)[-1] == (80, 100)  # a short last block joins the one before it
+    assert torch.equal(curation.retrieve(frames, NpyRows(tmp_path / "pool.npy"), 3, chunk=32, block=16), whole)
+    assert torch.equal(curation.retrieve(frames, pool, 150, block=16), (frames @ pool.T).topk(100, dim=1).indices)

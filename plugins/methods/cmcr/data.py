@@ -24,9 +24,9 @@ from typing import Any, Literal
 import numpy as np
 
 from avtbench.api import Clips, UserError
+from avtbench.data.blocks import SegmentRows, every_segment
 
 from .config import SAMPLE_RATE
-from .streaming import SegmentRows, every_segment
 
 
 def half_rows(n: int, half: Literal["first", "second"]) -> np.ndarray:
@@ -57,7 +57,7 @@ def vocabulary(clips: Clips) -> list[str]:
 
 def clip_pairs(clips: Clips, frames: Any) -> tuple[SegmentRows, list[str]]:
     """`synth://clip`'s training pairs: (middle frames uint8 [M, S, S, 3], M captions) of the first half.
-    The frames are a lazy view of the corpus's visual (`streaming.SegmentRows`), read when indexed."""
+    The frames are a lazy view of the corpus's visual (`avtbench.data.blocks.SegmentRows`), read when indexed."""
     captions = clips.caption_lists()
     pairs = [(int(i), str(c)) for i in half_rows(len(clips), "first") for c in captions[i] if str(c).strip()]
     if len(pairs) < 2:

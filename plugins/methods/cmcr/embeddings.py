@@ -4,8 +4,9 @@ image memory (through CLIP) and the audio memory (through CLAP).
 The trunks are frozen, so the corpus is encoded once and kept in the artifact cache under `cmcr/`,
 keyed by both trunks (`backbone_identity` for a real one, the synthetic key otherwise) and the
 corpus data; only the heads train, on these embeddings. Frames and waveforms are read and encoded
-a chunk at a time straight into .npy files, which training reads memory-mapped: nothing here holds
-the corpus, or all of its embeddings, in memory.
+a chunk at a time straight into .npy files (`avtbench.data.npyfile.NpyWriter`), which training reads
+by the rows it needs (`NpyRows`; not memory maps, whose touched pages would stay resident): nothing
+here holds the corpus, or all of its embeddings, in memory.
 """
 from __future__ import annotations
 
@@ -15,21 +16,22 @@ from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import torch
 from torch import Tensor
 
 from avtbench.api import DamagedArtifact, Progress
 from avtbench.atomic import publish_folder
 from avtbench.backbones.synthetic import cache_root
+from avtbench.data.blocks import fingerprint
+from avtbench.data.npyfile import NpyRows, NpyWriter
 
 from .data import Memories
-from .streaming import fingerprint, memmap_file
 from .trunks import FrozenClap, FrozenClip
 
 EMBEDDINGS_VERSION = 2
 """Bump when what the embedding cache holds changes, so that old files are not reused (2: a folder
-of .npy files read memory-mapped, instead of one safetensors file read whole)."""
+of .npy files read by rows, instead of one safetensors file read whole; the files are the same
+whether written through a memory map, as before, or by `NpyWriter`)."""
 EMBEDDING_KEYS = ("clip_text", "clap_text", "image_memory", "audio_memory")
 RECORD = "embeddings.json"
 """Written last into a cache folder: its shapes (a folder without it is incomplete)."""
@@ -39,9 +41,9 @@ TEXT_CHUNK = 512
 
 def corpus_embeddings(clip: FrozenClip, clap: FrozenClap, keys: tuple[str, str], texts: list[str], found: Memories,
                       audio: Any, visual: Any, *, cache_dir: Path | None, chunk: int,
-                      progress: Progress) -> tuple[dict[str, np.ndarray], str]:
-    """CLIP and CLAP text embeddings of `texts`, the image memory and the audio memory, as memory maps
-    of the artifact cache's folder for both trunks (their cache `keys`, CLIP's then CLAP's) and the
+                      progress: Progress) -> tuple[dict[str, NpyRows], str]:
+    """CLIP and CLAP text embeddings of `texts`, the image memory and the audio memory, as lazy arrays
+    over the .npy files of the artifact cache's folder for both trunks (their cache `keys`, CLIP's then CLAP's) and the
     data, computed block by block and cached when it is not there. Returns them and "cached" or
     "computed"."""
     frames, waves = found.frames(visual), found.waveforms(audio)
@@ -63,7 +65,7 @@ def corpus_embeddings(clip: FrozenClip, clap: FrozenClap, keys: tuple[str, str],
     def write(folder: Path) -> None:
         for key in progress.track(list(jobs), total=len(jobs), description="cmcr corpus embeddings"):
             _encode_into(folder / f"{key}.npy", *jobs[key])
-        shapes = {key: list(np.load(folder / f"{key}.npy", mmap_mode="r").shape) for key in EMBEDDING_KEYS}
+        shapes = {key: list(NpyRows(folder / f"{key}.npy").shape) for key in EMBEDDING_KEYS}
         (folder / RECORD).write_text(json.dumps(shapes) + "\n")
 
     publish_folder(target, write, complete=RECORD)
@@ -76,11 +78,9 @@ def corpus_embeddings(clip: FrozenClip, clap: FrozenClap, keys: tuple[str, str],
 def _encode_into(path: Path, inputs: Any, chunk: int, dim: int, encode: Callable[[Any], Tensor]) -> None:
     """`encode` of `inputs` (captions, or a lazy array of frames or waveforms) `chunk` at a time, into
     a .npy file [len(inputs), dim]."""
-    out = memmap_file(path, (len(inputs), dim))
-    for start in range(0, len(inputs), chunk):
-        out[start:start + chunk] = encode(inputs[start:start + chunk]).detach().cpu().numpy()
-    out.flush()
-    del out
+    with NpyWriter(path, (len(inputs), dim)) as out:
+        for start in range(0, len(inputs), chunk):
+            out.write(start, encode(inputs[start:start + chunk]).detach().cpu().numpy())
 
 
 def backbone_identity(name: str) -> str:
@@ -93,12 +93,12 @@ def backbone_identity(name: str) -> str:
     return hashlib.sha256(json.dumps([str(folder.resolve()), stamp]).encode()).hexdigest()[:16]
 
 
-def _read_embeddings(folder: Path) -> dict[str, np.ndarray] | None:
-    """The cached corpus embeddings as copy-on-write memory maps (nothing is read until used), or
-    None when absent or unreadable (then they are computed again)."""
+def _read_embeddings(folder: Path) -> dict[str, NpyRows] | None:
+    """The cached corpus embeddings as lazy arrays over their files (nothing is read until rows are
+    asked for), or None when absent or unreadable (then they are computed again)."""
     try:
         shapes = json.loads((folder / RECORD).read_text())
-        loaded = {key: np.load(folder / f"{key}.npy", mmap_mode="c") for key in EMBEDDING_KEYS}
+        loaded = {key: NpyRows(folder / f"{key}.npy") for key in EMBEDDING_KEYS}
     except (OSError, ValueError):
         return None
     return loaded if all(list(loaded[k].shape) == shapes.get(k) for k in EMBEDDING_KEYS) else None

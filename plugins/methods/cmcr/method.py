@@ -17,11 +17,12 @@ Efficiency: the trunks are frozen, so the corpus is encoded once (the CLIP and C
 every caption, the image memory and the audio memory, and the retrieved embeddings follow from
 them) and cached in the artifact cache under `cmcr/`, keyed by both trunks and the corpus data
 (`embeddings.py`); only the heads train, on those cached embeddings (`training.py`). Frames and
-audio are read in blocks of clips and every embedding lives in a memory map, so pretraining takes
-memory flat in the corpus size (plugin API 3; only training a synthetic trunk, once before it is
-cached, takes its pairs from half the corpus in memory). Which data each part sees is `data.py` (the
-image memory and the audio memory come from disjoint halves of the corpus; `state().extra`
-records their clip ids).
+audio are read in blocks of clips and every embedding lives in a .npy file read by rows (no memory
+maps: their touched pages would count as resident), so pretraining takes memory flat in the corpus
+size (plugin API 3; only training a synthetic trunk, once before it is cached, takes its pairs from
+half the corpus in memory, and retrieval holds one memory's embeddings, `training.py`). Which data
+each part sees is `data.py` (the image memory and the audio memory come from disjoint halves of
+the corpus; `state().extra` records their clip ids).
 
 Deviation for the benchmark's [B, T, D] contract: C-MCR embeds whole images and whole (10 s, 48
 kHz) audio files; here every one-second segment is embedded, its frame through CLIP and its second
@@ -49,13 +50,13 @@ from avtbench.backbones.clip import SynthClipConfig, load_clip
 from avtbench.backbones.contrastive import ContrastiveSchedule
 from avtbench.backbones.loading import SYNTH_CLAP, SYNTH_CLIP, save_pretrained
 from avtbench.backbones.synthetic import synth_key
+from avtbench.data.blocks import fingerprint as stream_fingerprint
 
 from . import data as corpus_data
 from .config import SAMPLE_RATE, CMCRConfig
 from .embeddings import backbone_identity, corpus_embeddings
 from .losses import add_noise, info_nce, intra_l2
 from .projector import Heads, load_official_heads
-from .streaming import fingerprint as stream_fingerprint
 from .training import fit_heads, training_inputs
 from .trunks import FrozenClap, FrozenClip, segments
 
@@ -225,9 +226,9 @@ class CMCR(Method):
     # ------------------------------------------------------------------ corpus embeddings (cached)
 
     def _corpus_embeddings(self, texts: list[str], found: corpus_data.Memories, audio: Any, visual: Any,
-                           progress: Progress) -> dict[str, np.ndarray]:
-        """The corpus embeddings (`embeddings.corpus_embeddings`), memory-mapped; records whether they
-        came from the cache."""
+                           progress: Progress) -> dict[str, Any]:
+        """The corpus embeddings (`embeddings.corpus_embeddings`), lazy arrays over their files;
+        records whether they came from the cache."""
         clip, clap = self._trunks()
         embedded, source = corpus_embeddings(clip, clap, (self.record["clip"]["key"], self.record["clap"]["key"]),
                                              texts, found, audio, visual, cache_dir=self.cache_dir,
@@ -237,7 +238,7 @@ class CMCR(Method):
 
     # ------------------------------------------------------------------ training the heads
 
-    def _train(self, embedded: dict[str, np.ndarray], workdir: Path, progress: Progress) -> dict[str, float]:
+    def _train(self, embedded: dict[str, Any], workdir: Path, progress: Progress) -> dict[str, float]:
         assert self.heads is not None
         inputs = training_inputs(embedded, self.config, workdir, self.device)
         self.history = fit_heads(self.heads, self.losses, inputs, self.config, self.seed, self.device, progress)

@@ -17,11 +17,11 @@ from avtbench.backbones.clap import SynthClapConfig, load_clap
 from avtbench.backbones.contrastive import ContrastiveSchedule
 from avtbench.backbones.loading import SYNTH_CLAP
 from avtbench.backbones.synthetic import synth_key as two_tower_key
+from avtbench.data.blocks import fingerprint as stream_fingerprint
 
 from . import captioner as cap
 from . import splits
 from .config import SAMPLE_RATE, SYNTH_CAPTIONER, LGCavMaeConfig
-from .streaming import fingerprint as stream_fingerprint
 from .text import FrozenClap
 
 

@@ -27,9 +27,9 @@ from avtbench.api import UserError
 from avtbench.backbones.loading import freeze, quiet_transformers
 from avtbench.backbones.synthetic import cache_root, is_complete, publish_backbone
 from avtbench.backbones.tokenizer import caption_words, vocabulary_tokenizer
+from avtbench.data.blocks import fingerprint
 
 from .config import SYNTH_CAPTIONER
-from .streaming import fingerprint
 
 SYNTH_CAPTIONER_VERSION = 1
 """Bump when the recipe changes, so that old cache folders are not reused."""

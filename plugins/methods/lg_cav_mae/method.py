@@ -16,7 +16,8 @@ checkpoint.
 
 Pretraining streams the corpus (plugin API 3): the triplet step reads it in blocks of clips
 (`triplets.py`), training reads each batch's clips through the DataLoader (`training.py`), and the
-kept captions' CLAP embeddings wait in a memory map in the pretraining's `workdir`.
+kept captions' CLAP embeddings wait in a .npy file in the pretraining's `workdir`, read by the
+rows each batch needs (`avtbench.data.npyfile`; not a memory map, whose touched pages stay resident).
 
 Saved method: `tensors.safetensors` (`model.*`, `head.*`), `state.json` (sizes, loss history, the
 backbones and the triplets used), and with text guidance `clap/`, the frozen CLAP as
@@ -38,12 +39,12 @@ from avtbench.api import Batch, Clips, DamagedArtifact, Method, MethodState, Pro
 from avtbench.backbones.clap import load_clap
 from avtbench.backbones.contrastive import caption_groups
 from avtbench.backbones.loading import SYNTH_CLAP, save_pretrained
+from avtbench.data.npyfile import NpyRows, NpyWriter
 
 from . import triplets
 from .config import SAMPLE_RATE, SYNTH_CAPTIONER, LGCavMaeConfig
 from .frontend import fbank_inputs, frame_inputs, segment_count, segment_windows
 from .model import CavMae, CavMaeSizes
-from .streaming import memmap_file, reopened
 from .text import FrozenClap, TextHead
 from .training import TERMS, TextTargets, train
 
@@ -158,17 +159,18 @@ class LGCavMae(Method):
         return audio, visual
 
     def _text_targets(self, corpus: Clips, kept: triplets.TripletSet, workdir: Path) -> tuple[TextTargets, np.ndarray]:
-        """Per corpus row the index of its kept caption, whose CLAP text embeddings wait in a memory map
+        """Per corpus row the index of its kept caption, whose CLAP text embeddings wait in a .npy file
         in `workdir` (read by the rows each batch needs); and the kept rows."""
         assert self.clap is not None
         row_of = {clip: i for i, clip in enumerate(corpus.ids)}
         rows = np.array([row_of[clip] for clip in kept.ids], dtype=np.int64)
         index = np.full(len(corpus), -1, dtype=np.int64)
         index[rows] = np.arange(len(rows))
-        out = memmap_file(Path(workdir) / "lg_cav_mae_captions.npy", (len(kept.captions), self.clap.dim))
-        for start in range(0, len(kept.captions), TEXT_CHUNK):
-            out[start:start + TEXT_CHUNK] = self.clap.texts(kept.captions[start:start + TEXT_CHUNK]).cpu().numpy()
-        embeddings = torch.from_numpy(reopened(out))
+        path = Path(workdir) / "lg_cav_mae_captions.npy"
+        with NpyWriter(path, (len(kept.captions), self.clap.dim)) as out:
+            for start in range(0, len(kept.captions), TEXT_CHUNK):
+                out.write(start, self.clap.texts(kept.captions[start:start + TEXT_CHUNK]).cpu().numpy())
+        embeddings = NpyRows(path)
         return TextTargets(index, embeddings, caption_groups(kept.captions)), np.sort(rows)
 
     def _new_head(self) -> TextHead:

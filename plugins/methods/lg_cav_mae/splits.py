@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from avtbench.api import Clips, UserError
+from avtbench.data.blocks import SegmentRows
 
 from .config import SAMPLE_RATE
-from .streaming import SegmentRows
 
 
 def half_rows(n: int, half: str) -> np.ndarray:
@@ -55,7 +55,7 @@ def assign_rows(n: int, synth_clap: bool, synth_captioner: bool, captioner_share
 
 def clap_pairs(clips: Clips, rows: np.ndarray) -> tuple[SegmentRows, list[str]]:
     """(middle seconds float32 [M, 16000], M captions): every caption of `rows`; the seconds are a lazy
-    view of the corpus's audio (`streaming.SegmentRows`), read when indexed."""
+    view of the corpus's audio (`avtbench.data.blocks.SegmentRows`), read when indexed."""
     captions = clips.caption_lists()
     audio = clips.modality("audio")
     steps = audio.shape[1] // SAMPLE_RATE

@@ -19,6 +19,7 @@ import torch
 from torch import Tensor
 
 from avtbench.api import Progress
+from avtbench.data.blocks import SegmentRows, read_in_blocks
 from avtbench.data.loader import batch_rows, batches
 from avtbench.data.rows import RowArray
 
@@ -26,7 +27,6 @@ from .config import LGCavMaeConfig
 from .frontend import fbank_inputs, frame_inputs, segment_count, segment_windows
 from .losses import nce
 from .model import CavMae
-from .streaming import SegmentRows, read_rows
 from .text import TextHead
 
 TERMS = ("loss", "rec_a", "rec_v", "contrast", "a2t", "v2t")
@@ -35,11 +35,18 @@ TERMS = ("loss", "rec_a", "rec_v", "contrast", "a2t", "v2t")
 @dataclass
 class TextTargets:
     """Per corpus row the index of its triplet's caption embedding (-1: none), the embeddings
-    [K, D] (L2-normalised) and a group id per embedding (equal ids: the same caption text)."""
+    [K, D] (L2-normalised; a tensor, or a lazy array read by the rows a batch needs) and a group id
+    per embedding (equal ids: the same caption text)."""
 
     index: np.ndarray
-    embeddings: Tensor
+    embeddings: Tensor | RowArray
     groups: Tensor
+
+    def rows(self, picked: Tensor) -> Tensor:
+        """The embeddings of `picked` (a CPU tensor of indices)."""
+        if isinstance(self.embeddings, Tensor):
+            return self.embeddings[picked]
+        return torch.from_numpy(self.embeddings[picked.numpy()])
 
     @classmethod
     def none(cls, rows: int) -> TextTargets:
@@ -62,7 +69,7 @@ class PairFbank(RowArray):
 
     def read(self, rows: np.ndarray) -> np.ndarray:
         clips, inverse = np.unique(rows // self.segments, return_inverse=True)
-        waveforms = torch.from_numpy(np.ascontiguousarray(read_rows(self.audio, clips), dtype=np.float32))
+        waveforms = torch.from_numpy(np.ascontiguousarray(read_in_blocks(self.audio, clips), dtype=np.float32))
         windows = segment_windows(waveforms, self.config, inverse * self.segments + rows % self.segments)
         return fbank_inputs(windows, self.config).numpy()
 
@@ -91,7 +98,7 @@ def step_losses(model: CavMae, head: TextHead | None, fbank: Tensor, images: Ten
     index = torch.from_numpy(text.index[rows.numpy()])
     members = torch.nonzero(index >= 0).flatten()
     if head is not None and len(members) >= 2:
-        targets = text.embeddings[index[members]].to(a.device)
+        targets = text.rows(index[members]).to(a.device)
         groups = text.groups[index[members]].to(a.device)
         members = members.to(a.device)
         a2t = nce(head(a[members], "audio"), targets, config.text_tau, config.text_bidirectional, groups)

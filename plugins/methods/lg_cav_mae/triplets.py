@@ -24,17 +24,17 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import Tensor
 
 from avtbench.api import Clips, Progress, SilentProgress
 from avtbench.atomic import publish_folder
 from avtbench.backbones.synthetic import cache_root
+from avtbench.data.blocks import SegmentRows, hash_blocks
+from avtbench.data.npyfile import NpyRows, NpyWriter
 
 from . import captioner as cap
 from . import splits
 from .backbones import captioner_identity, load_clap_for
 from .config import LGCavMaeConfig
-from .streaming import SegmentRows, hash_blocks, memmap_file, reopened
 from .text import FrozenClap
 from .triplet_files import RECORD, Candidates, TripletSet, read_folder, write_folder
 
@@ -91,7 +91,7 @@ def score_candidates(corpus: Clips, rows: np.ndarray, model: Any, processor: Any
                      config: LGCavMaeConfig, device: str, progress: Progress, scratch: Path) -> Candidates:
     """Caption the chosen frames of `rows`, score every caption against its clip's audio, pick the best.
     Frames and audio are read CAPTION_BATCH and AUDIO_BLOCK clips at a time; the caption embeddings
-    wait in a memory map in `scratch`."""
+    wait in a .npy file in `scratch`, read by the rows each block of clips needs."""
     visual = corpus.modality("visual")
     frames = frame_indices(visual.shape[1], config.caption_frames)
     flat = SegmentRows(visual, np.repeat(rows, len(frames)), np.tile(frames, len(rows)))
@@ -108,19 +108,23 @@ def score_candidates(corpus: Clips, rows: np.ndarray, model: Any, processor: Any
     for start in range(0, len(rows), AUDIO_BLOCK):
         waveforms = np.ascontiguousarray(audio[rows[start:start + AUDIO_BLOCK]], dtype=np.float32)
         audio_embedded = clap.audio(torch.from_numpy(waveforms))
-        for i, captions in enumerate(per_clip[start:start + AUDIO_BLOCK]):
+        block = per_clip[start:start + AUDIO_BLOCK]
+        needed = sorted({where[text] for captions in block for text in captions if text})
+        text_rows = torch.from_numpy(text_embedded[np.array(needed, dtype=np.int64)])
+        row_of = {k: r for r, k in enumerate(needed)}
+        for i, captions in enumerate(block):
             for j, text in enumerate(captions):
                 if text:
-                    scores[start + i, j] = float(audio_embedded[i] @ text_embedded[where[text]])
+                    scores[start + i, j] = float(audio_embedded[i] @ text_rows[row_of[where[text]]])
     return _best_captions(corpus, rows, frames, per_clip, scores)
 
 
-def _text_embeddings(clap: FrozenClap, captions: list[str], path: Path) -> Tensor:
-    """CLAP text embeddings [len(captions), D] in a memory map at `path` (a tensor over it)."""
-    out = memmap_file(path, (len(captions), clap.dim))
-    for start in range(0, len(captions), TEXT_CHUNK):
-        out[start:start + TEXT_CHUNK] = clap.texts(captions[start:start + TEXT_CHUNK]).cpu().numpy()
-    return torch.from_numpy(reopened(out))
+def _text_embeddings(clap: FrozenClap, captions: list[str], path: Path) -> NpyRows:
+    """CLAP text embeddings [len(captions), D] in a .npy file at `path` (a lazy array over it)."""
+    with NpyWriter(path, (len(captions), clap.dim)) as out:
+        for start in range(0, len(captions), TEXT_CHUNK):
+            out.write(start, clap.texts(captions[start:start + TEXT_CHUNK]).cpu().numpy())
+    return NpyRows(path)
 
 
 def _best_captions(corpus: Clips, rows: np.ndarray, frames: np.ndarray, per_clip: list[list[str]],

@@ -6,13 +6,24 @@ retrieve, for a video's frame, captions from a caption pool, and compares them w
 captions (the control). Here the pool is every caption of the pretraining corpus and retrieval is
 per segment: the caption whose frozen CLIP text embedding is closest (cosine) to the segment's
 frame embedding, or one of the `top_k` closest drawn uniformly each epoch.
+
+Both the frame embeddings and the pool's are read from disk a block of rows at a time (`retrieve`),
+so that neither they nor their similarity matrix are ever held whole.
 """
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import torch
 from torch import Tensor
 
 from avtbench.api import Clips, UserError
+
+FRAME_CHUNK = 4096
+"""Frames per retrieval pass."""
+POOL_BLOCK = 1024
+"""Pool captions per similarity block (a short last block joins the one before it, see `spans`)."""
 
 
 def caption_pool(corpus: Clips) -> list[str]:
@@ -24,11 +35,43 @@ def caption_pool(corpus: Clips) -> list[str]:
     return pool
 
 
-def retrieve(frames: Tensor, pool: Tensor, top_k: int = 1, chunk: int = 4096) -> Tensor:
-    """Indices [M, k] of the `top_k` pool captions most similar to each frame (both L2-normalized)."""
+def spans(count: int, size: int) -> list[tuple[int, int]]:
+    """[start, stop) of consecutive blocks of `size` rows, a shorter last block joined to the one
+    before it: a matrix product with only a few columns takes another kernel, whose sums can differ
+    in the last bit from the same columns of one wider product."""
+    starts = list(range(0, count, size))
+    if len(starts) > 1 and count - starts[-1] < size:
+        starts.pop()
+    return list(zip(starts, starts[1:] + [count]))
+
+
+def retrieve(frames: Any, pool: Any, top_k: int = 1, device: Any = None, chunk: int = FRAME_CHUNK,
+             block: int = POOL_BLOCK) -> Tensor:
+    """Indices [M, k] of the `top_k` pool captions most similar to each frame (both L2-normalized;
+    [M, D] and [P, D] tensors or lazy arrays, read `chunk` frames and `block` captions at a time):
+    the top k of each block, merged with those of the blocks before it."""
     k = min(top_k, pool.shape[0])
-    out = [(frames[s:s + chunk] @ pool.T).topk(k, dim=1).indices for s in range(0, frames.shape[0], chunk)]
+    pool_spans = spans(pool.shape[0], block)
+    out = []
+    for s in range(0, frames.shape[0], chunk):
+        part = _tensor(frames[s:s + chunk], device)
+        best: tuple[Tensor, Tensor] | None = None
+        for a, b in pool_spans:
+            values, index = (part @ _tensor(pool[a:b], part.device).T).topk(min(k, b - a), dim=1)
+            index = index + a
+            if best is not None:
+                values, index = torch.cat([best[0], values], dim=1), torch.cat([best[1], index], dim=1)
+                values, pick = values.topk(min(k, values.shape[1]), dim=1)
+                index = index.gather(1, pick)
+            best = (values, index)
+        assert best is not None
+        out.append(best[1])
     return torch.cat(out) if out else torch.zeros(0, k, dtype=torch.long)
+
+
+def _tensor(rows: Any, device: Any) -> Tensor:
+    rows = torch.from_numpy(rows) if isinstance(rows, np.ndarray) else rows
+    return rows if device is None else rows.to(device)
 
 
 def draw(candidates: Tensor, generator: torch.Generator) -> Tensor:

@@ -36,6 +36,7 @@ from avtbench.backbones.clip import SynthClipConfig, load_clip
 from avtbench.backbones.contrastive import ContrastiveSchedule
 from avtbench.backbones.frozen import FrozenClip
 from avtbench.backbones.loading import SYNTH_CLIP, save_pretrained
+from avtbench.data.blocks import fingerprint
 from avtbench.data.loader import batch_rows, batches
 
 from . import curation, sources
@@ -43,10 +44,7 @@ from .config import SAMPLE_RATE, VipAntConfig
 from .frontend import fbank_images, segment_count, segment_windows
 from .model import VipAntAudio
 from .pairs import PAIR_SOURCES, image_caption_pairs
-from .streaming import fingerprint
 
-RETRIEVE_CHUNK = 4096
-"""Frames per retrieval pass of the curation (`curation.retrieve`'s own chunk)."""
 CLIP_FOLDER = "clip"
 """Where `save` puts the frozen CLIP inside the method's folder."""
 
@@ -84,7 +82,8 @@ class VipAnt(Method):
 
     def pretrain(self, corpus: Clips, workdir: Path, progress: Progress) -> dict[str, float]:
         """Streams the corpus: frames and audio are read in blocks of clips, and what is derived per
-        segment (FBANK, CLIP frame embeddings) or per caption is kept in memory maps in `workdir`."""
+        segment (FBANK, CLIP frame embeddings) or per caption is kept in .npy files in `workdir`,
+        read back by rows (`sources.py`)."""
         cfg = self.config
         self.validate(cfg)
         audio, visual = self._raw_corpus(corpus)
@@ -180,25 +179,24 @@ class VipAnt(Method):
         """Audio-text epochs on captions the frozen CLIP retrieves for each segment's frame (or random ones)."""
         cfg, clip = self.config, self.clip
         assert clip is not None
-        texts = torch.from_numpy(sources.text_embeddings(clip, pool, workdir)).to(self.device)
+        texts = sources.text_embeddings(clip, pool, workdir)
         frames = data["frames"]
-        candidates = torch.cat([curation.retrieve(torch.from_numpy(frames[s:s + RETRIEVE_CHUNK]).to(self.device), texts,
-                                                  cfg.curation_top_k) for s in range(0, len(frames), RETRIEVE_CHUNK)])
+        candidates = curation.retrieve(frames, texts, cfg.curation_top_k, self.device)
         stats: dict[str, float] = {}
         for _ in progress.track(range(cfg.curation_epochs), total=cfg.curation_epochs, description="vip_ant curation"):
             if self.steps_left == 0:
                 break
             chosen = (curation.draw(candidates, generator) if cfg.curation == "retrieved"
                       else curation.random_captions(len(frames), len(pool), generator))
-            stats = self._epoch(data, (texts, chosen), optimizer, generator)
+            stats = self._epoch({**data, "texts": texts.take(chosen.cpu().numpy())}, chosen, optimizer, generator)
         stats["curation_own_caption"] = curation.own_caption_rate(chosen.cpu(), pool, corpus, len(frames) // len(corpus))
         return stats
 
-    def _epoch(self, data: dict[str, Any], captions: tuple[Tensor, Tensor] | None,
+    def _epoch(self, data: dict[str, Any], chosen: Tensor | None,
                optimizer: torch.optim.Optimizer, generator: torch.Generator) -> dict[str, float]:
         """One pass over the segments in a random order, read batch by batch (`data`: "fbank" and
-        "frames" per segment); with `captions` (pool embeddings, the caption chosen per segment) the
-        audio-text term is added."""
+        "frames" per segment); with `chosen` (the pool caption chosen per segment, whose embedding
+        is `data["texts"]`) the audio-text term is added."""
         cfg, net = self.config, self.net
         assert net is not None
         net.train()
@@ -209,10 +207,9 @@ class VipAnt(Method):
             embedded = net(batch["fbank"].float())
             loss_va = net.loss_va(embedded, batch["frames"])
             loss = loss_va
-            if captions is not None:
-                texts, chosen = captions
+            if chosen is not None:
                 groups = chosen[torch.from_numpy(index)]
-                loss_at = net.loss_at(embedded, texts[groups.to(texts.device)], groups)
+                loss_at = net.loss_at(embedded, batch["texts"], groups)
                 loss = loss + cfg.curation_weight * loss_at
                 sums["loss_at"] += float(loss_at.detach())
             optimizer.zero_grad()
@@ -226,7 +223,7 @@ class VipAnt(Method):
             self.steps_left -= steps
         means = {k: v / max(steps, 1) for k, v in sums.items()}
         self.history["loss_va"].append(means["loss_va"])
-        if captions is not None:
+        if chosen is not None:
             self.history["loss_at"].append(means["loss_at"])
             return means
         return {"loss_va": means["loss_va"]}

@@ -23,9 +23,9 @@ from typing import Any, Literal
 import numpy as np
 
 from avtbench.api import Clips, UserError
+from avtbench.data.blocks import SegmentRows
 from avtbench.data.rows import BLOCK_ROWS
 
-from .streaming import SegmentRows
 
 PairSource = Literal["captions", "latent_events"]
 PAIR_SOURCES: tuple[str, ...] = ("captions", "latent_events")
@@ -82,7 +82,7 @@ def clip_captions(clips: Clips, rows: np.ndarray, steps: int) -> list[tuple[int,
 def image_caption_pairs(clips: Clips, frames: Any, source: PairSource = "captions") -> tuple[SegmentRows, list[str]]:
     """Frames uint8 [M, S, S, 3] and their M captions from the first half of `clips`, paired as
     `source` says (`frames` is the corpus's raw visual [N, T, S, S, 3]). The frames are a lazy view
-    (`streaming.SegmentRows`): indexing it, or `np.asarray`, reads them."""
+    (`avtbench.data.blocks.SegmentRows`): indexing it, or `np.asarray`, reads them."""
     if source not in PAIR_SOURCES:
         raise UserError(f"vip_ant.synth_clip_pairs must be one of {', '.join(PAIR_SOURCES)}, got {source!r}")
     rows = half_rows(len(clips))
