@@ -69,7 +69,8 @@ def describe(result: dict) -> str:
     gpu = ""
     if result["gpu_mem_mib"] is not None:
         gpu = f", GPU memory {result['gpu_mem_mib']:.0f} MiB, GPU busy {result['gpu_busy_percent'] or 0:.0f} %"
-    return (f"{result['clips']:>5} clips{' (in memory)' if result['memory'] else ''}: peak RSS {result['peak_rss_mib']:7.0f} MiB, "
+    workers = f" (largest loader worker {result['worker_peak_rss_mib']:.0f} MiB)" if result.get("worker_peak_rss_mib") else ""
+    return (f"{result['clips']:>5} clips{' (in memory)' if result['memory'] else ''}: peak RSS {result['peak_rss_mib']:7.0f} MiB{workers}, "
             f"{rate}, pretrain {result['pretrain_s']:.1f} s (waiting for batches {result['data_wait_s']:.1f} s), "
             f"encode {result['encode_s']:.1f} s{gpu}")
 

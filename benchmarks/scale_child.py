@@ -103,6 +103,7 @@ def main() -> None:
         "method": args.method, "clips": len(corpus), "memory": args.memory, "pretrain_s": pretrain_s, "encode_s": encode_s,
         "optimizer_steps": steps, "steps_per_s": clock.rate(steps), "data_wait_s": wait_s,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "worker_peak_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 if args.workers else None,
         "gpu_mem_mib": torch.cuda.max_memory_allocated() / 2**20 if args.device.startswith("cuda") else None,
         "gpu_busy_percent": gpu.busy(),
     }))
