@@ -163,3 +163,27 @@ def test_npy_rows_written_and_read_by_rows_are_an_ordinary_npy(tmp_path: Path) -
     np.testing.assert_array_equal(rows[[49, 3, 3, 0]], data[[49, 3, 3, 0]])
     np.save(tmp_path / "saved.npy", data[:, :, :2])  # one numpy wrote
     np.testing.assert_array_equal(NpyRows(tmp_path / "saved.npy")[7:9], data[7:9, :, :2])
+
+
+def test_batches_read_ahead_raise_their_errors_here_and_stop_when_left() -> None:
+    import threading
+
+    data = np.zeros((40, 2), dtype=np.float32)
+    data[33] = np.nan
+
+    class Checked(MemoryRows):
+        def read(self, rows):
+            block = super().read(rows)
+            if np.isnan(block).any():
+                raise UserError("f.h5: features contain NaN or inf (row 33); fix it")
+            return block
+
+    rows = [np.arange(s, s + 8) for s in range(0, 40, 8)]
+    seen = []
+    with pytest.raises(UserError, match=r"row 33"):
+        for batch in batches({"x": Checked(data)}, rows, settings=LoaderSettings(prefetch=2)):
+            seen.append(batch["x"])
+    assert len(seen) == 4
+    first = next(iter(batches({"x": MemoryRows(data)}, rows * 50, settings=LoaderSettings(prefetch=2))))
+    assert first["x"].shape == (8, 2)
+    assert not [t for t in threading.enumerate() if t.name == "avtbench-read-ahead"], "the thread stopped"

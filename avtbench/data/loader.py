@@ -25,7 +25,8 @@ import numpy as np
 class LoaderSettings:
     """workers: processes reading batches (0: read in the training process; "auto" in the CLI picks
     0 on CPU, where workers only compete with training for cores, and 4 on CUDA).
-    prefetch: batches each worker reads ahead."""
+    prefetch: batches read ahead: by each worker, or, with no workers, by one thread of the training
+    process (reading files and decoding audio release the GIL, so reading overlaps the step)."""
 
     workers: int = 0
     prefetch: int = 2
@@ -103,7 +104,7 @@ def batches(arrays: Mapping[str, Any], rows: Iterable[np.ndarray], device: str =
                         prefetch_factor=settings.prefetch if workers else None, pin_memory=cuda,
                         persistent_workers=False, collate_fn=_to_tensors,
                         generator=torch.Generator().manual_seed(0))  # its own: the global RNG stays the method's
-    iterator = iter(loader)
+    iterator = iter(loader) if workers else _read_ahead(iter(loader), settings.prefetch)
     while True:
         started = time.perf_counter()
         batch = next(iterator, None)
@@ -118,3 +119,52 @@ def _to_tensors(batch: dict[str, np.ndarray]) -> dict[str, Any]:
     import torch
 
     return {name: torch.from_numpy(array) for name, array in batch.items()}
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def _read_ahead(source: Iterator[Any], depth: int) -> Iterator[Any]:
+    """The items of `source`, read `depth` ahead by a background thread; its errors are raised here.
+    Closing this generator early stops the thread (the queue is drained so that it is not left
+    waiting on a full queue)."""
+    import queue
+    import threading
+
+    items: queue.Queue = queue.Queue(maxsize=max(1, depth))
+    stop, done = threading.Event(), object()
+
+    def fill() -> None:
+        try:
+            for item in source:
+                while not stop.is_set():
+                    try:
+                        items.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            items.put(done)
+        except BaseException as error:  # noqa: B902 - handed to the consumer, which raises it
+            items.put(_Failed(error))
+
+    thread = threading.Thread(target=fill, name="avtbench-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = items.get()
+            if item is done:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                items.get(timeout=0.1)
+            except queue.Empty:
+                pass
