@@ -21,7 +21,9 @@ from avtbench.data.h5direct import file_identity, read_rows, row_offsets
 from avtbench.errors import UserError
 
 BLOCK_ROWS = 256
-"""Rows read at a time when an array is materialised or walked block by block."""
+"""Most rows read at a time when an array is materialised or walked block by block."""
+BLOCK_BYTES = 32 * 2**20
+"""...and at most about this many bytes (a raw waveform is 640 kB, a VGG19 pool5 clip 1 MB)."""
 
 
 class RowArray(ABC):
@@ -67,8 +69,11 @@ class RowArray(ABC):
         """A lazy view of the given rows (nothing is read)."""
         return TakenRows(self, np.asarray(rows, dtype=np.int64))
 
-    def blocks(self, size: int = BLOCK_ROWS) -> Iterator[tuple[int, np.ndarray]]:
-        """(first row, rows) of consecutive blocks of `size` rows: one pass in bounded memory."""
+    def blocks(self, size: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+        """(first row, rows) of consecutive blocks of `size` rows (default: BLOCK_ROWS, fewer where rows
+        are large, see BLOCK_BYTES): one pass in bounded memory."""
+        row_bytes = int(np.prod(self.shape[1:], dtype=np.int64)) * np.dtype(self.dtype).itemsize
+        size = size or max(1, min(BLOCK_ROWS, BLOCK_BYTES // max(row_bytes, 1)))
         for start in range(0, len(self), size):
             yield start, self[start:start + size]
 
