@@ -26,8 +26,9 @@ reader returns are lazy `avtbench.data.rows.RowArray`s. A plugin of API 3 (`plug
   `avtbench.data.loader.batches(...)` (a torch DataLoader: workers, pinned memory on CUDA);
   never `np.asarray(clips.audio)` or another whole-array read;
 - accumulates corpus statistics in streaming passes (`avtbench.data.moments.Moments`), and keeps
-  per-clip derived data it needs again (features of every caption, say) in a memory map under
-  `workdir`, not in RAM;
+  per-clip derived data it needs again (features of every caption, say) in a .npy file under
+  `workdir` (`avtbench.data.npyfile`: written and read by rows; not a `numpy.memmap`, whose touched
+  pages count as resident memory), not in RAM;
 - as a task, gets embeddings as read-only memory maps (`numpy.memmap`, an ndarray).
 A plugin that states no API (API 2) runs unchanged: the core reads its corpus and splits into
 memory first and says in one line that it does not stream.

@@ -1,7 +1,7 @@
 """Lazy feature arrays: `RowArray`s read the rows asked for from disk, never the whole array.
 
 A reader hands these out in `Clips` (plugin API 3): `clips.audio[rows]`, `clips.audio[a:b]` and
-`clips.audio[i]` read just those rows (from chunked HDF5, per-clip files or memory maps), so that a
+`clips.audio[i]` read just those rows (from HDF5 files, per-clip files or .npy files), so that a
 corpus of any size costs the memory of one batch. `np.asarray(array)` still materialises the whole
 array (what the core does for a plugin of API 2, which expects arrays in memory).
 
