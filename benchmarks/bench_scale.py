@@ -17,7 +17,8 @@ corpus is cached and the measured run times the method itself.
 
 Targets, checked at the end: peak RSS at the larger size within 15 % of the smaller for every method;
 unified_vq's `paper` preset printed too and flat the same way; steps per second streaming from disk at
-least 0.9x the same steps on the corpus read into memory first (at the smaller size).
+least 0.9x the same steps on the corpus read into memory first (at the smaller size; the best of
+`--repeats` alternating runs of each, as run-to-run noise on this machine is about 10 %).
 The corpora are written just before they are read, so "disk" is mostly the page cache on a machine with
 the RAM to hold them (this one: 24 GiB for 8 GB of features); the memory target does not depend on it.
 """
@@ -91,11 +92,18 @@ def bench(run: Run, sizes: list[int], corpora: dict, retrieval: Path, args: argp
     if growth > RSS_GROWTH:
         missed.append(f"{run.label}: peak RSS grew {growth:.2f}x")
     if run.trained:
-        memory = measure(run, corpora[sizes[0]], retrieval, args, args.steps, memory=True)
-        print(f"  {describe(memory)}")
-        speed = results[0]["steps_per_s"] / memory["steps_per_s"]
+        streaming, memory = [results[0]["steps_per_s"]], []
+        for repeat in range(args.repeats):  # alternating, best of each: the machine's noise is ~10 %
+            memory.append(measure(run, corpora[sizes[0]], retrieval, args, args.steps, memory=True))
+            print(f"  {describe(memory[-1])}")
+            if repeat + 1 < args.repeats:
+                streaming.append(measure(run, corpora[sizes[0]], retrieval, args, args.steps)["steps_per_s"])
+        best_memory = max(m["steps_per_s"] for m in memory)
+        speed = max(streaming) / best_memory
         verdict = "met" if speed >= STREAM_SPEED else "MISSED"
-        print(f"  steps/s streaming / in memory at {sizes[0]} clips: {speed:.2f} (target >= {STREAM_SPEED}: {verdict})")
+        rates = " ".join(f"{m['steps_per_s']:.2f}" for m in memory)
+        print(f"  steps/s at {sizes[0]} clips, streaming {' '.join(f'{r:.2f}' for r in streaming)} / in memory "
+              f"{rates}: best {speed:.2f} (target >= {STREAM_SPEED}: {verdict})")
         if speed < STREAM_SPEED:
             missed.append(f"{run.label}: streaming ran at {speed:.2f}x the in-memory speed")
     return missed
@@ -107,6 +115,7 @@ def main() -> None:
     parser.add_argument("--raw-clips", type=int, nargs=2, default=[500, 2000], metavar=("SMALL", "LARGE"))
     parser.add_argument("--retrieval-clips", type=int, default=300)
     parser.add_argument("--steps", type=int, default=30, help="optimiser steps of each trained method (its max_steps)")
+    parser.add_argument("--repeats", type=int, default=2, help="runs streaming and in memory each, for the speed target")
     parser.add_argument("--methods", nargs="+", default=[r.label for r in RUNS], help="labels of RUNS to measure")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--loader-workers", type=int, default=0)

@@ -57,14 +57,31 @@ def row_offsets(path: Path, dataset: Any, dtype: np.dtype) -> RowOffsets | None:
     return None if (offsets < 0).any() else RowOffsets(file_identity(path), offsets, row_bytes)
 
 
+SPAN_BYTES = 8 * 2**20
+"""A batch whose rows all lie within this many bytes of the file is read in one call (small rows,
+such as labels, would otherwise cost a system call each)."""
+
+
 def read_rows(path: Path, where: RowOffsets, rows: np.ndarray, out: np.ndarray) -> None:
     """Rows `rows` of the dataset into `out` [len(rows), ...]; OSError on a short read (a truncated file)."""
+    flat = out.reshape(len(rows), -1).view(np.uint8)
+    starts = where.offsets[rows]
     fd = os.open(path, os.O_RDONLY)
     try:
-        flat = out.reshape(len(rows), -1).view(np.uint8)
+        first, end = int(starts.min()), int(starts.max()) + where.row_bytes
+        if len(rows) > 1 and end - first <= SPAN_BYTES:
+            span = np.empty(end - first, dtype=np.uint8)
+            _read_exactly(fd, span, first, rows.min())
+            for i, start in enumerate(starts - first):
+                flat[i] = span[start:start + where.row_bytes]
+            return
         for i, row in enumerate(rows):
-            got = os.preadv(fd, [flat[i]], int(where.offsets[row]))
-            if got != where.row_bytes:
-                raise OSError(f"short read at row {int(row)}: {got} of {where.row_bytes} bytes (truncated file?)")
+            _read_exactly(fd, flat[i], int(starts[i]), row)
     finally:
         os.close(fd)
+
+
+def _read_exactly(fd: int, buffer: np.ndarray, offset: int, row: int) -> None:
+    got = os.preadv(fd, [buffer], offset)
+    if got != buffer.nbytes:
+        raise OSError(f"short read at row {int(row)}: {got} of {buffer.nbytes} bytes (truncated file?)")
