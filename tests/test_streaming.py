@@ -187,3 +187,18 @@ def test_batches_read_ahead_raise_their_errors_here_and_stop_when_left() -> None
     first = next(iter(batches({"x": MemoryRows(data)}, rows * 50, settings=LoaderSettings(prefetch=2))))
     assert first["x"].shape == (8, 2)
     assert not [t for t in threading.enumerate() if t.name == "avtbench-read-ahead"], "the thread stopped"
+
+
+def test_rows_decoded_from_per_clip_files_are_copied_once_into_an_npy(tmp_path: Path) -> None:
+    from avtbench.data.npyfile import NpyRows, decoded_copy
+    from avtbench.data.rows import PerClipRows
+
+    data = np.random.default_rng(7).standard_normal((30, 5)).astype(np.float32)
+    loads = []
+    clips = PerClipRows(lambda row: loads.append(row) or data[row], 30, (5,), np.float32)
+    copy = decoded_copy(clips, tmp_path / "copy.npy")
+    assert isinstance(copy, NpyRows) and sorted(loads) == list(range(30))
+    np.testing.assert_array_equal(copy[[29, 4, 4]], data[[29, 4, 4]])
+    assert len(loads) == 30, "reading the copy decodes nothing"
+    memory = MemoryRows(data)
+    assert decoded_copy(memory, tmp_path / "other.npy") is memory and not (tmp_path / "other.npy").exists()

@@ -76,3 +76,18 @@ class NpyWriter:
 
     def __exit__(self, *exc: Any) -> None:
         os.close(self.fd)
+
+
+def decoded_copy(array: Any, path: Path) -> Any:
+    """`array` written once, block by block, to a .npy file at `path` and handed back as `NpyRows`, when
+    its rows are decoded from per-clip files (wav, png, npy: `PerClipRows`) on every read; any other
+    array as it is. For data read again every epoch: a row of the copy is a copy from the page cache,
+    not a decoding (whose CPU time a training step on a small machine would pay for)."""
+    from avtbench.data.rows import PerClipRows
+
+    if not isinstance(array, PerClipRows):
+        return array
+    with NpyWriter(path, array.shape, array.dtype) as out:
+        for start, block in array.blocks():
+            out.write(start, block)
+    return NpyRows(path)

@@ -39,7 +39,7 @@ from avtbench.api import Batch, Clips, DamagedArtifact, Method, MethodState, Pro
 from avtbench.backbones.clap import load_clap
 from avtbench.backbones.contrastive import caption_groups
 from avtbench.backbones.loading import SYNTH_CLAP, save_pretrained
-from avtbench.data.npyfile import NpyRows, NpyWriter
+from avtbench.data.npyfile import NpyRows, NpyWriter, decoded_copy
 
 from . import triplets
 from .config import SAMPLE_RATE, SYNTH_CAPTIONER, LGCavMaeConfig
@@ -130,6 +130,9 @@ class LGCavMae(Method):
             self.record.update(clap=generated.clap_record, captioner=generated.triplets.record["captioner"],
                                triplets={k: generated.triplets.record[k] for k in ("key", "keep", "filter", "captioned", "kept")})
         triplet_seconds = time.perf_counter() - started
+        # every epoch reads the clips again: decode their wav / png files once, into .npy files read by rows
+        audio, visual = (decoded_copy(array, Path(workdir) / f"decoded.{name}.npy") for name, array in
+                         (("audio", audio), ("visual", visual)))
         with torch.random.fork_rng(devices=self._cuda_devices()):
             torch.manual_seed(self.seed)
             self.model = CavMae(sizes_of(cfg)).to(self.device)
