@@ -91,7 +91,7 @@ def bench(run: Run, sizes: list[int], corpora: dict, retrieval: Path, args: argp
     print(f"  peak RSS {sizes[-1]} / {sizes[0]} clips: {growth:.3f} (target <= {RSS_GROWTH}: {verdict})")
     if growth > RSS_GROWTH:
         missed.append(f"{run.label}: peak RSS grew {growth:.2f}x")
-    if run.trained:
+    if run.trained and args.repeats:
         streaming, memory = [results[0]["steps_per_s"]], []
         for repeat in range(args.repeats):  # alternating, best of each: the machine's noise is ~10 %
             memory.append(measure(run, corpora[sizes[0]], retrieval, args, args.steps, memory=True))
@@ -115,7 +115,8 @@ def main() -> None:
     parser.add_argument("--raw-clips", type=int, nargs=2, default=[500, 2000], metavar=("SMALL", "LARGE"))
     parser.add_argument("--retrieval-clips", type=int, default=300)
     parser.add_argument("--steps", type=int, default=30, help="optimiser steps of each trained method (its max_steps)")
-    parser.add_argument("--repeats", type=int, default=2, help="runs streaming and in memory each, for the speed target")
+    parser.add_argument("--repeats", type=int, default=2,
+                        help="runs streaming and in memory each, for the speed target (0: memory only)")
     parser.add_argument("--methods", nargs="+", default=[r.label for r in RUNS], help="labels of RUNS to measure")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--loader-workers", type=int, default=0)
