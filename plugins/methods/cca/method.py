@@ -25,7 +25,7 @@ from avtbench.data.moments import Moments
 
 from ..features import bag_of_words, segment_vectors, vocabulary_of
 
-BATCH_CLIPS = 64
+BATCH_CLIPS = 16
 """Clips read at a time in the statistics pass."""
 VIEWS = {"audio,visual": ("audio", "visual"), "audio,text": ("audio", "text"), "visual,text": ("visual", "text"),
          "audio,visual,text": ("audio", "visual", "text")}

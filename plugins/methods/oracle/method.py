@@ -28,7 +28,7 @@ from avtbench.data.npyfile import NpyRows, NpyWriter
 from ..features import segment_vectors
 
 
-PASS_CLIPS = 64
+PASS_CLIPS = 16
 """Clips read at a time in the pass that makes the segment vectors."""
 
 

@@ -21,7 +21,7 @@ from avtbench.data.moments import Moments
 from ..features import bag_of_words, segment_vectors, vocabulary_of
 
 
-BATCH_CLIPS = 64
+BATCH_CLIPS = 16
 """Clips (and captions) read at a time in the statistics pass."""
 
 
