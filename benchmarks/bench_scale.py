@@ -54,6 +54,7 @@ class Run:
 
 RUNS = (Run("unaligned", "unaligned", trained=False), Run("cca", "cca", trained=False), Run("oracle", "oracle", steps=300),
         Run("unified_vq", "unified_vq"), Run("unified_vq paper", "unified_vq", ("unified_vq.preset=paper",)),
+        Run("unified_vq paper av", "unified_vq", ("unified_vq.preset=paper", "unified_vq.modalities=audio,visual")),
         Run("vip_ant", "vip_ant", raw=True), Run("cmcr", "cmcr", raw=True, steps=600), Run("lg_cav_mae", "lg_cav_mae", raw=True))
 
 
