@@ -7,7 +7,10 @@ whiten each centred view with a ridge (`reg` times the mean eigenvalue of its co
 take the top `dim` left singular vectors G of the concatenated whitened views, then map each view
 to G by ridge regression. For two views G spans the canonical variates, and each view's map
 returns them scaled by sqrt((1 + rho) / 2), the same scale for both views, so one head reads both.
-A closed form on CPU in seconds; no iterative training.
+A closed form on CPU in seconds; no iterative training. Version 2 fits it from the views' joint
+covariance, accumulated in one streaming pass, and signs each canonical axis so that its largest
+component is positive; version 1 took the SVD of every segment held in memory, whose axes' signs
+LAPACK chose, so its heads (trained from random inits on the coordinates) land a little elsewhere.
 """
 from __future__ import annotations
 
@@ -46,7 +49,7 @@ class CCAConfig:
 class CCA(Method):
     name = "cca"
     plugin_api = "3"
-    version = "1"
+    version = "2"
     modalities = ("audio", "visual", "text")
     config_class = CCAConfig
     summary = "linear CCA (generalised CCA for three views) on the corpus's paired segments"
@@ -140,7 +143,9 @@ def _fit(cov: np.ndarray, widths: list[int], count: int, dim: int, reg: float) -
     values, vectors = np.linalg.eigh(whitener @ cov @ whitener * count)
     order = np.argsort(values)[::-1]
     singular = np.sqrt(np.clip(values[order], 0, None))
-    top = vectors[:, order[:dim]] / np.maximum(singular[:dim], 1e-12) * np.sqrt(count)
+    axes = vectors[:, order[:dim]]
+    axes = axes * np.where(axes[np.abs(axes).argmax(axis=0), np.arange(dim)] < 0, -1.0, 1.0)  # a sign LAPACK does not fix
+    top = axes / np.maximum(singular[:dim], 1e-12) * np.sqrt(count)
     cross = cov @ whitener  # rows of view i: [C_ij W_j]_j
     maps = [np.linalg.solve(ridged[i], cross[b] @ top) for i, b in enumerate(block)]
     return maps, singular[: min(count, len(cov))]
