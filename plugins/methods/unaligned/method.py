@@ -3,6 +3,9 @@
 Audio and visual segments are PCA'd feature vectors (visual pooled over space); a caption is its
 bag of words over the corpus vocabulary, PCA'd the same way. No step ever looks at two modalities
 together, so a head trained on one modality sees an unrelated space in another: the lower bound.
+Version 3 takes each PCA from a covariance accumulated in one streaming pass (version 2: the SVD of
+every segment in memory); the axes' signs, which neither fixes, came out otherwise, so its chance-level
+numbers moved (AVE a2v 3.9 -> 1.7, v2a 0.6 -> 5.0 on the default world, 3 seeds).
 """
 from __future__ import annotations
 
@@ -35,7 +38,7 @@ class UnalignedConfig:
 class Unaligned(Method):
     name = "unaligned"
     plugin_api = "3"
-    version = "2"
+    version = "3"
     modalities = ("audio", "visual", "text")
     config_class = UnalignedConfig
     summary = "lower bound: per-modality whitened PCA (text: bag of words), no cross-modal training"
