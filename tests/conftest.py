@@ -2,7 +2,10 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from avtbench.data.rows import MemoryRows, RowArray
 
 from avtbench.api import UserError
 
@@ -63,3 +66,29 @@ def user_error(call, *args, **kwargs) -> str:
     message = str(info.value)
     assert "\n" not in message
     return message
+
+
+class CountingRows(RowArray):
+    """A RowArray over another (or over an array) that records how many rows each read asks for and
+    refuses to be read whole: for tests that a method streams its corpus."""
+
+    def __init__(self, base, reads: list[int]) -> None:
+        self.base = base if isinstance(base, RowArray) else MemoryRows(np.asarray(base))
+        self.reads, self.shape, self.dtype = reads, self.base.shape, self.base.dtype
+
+    def read(self, rows: np.ndarray) -> np.ndarray:
+        self.reads.append(len(rows))
+        return self.base.read(rows)
+
+    def __array__(self, dtype=None, copy=None):
+        raise AssertionError("the whole array was read")
+
+
+@pytest.fixture
+def no_memmaps(monkeypatch):
+    """Opening a numpy memory map fails (`np.memmap`, hence `np.load(mmap_mode=...)` and `open_memmap`
+    too): the pages of a map walked over derived data count as resident, growing with the corpus."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("a numpy memory map was opened")
+
+    monkeypatch.setattr(np.memmap, "__new__", refuse)

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from avtbench.api import Clips, DamagedArtifact, MethodState, SilentProgress
 from avtbench.config import build, unranged_fields
 from avtbench.data.npyfile import NpyRows, NpyWriter
-from avtbench.data.rows import MemoryRows, RowArray
+from avtbench.data.rows import MemoryRows
 from avtbench.plugins import discover
 from avtbench.testing import check_method
 from avtbench_plugins.methods.cmcr import data as cmcr_data
@@ -20,7 +20,7 @@ from avtbench_plugins.methods.cmcr.losses import add_noise, info_nce, intra_l2, 
 from avtbench_plugins.methods.cmcr.method import CMCR
 from avtbench_plugins.methods.cmcr.projector import Heads, load_official_heads
 
-from .conftest import user_error
+from .conftest import CountingRows, user_error
 
 N, T, K = 12, 2, 3
 NAMES = ["Dog", "Bell", "Car"]
@@ -394,30 +394,6 @@ def test_conformance_kit_passes(session_cache):
 # ---------------------------------------------------------------------------------- streaming (plugin API 3)
 
 
-class CountingRows(RowArray):
-    """An in-memory array behind the RowArray interface that records how many rows each read asks
-    for and refuses to be read whole."""
-
-    def __init__(self, array: np.ndarray, reads: list[int]) -> None:
-        self.base, self.reads = MemoryRows(array), reads
-        self.shape, self.dtype = self.base.shape, self.base.dtype
-
-    def read(self, rows: np.ndarray) -> np.ndarray:
-        self.reads.append(len(rows))
-        return self.base.read(rows)
-
-    def __array__(self, dtype=None, copy=None):
-        raise AssertionError("the whole array was read")
-
-
-@pytest.fixture
-def no_memmaps(monkeypatch):
-    """Opening a numpy memory map fails (`np.memmap`, hence `np.load(mmap_mode=...)` and `open_memmap`
-    too): the pages of a map walked over derived data count as resident, growing with the corpus."""
-    def refuse(*args, **kwargs):
-        raise AssertionError("a numpy memory map was opened")
-
-    monkeypatch.setattr(np.memmap, "__new__", refuse)
 
 
 def test_pretraining_reads_the_corpus_in_bounded_blocks(tmp_path, no_memmaps):

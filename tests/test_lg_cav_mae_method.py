@@ -12,11 +12,11 @@ from safetensors.torch import load_file
 
 from avtbench.api import SilentProgress
 from avtbench.config import build
-from avtbench.data.rows import MemoryRows, RowArray
+from avtbench.data.rows import MemoryRows
 from avtbench.plugins import discover
 from avtbench.testing import check_method, tiny_sources
 
-from .conftest import avtbench_cmd, cli_env, user_error
+from .conftest import CountingRows, avtbench_cmd, cli_env, user_error
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -131,29 +131,6 @@ def test_avtbench_check_passes_on_the_command_line(session_cache):
 # ---------------------------------------------------------------------------------- streaming (plugin API 3)
 
 
-class CountingRows(RowArray):
-    """A RowArray over another that records how many rows each read asks for and refuses to be read whole."""
-
-    def __init__(self, base, reads: list[int]) -> None:
-        self.base = base if isinstance(base, RowArray) else MemoryRows(np.asarray(base))
-        self.reads, self.shape, self.dtype = reads, self.base.shape, self.base.dtype
-
-    def read(self, rows: np.ndarray) -> np.ndarray:
-        self.reads.append(len(rows))
-        return self.base.read(rows)
-
-    def __array__(self, dtype=None, copy=None):
-        raise AssertionError("the whole array was read")
-
-
-@pytest.fixture
-def no_memmaps(monkeypatch):
-    """Opening a numpy memory map fails (`np.memmap`, hence `np.load(mmap_mode=...)` and `open_memmap`
-    too): the pages of a map walked over derived data count as resident, growing with the corpus."""
-    def refuse(*args, **kwargs):
-        raise AssertionError("a numpy memory map was opened")
-
-    monkeypatch.setattr(np.memmap, "__new__", refuse)
 
 
 def test_pretraining_reads_the_corpus_in_bounded_blocks(corpus, trained, session_cache, tmp_path, no_memmaps):

@@ -12,7 +12,7 @@ from avtbench.audio.fbank import fbank
 from avtbench.backbones.contrastive import symmetric_info_nce
 from avtbench.config import build, unranged_fields
 from avtbench.data.npyfile import NpyRows, NpyWriter
-from avtbench.data.rows import MemoryRows, RowArray
+from avtbench.data.rows import MemoryRows
 from avtbench.plugins import discover
 from avtbench_plugins.methods.vip_ant import curation
 from avtbench_plugins.methods.vip_ant.audio_vit import grid_shape
@@ -21,7 +21,7 @@ from avtbench_plugins.methods.vip_ant.constants import FBANK_MEAN, FBANK_STD
 from avtbench_plugins.methods.vip_ant.frontend import batched_fbank, fbank_images, segment_windows, window_starts
 from avtbench_plugins.methods.vip_ant.method import VipAnt
 
-from .conftest import user_error
+from .conftest import CountingRows, user_error
 
 N, T, K = 12, 2, 3
 NAMES = ["Dog", "Bell", "Car"]
@@ -392,21 +392,6 @@ def test_logit_scale_is_unclamped_by_default_and_clamped_in_the_loss_when_asked(
 # ---------------------------------------------------------------------------------- streaming (plugin API 3)
 
 
-class CountingRows(RowArray):
-    """An in-memory array behind the RowArray interface that records how many rows each read asks
-    for and refuses to be read whole."""
-
-    def __init__(self, array: np.ndarray, reads: list[int]) -> None:
-        self.base, self.reads = MemoryRows(array), reads
-        self.shape, self.dtype = self.base.shape, self.base.dtype
-
-    def read(self, rows: np.ndarray) -> np.ndarray:
-        self.reads.append(len(rows))
-        return self.base.read(rows)
-
-    def __array__(self, dtype=None, copy=None):
-        raise AssertionError("the whole array was read")
-
 
 def _counted(clips: Clips) -> list[int]:
     reads: list[int] = []
@@ -414,15 +399,6 @@ def _counted(clips: Clips) -> list[int]:
     clips.labels = {k: CountingRows(v, reads) for k, v in clips.labels.items()}
     return reads
 
-
-@pytest.fixture
-def no_memmaps(monkeypatch):
-    """Opening a numpy memory map fails (`np.memmap`, hence `np.load(mmap_mode=...)` and `open_memmap`
-    too): the pages of a map walked over derived data count as resident, growing with the corpus."""
-    def refuse(*args, **kwargs):
-        raise AssertionError("a numpy memory map was opened")
-
-    monkeypatch.setattr(np.memmap, "__new__", refuse)
 
 
 def test_pretraining_reads_the_corpus_in_bounded_blocks(cache, tmp_path, no_memmaps):
