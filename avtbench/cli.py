@@ -131,7 +131,7 @@ def run(methods, tasks, directions, seeds, config_file, sets, device, results, c
         from avtbench import config as cfg
         from avtbench.cache import ArtifactCache
         from avtbench.executors import executor_for
-        from avtbench.executors.jobs import GridSpec
+        from avtbench.executors.jobs import GridRun, WorkerContext
         from avtbench.executors.report import GridReport, did_work, new_grid_id, write_manifest
         from avtbench.executors.settings import SECTION as EXECUTOR_SECTION
         from avtbench.executors.settings import ExecutorConfig
@@ -159,14 +159,13 @@ def run(methods, tasks, directions, seeds, config_file, sets, device, results, c
         cache.prepare()
         store.prepare()
         grid_id = new_grid_id()
-        spec = GridSpec(tuple(_split(methods)), tuple(_split(tasks)), tuple(_split(directions)), tuple(grid_seeds),
-                        document, str(cache.root.resolve()), str(store.root.resolve()), device_name, grid_id, workers)
-        report = GridReport(notify=lambda kind, label, detail: _tell(out, escape, kind, label, detail))
+        context = WorkerContext(str(cache.root.resolve()), str(store.root.resolve()), device_name, grid_id, workers)
+        report = GridReport(notify=lambda event: _tell(out, escape, event))
         with make_progress(out.bars, out.stage_lines) as progress:
-            runner = Runner(store, cache, plan.data, device_name, progress, log=out.log, grid_id=grid_id,
+            runner = Runner(cache, plan.data, device_name, progress, log=out.log, grid_id=grid_id,
                             loader_workers=workers)
-            executor = executor_cls(executor_config, spec, plan, runner, report)
-            executor.run(overwrite=overwrite, retry_failed=retry_failed, progress=progress)
+            grid = GridRun(plan, runner, store, report, context, overwrite=overwrite, retry_failed=retry_failed)
+            executor_cls(executor_config).run(grid, progress=progress)
         extra = {"folder": str(store.root / ".avtbench" / "slurm"), "cluster": executor_config.slurm_cluster} \
             if executor_name == "slurm" else {}
         manifest = write_manifest(store.root, executor_name, plan, store, report.job_ids, extra, grid_id) \
@@ -179,8 +178,8 @@ def run(methods, tasks, directions, seeds, config_file, sets, device, results, c
             ids = ", ".join(f"{stage}: {' '.join(j) or 'none'}" for stage, j in report.job_ids.items())
             out.summary(f"submitted to Slurm ({ids}); manifest {manifest}; follow with `avtbench status --results {store.root}`")
             return
-        if report.failed:
-            out.summary(f"{report.failed} of {len(plan.cells)} cell(s) failed (see `avtbench status --results {store.root}`); "
+        if report.failures:
+            out.summary(f"{report.failures} of {len(plan.cells)} cell(s) failed (see `avtbench status --results {store.root}`); "
                         "fix and run again with --retry-failed")
             sys.exit(1)
         out.summary(f"{len(plan.cells)} cell(s) in {store.root}; see `avtbench table --results {store.root}`")
@@ -289,7 +288,7 @@ def plot(name, method, seed, config_file, sets, cache_dir, device, out_path, qui
 
     with RunLog(quiet=quiet, verbose=verbose, path=log_path) as out:
         from avtbench.cache import ArtifactCache
-        from avtbench.plan import data_resolver, method_config
+        from avtbench.plan import checkpoint_key, data_resolver, method_config
         from avtbench.plugins import registry
         from avtbench.progress import make_progress
         from avtbench.runner import Runner, resolve_device
@@ -302,9 +301,11 @@ def plot(name, method, seed, config_file, sets, cache_dir, device, out_path, qui
         cache = ArtifactCache(cache_dir)
         method_cls, config = method_config(reg, figure.method, document)
         with make_progress(out.bars, out.stage_lines) as progress:
-            runner = Runner(None, cache, data_resolver(reg, document, cache), resolve_device(device), progress, out.log)
-            pretrained, info = runner.pretrained_method(method_cls, config, seed)
-        out.debug(f"checkpoint {info['key']} {'reused from the cache' if info['cached'] else 'pretrained and cached'}")
+            data = data_resolver(reg, document, cache)
+            runner = Runner(cache, data, resolve_device(device), progress, out.log)
+            key = checkpoint_key(method_cls, config, data.fingerprint(method_cls.corpus), seed)
+            pretrained, info = runner.pretrained_method(method_cls, config, seed, key)
+        out.debug(f"checkpoint {info.checkpoint} {'reused from the cache' if info.cached else 'pretrained and cached'}")
         out.summary(f"wrote {figure.draw(pretrained, Path(out_path))}", stdout=True)
 
 
@@ -346,30 +347,31 @@ def check(names, check_all, sets, cache_dir) -> None:
     sys.exit(1 if failed else 0)
 
 
-def _tell(out: Any, escape: Callable[[str], str], kind: str, label: str, detail: dict | None) -> None:
-    """One line per cell: done (with its main metric), cached, failed, skipped or submitted."""
-    detail = detail or {}
-    if kind == "done":
-        record = detail["record"]
-        line = f"{label}: {record['main_metric']} = {record['main_value']:.2f} ({record['timings']['total_s']:.1f}s)"
-        if detail.get("path"):
-            line += f" -> {detail['path']}"
+def _tell(out: Any, escape: Callable[[str], str], event: Any) -> None:
+    """One line per cell (`executors.report.CellEvent`): done (with its main metric), cached, failed,
+    skipped or submitted."""
+    label = event.label
+    if event.kind == "done":
+        record = event.record
+        line = f"{label}: {record.main_metric} = {record.main_value:.2f} ({record.timings.total_s:.1f}s)"
+        if event.path:
+            line += f" -> {event.path}"
         out.info(f"done    {line}", f"[green]done[/]    {escape(line)}")
-        pretrain, timings = record["pretrain"], record["timings"]
-        out.debug(f"{label}: checkpoint {pretrain['checkpoint']} "
-                  f"{'reused from the cache' if pretrain['cached'] else 'pretrained and cached'}; "
-                  f"pretrain {timings['pretrain_s']:.1f}s, encode {timings['encode_s']:.1f}s, "
-                  f"evaluate {timings['evaluate_s']:.1f}s; record {detail['path']}")
-    elif kind == "cached":
-        out.info(f"cached  {label}: {detail['path']}", f"[dim]cached[/]  {escape(label)}: {escape(detail['path'])}")
-    elif kind == "failed":
-        line = f"{label}: {detail['error']} (see {detail['failure']})"
+        pretrain, timings = record.pretrain, record.timings
+        out.debug(f"{label}: checkpoint {pretrain.checkpoint} "
+                  f"{'reused from the cache' if pretrain.cached else 'pretrained and cached'}; "
+                  f"pretrain {timings.pretrain_s:.1f}s, encode {timings.encode_s:.1f}s, "
+                  f"evaluate {timings.evaluate_s:.1f}s; record {event.path}")
+    elif event.kind == "cached":
+        out.info(f"cached  {label}: {event.path}", f"[dim]cached[/]  {escape(label)}: {escape(event.path)}")
+    elif event.kind == "failed":
+        line = f"{label}: {event.error} (see {event.path})"
         out.info(f"failed  {line}", f"[red]failed[/]  {escape(line)}")
-    elif kind == "skipped-failed":
-        line = f"{label}: failed before (see {detail['failure']}); --retry-failed runs it again"
+    elif event.kind == "skipped-failed":
+        line = f"{label}: failed before (see {event.path}); --retry-failed runs it again"
         out.info(f"skipped {line}", f"[yellow]skipped[/] {escape(line)}")
     else:
-        out.info(f"{kind} {label}: job {detail.get('job_id', '')}", f"[blue]{kind}[/] {escape(label)}")
+        out.info(f"{event.kind} {label}: job {event.job_id}", f"[blue]{event.kind}[/] {escape(label)}")
 
 
 def _document(config_file: str | None, sets: tuple[str, ...]) -> dict:

@@ -14,6 +14,7 @@ from avtbench.api import Direction, Method, Task, UserError
 from avtbench.cache import ArtifactCache
 from avtbench.cells import Cell
 from avtbench.data.sources import DataConfig, DatasetResolver, split_roots
+from avtbench.hashing import hash_json
 from avtbench.plugins import Registry
 from avtbench.synth.provider import SyntheticWorld
 
@@ -22,7 +23,7 @@ EXECUTOR_SECTION = "executor"
 """Settings of the executor (`avtbench.executors.settings`); read by the CLI, not by cells."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class PlannedCell:
     cell: Cell
     method_cls: type[Method]
@@ -30,6 +31,35 @@ class PlannedCell:
     method_config: Any
     task_config: Any
     direction: Direction
+    checkpoint: str
+    """The key of the pretrained method this cell needs (`checkpoint_key`), computed once, here."""
+    data_settings: dict[str, Any]
+    """The `data` section the cell's datasets resolve from (real roots, profile, world seed)."""
+
+    def order(self) -> CellOrder:
+        """What a worker needs to rebuild this cell (`rebuild_cell`), as plain data."""
+        cell = self.cell
+        return CellOrder(cell.method, cell.task, cell.direction, cell.seed, cell.method_config, cell.task_config,
+                         self.data_settings, cell.cell_hash, self.checkpoint)
+
+
+@dataclass(frozen=True)
+class CellOrder:
+    """One cell as plain data, for a job to carry to a worker: names, seed, resolved settings, the
+    data section, and the hashes the worker checks its rebuilt cell against."""
+
+    method: str
+    task: str
+    direction: str
+    seed: int
+    method_settings: dict[str, Any]
+    task_settings: dict[str, Any]
+    data_settings: dict[str, Any]
+    cell_hash: str
+    checkpoint: str
+
+    def label(self) -> str:
+        return f"{self.method} / {self.task} / {self.direction} / seed {self.seed}"
 
 
 @dataclass
@@ -37,6 +67,12 @@ class Plan:
     cells: list[PlannedCell]
     skipped: list[str]
     data: DatasetResolver
+
+
+def checkpoint_key(method_cls: type[Method], method_config: Any, corpus_fingerprint: str, seed: int) -> str:
+    """What identifies a pretrained method: name, version, config, its corpus's fingerprint and seed."""
+    identity = [method_cls.name, str(method_cls.version), cfg.to_dict(method_config)]
+    return hash_json({"method": identity, "corpus": corpus_fingerprint, "seed": seed}, length=24)
 
 
 def data_resolver(registry: Registry, document: cfg.Document, cache: ArtifactCache) -> DatasetResolver:
@@ -83,13 +119,36 @@ def make_plan(
                     skipped.append(f"{method_name} / {task_name} / {direction}: {method_name} has no {missing[0]} encoder under this config")
                     continue
                 for seed in seeds:
-                    cell = Cell(
-                        method=method_name, task=task_name, direction=direction.name, seed=seed,
-                        method_version=str(method_cls.version), task_version=str(task_cls.version),
-                        method_config=cfg.to_dict(m_config), task_config=cfg.to_dict(t_config), data=identity,
-                    )
-                    cells.append(PlannedCell(cell, method_cls, task_cls, m_config, t_config, direction))
+                    cells.append(_planned(method_cls, task_cls, m_config, t_config, direction, seed, data,
+                                          identity, dict(document.get(DATA_SECTION, {}))))
     return Plan(cells, skipped, data)
+
+
+def _planned(method_cls: type[Method], task_cls: type[Task], m_config: Any, t_config: Any, direction: Direction,
+             seed: int, data: DatasetResolver, identity: dict[str, Any], data_settings: dict[str, Any]) -> PlannedCell:
+    cell = Cell(method=method_cls.name, task=task_cls.name, direction=direction.name, seed=seed,
+                method_version=str(method_cls.version), task_version=str(task_cls.version),
+                method_config=cfg.to_dict(m_config), task_config=cfg.to_dict(t_config), data=identity)
+    key = checkpoint_key(method_cls, m_config, identity["fingerprints"][method_cls.corpus], seed)
+    return PlannedCell(cell, method_cls, task_cls, m_config, t_config, direction, key, data_settings)
+
+
+def rebuild_cell(registry: Registry, order: CellOrder, cache: ArtifactCache) -> tuple[PlannedCell, DatasetResolver]:
+    """The cell of `order` built again from the installed plugins (on a worker), with its datasets;
+    a one-line error when it no longer hashes the same (other plugin versions or data on this worker)."""
+    data = data_resolver(registry, {DATA_SECTION: order.data_settings}, cache)
+    method_cls, m_config = method_config(registry, order.method, {order.method: order.method_settings})
+    task_cls = registry.task(order.task)
+    t_config = cfg.build(task_cls.config_class, order.task_settings, order.task)
+    task_cls.validate(t_config)
+    identity = data_identity(data, (method_cls.corpus, *task_cls.datasets))
+    planned = _planned(method_cls, task_cls, m_config, t_config, Direction.parse(order.direction), order.seed, data,
+                       identity, order.data_settings)
+    if planned.cell.cell_hash != order.cell_hash or planned.checkpoint != order.checkpoint:
+        raise UserError(f"{order.label()} is not the same cell on this worker as where the grid was planned "
+                        "(other plugin versions, settings or data here); install the same avtbench and plugins "
+                        "and give the workers the same data, then run the grid again")
+    return planned, data
 
 
 def data_identity(data: DatasetResolver, datasets: tuple[str, ...]) -> dict[str, Any]:

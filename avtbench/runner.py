@@ -13,7 +13,6 @@ from typing import Any, Callable
 import numpy as np
 
 import avtbench
-from avtbench import config as cfg
 from avtbench.atomic import publish_folder
 from avtbench.api import API_VERSION, Clips, DamagedArtifact, Method, Progress, SilentProgress, Task, UserError
 from avtbench.cache import ArtifactCache
@@ -24,7 +23,7 @@ from avtbench.environment import current_environment
 from avtbench.hashing import hash_array, hash_json
 from avtbench.logs import LIBRARY_LOG
 from avtbench.plan import PlannedCell
-from avtbench.store import ResultStore
+from avtbench.record import CellRecord, PretrainInfo, Timings
 
 
 def resolve_loader_workers(requested: str, device: str) -> int:
@@ -49,11 +48,11 @@ def resolve_device(requested: str) -> str:
 
 
 class Runner:
-    """Runs planned cells, reusing cached checkpoints and embeddings, and writes one record per cell."""
+    """Computes planned cells' records, reusing cached checkpoints and embeddings (`recording.record_cell`
+    writes them into a store)."""
 
     def __init__(
         self,
-        store: ResultStore | None,
         cache: ArtifactCache,
         data: DatasetResolver,
         device: str = "cpu",
@@ -65,7 +64,6 @@ class Runner:
         """grid_id: the grid run this runner serves; a checkpoint pretrained under the same id (in stage 1,
         possibly by another worker) counts as pretrained by this run in the records' `timings.pretrain_s`.
         loader_workers: processes that read the corpus's batches while a method pretrains (`--loader-workers`)."""
-        self.store = store
         self.cache = cache
         self.data = data
         self.device = device
@@ -76,27 +74,7 @@ class Runner:
         self._healed: set[str] = set()
         self._splits: dict[tuple, dict[str, Clips]] = {}
 
-    def run(self, planned: PlannedCell, overwrite: bool = False) -> dict[str, Any] | None:
-        """Run one cell and write its record; return it, or None when a complete record already exists
-        and overwrite is off (which cells a grid runs at all is the executors' `triage`).
-
-        Under the cell's lock, so that a second process running the same cell waits and then finds
-        the record instead of computing it again."""
-        if self.store is None:
-            raise ValueError("a Runner without a store pretrains methods only")
-        with self.store.lock(planned.cell):
-            state = self.store.state(planned.cell)
-            if state == "done" and not overwrite:
-                return None
-            if state == "corrupt":
-                moved = self.store.set_aside(planned.cell)
-                self.log(f"redoing {planned.cell.label()}: its record was incomplete or unreadable; moved it to {moved}")
-            record = self.compute(planned, artifacts=self.store.artifacts_path(planned.cell))
-            self.store.write(planned.cell, record)
-            self.store.clear_failure(planned.cell)
-            return record
-
-    def compute(self, planned: PlannedCell, artifacts: Path | None = None) -> dict[str, Any]:
+    def compute(self, planned: PlannedCell, artifacts: Path | None = None) -> CellRecord:
         """The cell's record (pretraining or loading the method, encoding, fitting, evaluating); writes
         checkpoints and embeddings to the cache, nothing to the store but the task's artifacts
         folder when `artifacts` names one (replaced as a whole, listed in the record)."""
@@ -105,33 +83,26 @@ class Runner:
         splits = self._task_splits(task, planned, planned.method_cls.input_level)
         needs = task.needs(planned.direction, splits)
         method, pretrain_info = self.pretrained_method(planned.method_cls, planned.method_config, planned.cell.seed,
+                                                       planned.checkpoint,
                                                        check=lambda inputs: _check_inputs(planned, splits, needs, inputs))
         encode_started = time.perf_counter()
         embeddings = {
-            (split, modality): self.embed(method, pretrain_info["key"], splits[split], modality)
+            (split, modality): self.embed(method, planned.checkpoint, splits[split], modality)
             for split, modality in needs
         }
         evaluate_started = time.perf_counter()
         metrics = task.evaluate(embeddings, splits, planned.direction, planned.cell.seed, self.device, self.progress)
         finished = time.perf_counter()
         _check_metrics(task, metrics)
-        record = self._record(planned, metrics, pretrain_info, {
-            "pretrain_s": pretrain_info["seconds"],
-            "encode_s": evaluate_started - encode_started,
-            "evaluate_s": finished - evaluate_started,
-            "total_s": finished - started,
-        })
+        record = self._record(planned, metrics, pretrain_info, Timings(
+            pretrain_s=pretrain_info.seconds, encode_s=evaluate_started - encode_started,
+            evaluate_s=finished - evaluate_started, total_s=finished - started))
         if artifacts is not None:
-            record["artifacts"] = _publish_artifacts(task, artifacts)
+            record = record.with_artifacts(_publish_artifacts(task, artifacts))
         return record
 
-    def checkpoint_key(self, method_cls: type[Method], method_config: Any, seed: int) -> str:
-        """What identifies a pretrained method: name, version, config, corpus fingerprint and seed."""
-        identity = [method_cls.name, str(method_cls.version), cfg.to_dict(method_config)]
-        return hash_json({"method": identity, "corpus": self.data.fingerprint(method_cls.corpus), "seed": seed}, length=24)
-
-    def pretrained_method(self, method_cls: type[Method], method_config: Any, seed: int,
-                          check: Callable[[dict[str, list[int]]], None] = lambda inputs: None) -> tuple[Method, dict[str, Any]]:
+    def pretrained_method(self, method_cls: type[Method], method_config: Any, seed: int, key: str,
+                          check: Callable[[dict[str, list[int]]], None] = lambda inputs: None) -> tuple[Method, PretrainInfo]:
         """The method pretrained on its corpus with this config and seed: from the cache, or trained and
         cached, under the checkpoint's lock (a second process wanting it waits, then loads it).
 
@@ -139,8 +110,10 @@ class Runner:
         be) pretrained on, before any training, so that data of another shape fails first."""
         import torch
 
+        from avtbench import config as cfg
+
         identity = [method_cls.name, str(method_cls.version), cfg.to_dict(method_config)]
-        key = self.checkpoint_key(method_cls, method_config, seed)
+
         def fresh() -> Method:  # seeded the same way whether or not a cached copy was tried first
             torch.manual_seed(seed)
             np.random.seed(seed)
@@ -170,11 +143,11 @@ class Runner:
                     "inputs": inputs, "input_level": method_cls.input_level, "grid": self.grid_id,
                     "environment": environment}
             self.cache.publish_checkpoint(key, method.save, meta)
-            return method, {"key": key, "cached": False, "seconds": seconds, "trained_s": seconds, "stats": stats,
-                            "environment": environment}
+            return method, PretrainInfo(key, cached=False, seconds=seconds, trained_s=seconds, stats=stats,
+                                        environment=environment)
 
     def _load_checkpoint(self, method: Method, key: str, seed: int,
-                         check: Callable[[dict[str, list[int]]], None]) -> dict[str, Any] | None:
+                         check: Callable[[dict[str, list[int]]], None]) -> PretrainInfo | None:
         """Load the cached checkpoint `key` into `method` and return its pretrain info; None when it was
         damaged (unreadable meta.json or tensors): then it is moved aside, said in one line, and the
         caller pretrains again."""
@@ -191,8 +164,9 @@ class Runner:
         else:
             self.log(f"loaded {method.name} (seed {seed}) from {folder}")
             this_run = bool(self.grid_id) and meta.get("grid") == self.grid_id
-            return {"key": key, "cached": not this_run, "seconds": meta.get("seconds", 0.0) if this_run else 0.0,
-                    "trained_s": meta.get("seconds"), "stats": meta.get("stats", {}), "environment": meta.get("environment")}
+            return PretrainInfo(key, cached=not this_run, seconds=meta.get("seconds", 0.0) if this_run else 0.0,
+                                trained_s=meta.get("seconds"), stats=meta.get("stats", {}),
+                                environment=meta.get("environment"))
         moved = self.cache.set_aside_checkpoint(key)
         self._healed.add(key)
         LIBRARY_LOG.warning(f"damaged cache: {reason}; moved it to {moved} and pretraining {method.name} (seed {seed}) again")
@@ -248,35 +222,23 @@ class Runner:
         if out is None:  # no clips: an empty embedding of unknown width
             open_map((0, 0, 0))
 
-    def _record(self, planned: PlannedCell, metrics: dict[str, float], pretrain: dict[str, Any],
-                timings: dict[str, float]) -> dict[str, Any]:
+    def _record(self, planned: PlannedCell, metrics: dict[str, float], pretrain: PretrainInfo,
+                timings: Timings) -> CellRecord:
         cell = planned.cell
-        return {
-            "method": cell.method,
-            "task": cell.task,
-            "direction": cell.direction,
-            "seed": cell.seed,
-            "metrics": {k: float(v) for k, v in metrics.items()},
-            "main_metric": planned.task_cls.main_metric,
-            "main_value": float(metrics[planned.task_cls.main_metric]),
-            "lower_is_better": list(planned.task_cls.lower_is_better),
-            "config": {"method": cell.method_config, "task": cell.task_config, "data": cell.data},
-            "sources": {name: self.data.origin(name) for name in cell.data.get("fingerprints", {})},
-            "cell_hash": cell.cell_hash,
-            "config_hash": cell.config_hash,
-            "method_hash": cell.method_hash,
-            "column_hash": cell.column_hash,
-            "versions": {"method": cell.method_version, "task": cell.task_version, "plugin_api": API_VERSION,
-                         "method_api": stated_api(planned.method_cls), "task_api": stated_api(planned.task_cls),
-                         **package_versions()},
-            "git_sha": git_sha(),
-            "pretrain": {"checkpoint": pretrain["key"], "cached": pretrain["cached"], "stats": pretrain["stats"],
-                         "trained_s": pretrain.get("trained_s"), "environment": pretrain.get("environment")},
-            "timings": timings,
-            "device": self.device,
-            "environment": current_environment(self.device).to_dict(),
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        }
+        return CellRecord(
+            method=cell.method, task=cell.task, direction=cell.direction, seed=cell.seed,
+            metrics={k: float(v) for k, v in metrics.items()}, main_metric=planned.task_cls.main_metric,
+            cell_hash=cell.cell_hash, config_hash=cell.config_hash, method_hash=cell.method_hash,
+            column_hash=cell.column_hash, lower_is_better=tuple(planned.task_cls.lower_is_better),
+            config={"method": cell.method_config, "task": cell.task_config, "data": cell.data},
+            sources={name: self.data.origin(name) for name in cell.data.get("fingerprints", {})},
+            versions={"method": cell.method_version, "task": cell.task_version, "plugin_api": API_VERSION,
+                      "method_api": stated_api(planned.method_cls), "task_api": stated_api(planned.task_cls),
+                      **package_versions()},
+            git_sha=git_sha(), pretrain=pretrain, timings=timings, device=self.device,
+            environment=current_environment(self.device).to_dict(),
+            created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        )
 
 
 def _publish_artifacts(task: Task, folder: Path) -> list[str]:

@@ -18,9 +18,9 @@ from typing import Any, Iterator, Literal
 
 from avtbench.atomic import move_aside, prepare_folder, write_text_atomic
 from avtbench.cells import Cell
+from avtbench.record import CellFailure, CellRecord, IncompleteRecord
 
 FAILURE_SUFFIX = ".failure.json"
-REQUIRED_FIELDS = ("method", "task", "direction", "seed", "metrics", "main_metric", "main_value", "cell_hash")
 RecordState = Literal["missing", "done", "corrupt"]
 
 
@@ -49,15 +49,21 @@ class ResultStore:
     def failure_path(self, cell: Cell) -> Path:
         return self.path(cell).with_name(f"seed{cell.seed}-{cell.config_hash}{FAILURE_SUFFIX}")
 
-    def write_failure(self, cell: Cell, failure: dict[str, Any]) -> Path:
+    def write_failure(self, cell: Cell, failure: CellFailure) -> Path:
         path = self.failure_path(cell)
-        write_text_atomic(path, json.dumps({"cell": cell.label(), "cell_hash": cell.cell_hash, **failure},
-                                           indent=2, sort_keys=True, default=str) + "\n")
+        document = failure.of(cell.label(), cell.cell_hash).to_json()
+        write_text_atomic(path, json.dumps(document, indent=2, sort_keys=True, default=str) + "\n")
         return path
 
-    def failure(self, cell: Cell) -> dict[str, Any] | None:
+    def failure(self, cell: Cell) -> CellFailure | None:
+        """The cell's failure record; an unreadable one counts as a crash (so a rerun skips it until --retry-failed)."""
         path = self.failure_path(cell)
-        return read_json(path) if path.is_file() else None
+        if not path.is_file():
+            return None
+        try:
+            return CellFailure.from_json(read_json(path))
+        except IncompleteRecord:
+            return CellFailure(f"unreadable failure record {path}")
 
     def clear_failure(self, cell: Cell) -> None:
         self.failure_path(cell).unlink(missing_ok=True)
@@ -69,7 +75,7 @@ class ResultStore:
         path = self.path(cell)
         if not path.is_file():
             return "missing"
-        return "done" if _complete(read_json(path), cell) else "corrupt"
+        return "done" if _record(path, cell) is not None else "corrupt"
 
     def exists(self, cell: Cell) -> bool:
         """Whether the cell is finished: its record is there and complete."""
@@ -84,26 +90,30 @@ class ResultStore:
         path = self.path(cell)
         return path.with_name(path.stem + ".artifacts")
 
-    def write(self, cell: Cell, record: dict[str, Any]) -> Path:
+    def write(self, cell: Cell, record: CellRecord) -> Path:
         path = self.path(cell)
-        write_text_atomic(path, json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")
+        write_text_atomic(path, json.dumps(record.to_json(), indent=2, sort_keys=True, default=str) + "\n")
         return path
 
-    def read(self, cell: Cell) -> dict[str, Any]:
-        return json.loads(self.path(cell).read_text())
+    def read(self, cell: Cell) -> CellRecord:
+        """The cell's record (`IncompleteRecord` when its file is not a complete record of it)."""
+        path = self.path(cell)
+        record = CellRecord.from_json(read_json(path))
+        if record.cell_hash != cell.cell_hash:
+            raise IncompleteRecord(f"{path} holds another cell's record")
+        return record.at(str(path))
 
-    def records(self) -> Iterator[dict[str, Any]]:
+    def records(self) -> Iterator[CellRecord]:
         """Every complete record; an unreadable or incomplete file is reported on stderr and skipped, never deleted."""
         if not self.root.is_dir():
             return
         for path in sorted(self.root.rglob("seed*.json")):
             if path.name.endswith(FAILURE_SUFFIX):
                 continue
-            record = read_json(path)
-            if not _complete(record, None):
+            record = _record(path, None)
+            if record is None:
                 print(f"warning: skipping incomplete result {path}; `avtbench run` redoes that cell", file=sys.stderr)
                 continue
-            record["_path"] = str(path)
             yield record
 
 
@@ -117,12 +127,15 @@ def read_json(path: Path) -> Any:
 
 def is_complete_record(path: Path) -> bool:
     """Whether `path` holds a finished cell's record (of whichever cell)."""
-    return _complete(read_json(path), None)
+    return _record(path, None) is not None
 
 
-def _complete(record: Any, cell: Cell | None) -> bool:
-    if not isinstance(record, dict) or any(k not in record for k in REQUIRED_FIELDS):
-        return False
-    if not isinstance(record["metrics"], dict) or record["main_metric"] not in record["metrics"]:
-        return False
-    return cell is None or record["cell_hash"] == cell.cell_hash
+def _record(path: Path, cell: Cell | None) -> CellRecord | None:
+    """The complete record in `path` (of `cell`, when given), else None."""
+    try:
+        record = CellRecord.from_json(read_json(path))
+    except IncompleteRecord:
+        return None
+    if cell is not None and record.cell_hash != cell.cell_hash:
+        return None
+    return record.at(str(path))

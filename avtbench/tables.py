@@ -14,6 +14,7 @@ from tabulate import tabulate
 
 from avtbench.api import UserError
 from avtbench.environment import environment_signature
+from avtbench.record import CellRecord
 
 FORMATS = ("markdown", "latex", "csv")
 TESTS = ("ttest", "wilcoxon")
@@ -148,7 +149,7 @@ def _paired_pvalue(a: list[float], b: list[float], test: str) -> float | None:
     return pvalue if math.isfinite(pvalue) else None
 
 
-def build_table(records: Iterable[dict[str, Any]], metric: str | None = None, test: str = "ttest") -> Table:
+def build_table(records: Iterable[CellRecord], metric: str | None = None, test: str = "ttest") -> Table:
     """Rows are methods, columns task/direction; a different config or version gets its own row or column.
 
     `test` ("ttest" or "wilcoxon") is the two-sided paired test `render` uses to check whether a best row is
@@ -156,27 +157,27 @@ def build_table(records: Iterable[dict[str, Any]], metric: str | None = None, te
     if test not in TESTS:
         raise UserError(f"unknown significance test {test!r}; use one of {', '.join(TESTS)}")
     records = list(records)
-    row_keys = _labels({(r["method"], r["method_hash"]) for r in records})
-    col_keys = _labels({(f"{r['task']}/{r['direction']}", r["column_hash"]) for r in records})
+    row_keys = _labels({(r.method, r.method_hash) for r in records})
+    col_keys = _labels({(f"{r.task}/{r.direction}", r.column_hash) for r in records})
     cells: dict[tuple[str, str], Aggregate] = defaultdict(Aggregate)
     metric_names: dict[str, str] = {}
     lower: set[str] = set()
     seen: set[tuple[str, str, int]] = set()
     environments: dict[str, set[str]] = defaultdict(set)
     for r in records:
-        name = metric or r["main_metric"]
-        if name not in r["metrics"]:
+        name = metric or r.main_metric
+        if name not in r.metrics:
             continue
-        row = row_keys[(r["method"], r["method_hash"])]
-        col = col_keys[(f"{r['task']}/{r['direction']}", r["column_hash"])]
-        if (row, col, r["seed"]) in seen:
+        row = row_keys[(r.method, r.method_hash)]
+        col = col_keys[(f"{r.task}/{r.direction}", r.column_hash)]
+        if (row, col, r.seed) in seen:
             continue
-        seen.add((row, col, r["seed"]))
-        cells[(row, col)].values.append(float(r["metrics"][name]))
-        cells[(row, col)].seeds.append(r["seed"])
+        seen.add((row, col, r.seed))
+        cells[(row, col)].values.append(float(r.metrics[name]))
+        cells[(row, col)].seeds.append(r.seed)
         metric_names[col] = name
-        environments[col].add(environment_signature(r.get("environment")))
-        if name in r.get("lower_is_better", ()):
+        environments[col].add(environment_signature(r.environment))
+        if name in r.lower_is_better:
             lower.add(col)
     if metric and not cells:
         raise UserError(f"no result has a metric named {metric!r}; leave out --metric to use each task's main metric")

@@ -8,6 +8,7 @@ pretraining, encoding and the task's own fit/eval (process start, imports, data 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import subprocess
@@ -15,6 +16,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from avtbench.record import CellRecord
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> float:
@@ -26,9 +29,9 @@ def timed(cmd: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
-def newest_record(results: Path) -> dict:
+def newest_record(results: Path) -> CellRecord:
     path = max(results.rglob("seed*.json"), key=lambda p: p.stat().st_mtime)
-    return json.loads(path.read_text())
+    return CellRecord.from_json(json.loads(path.read_text()))
 
 
 def main() -> None:
@@ -53,9 +56,9 @@ def main() -> None:
         for label in ("cold", "warm"):
             wall = timed([*run, "--overwrite"], env)
             record = newest_record(results)
-            t = dict(record["timings"])
+            t = dataclasses.asdict(record.timings)
             if label == "cold":  # the executor pretrains before the cell runs: count that training here
-                t["pretrain_s"] = record["pretrain"].get("trained_s") or t["pretrain_s"]
+                t["pretrain_s"] = record.pretrain.trained_s or t["pretrain_s"]
             work = t["pretrain_s"] + t["encode_s"] + t["evaluate_s"]
             rows.append((label, wall, t, 1 - work / wall))
             if label == "cold":

@@ -15,13 +15,13 @@ Exit code 1 when a check fails, 2 when a needed cell is missing or a method has 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import statistics
 import sys
 from collections import defaultdict
 from pathlib import Path
 
+from avtbench.store import ResultStore
 from avtbench.synth.profiles import profile_sizes
 from avtbench_plugins.datasets.ave import DATASET as AVE
 from avtbench_plugins.datasets.retrieval import DATASET as RETRIEVAL
@@ -32,11 +32,8 @@ METHODS = ("unaligned", "cca", "oracle")
 
 def scores(results: Path) -> dict[tuple[str, str, str], list[float]]:
     values: dict[tuple[str, str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for path in results.rglob("seed*.json"):
-        record = json.loads(path.read_text())
-        method = record["method"]["name"] if isinstance(record["method"], dict) else record["method"]
-        task = record["task"]["name"] if isinstance(record["task"], dict) else record["task"]
-        values[(method, task, record["direction"])][record["column_hash"]].append(float(record["main_value"]))
+    for record in ResultStore(results).records():
+        values[(record.method, record.task, record.direction)][record.column_hash].append(record.main_value)
     out = {}
     for key, columns in values.items():
         if len(columns) > 1 and key[0] in METHODS and key[1:] in COLUMNS:

@@ -93,7 +93,7 @@ def main() -> None:
     pretrain_s = time.perf_counter() - started
     steps, wait_s = len(clock.times), loader.STATS.wait_s
     retrieval = read(Path(args.retrieval), "all", level=method_cls.input_level)
-    runner = Runner(None, ArtifactCache(Path(args.cache) / "bench-embeddings"), data=None, device=args.device)
+    runner = Runner(ArtifactCache(Path(args.cache) / "bench-embeddings"), data=None, device=args.device)
     started = time.perf_counter()
     for modality in method_cls.modalities_for(config):
         if modality != "text" and retrieval.has(modality):

@@ -6,13 +6,17 @@ gives the same records whichever engine ran it.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from avtbench.executors.jobs import Executor
 
 EXECUTORS = ("serial", "ray", "slurm")
 
 
-def executor_for(name: str) -> Any:
-    """The executor class for `name` (imported on demand: Ray and submitit are optional)."""
+def executor_for(name: str) -> type[Executor]:
+    """The executor class for `name` (imported on demand: Ray and submitit are optional); each
+    implements the `jobs.Executor` protocol."""
     if name == "serial":
         from avtbench.executors.serial import SerialExecutor
 

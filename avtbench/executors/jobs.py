@@ -1,94 +1,115 @@
-"""The two-stage plan and the job functions every executor runs.
+"""The two-stage plan, the executor protocol, and the job functions every executor runs.
 
-A job carries the grid's spec (names, seeds, settings, paths) and the index of one cell; a worker
-rebuilds the plan from the installed plugins and checks the cell's hash, so that jobs pickle as
-plain data and run the same code in any process on any node that sees the cache and the store.
+A job carries its one cell as plain data (`plan.CellOrder`: names, seed, resolved settings, the data
+section, the cell's hash and checkpoint key) and where to work (`WorkerContext`); a worker rebuilds
+that cell alone from the installed plugins and checks its hash (`plan.rebuild_cell`), so that jobs
+pickle small and run the same code in any process on any node that sees the cache and the store.
 """
 from __future__ import annotations
 
 import platform
 import time
 import traceback
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from avtbench.errors import UserError
+from avtbench.record import CellFailure, CellRecord
+
+if TYPE_CHECKING:
+    from avtbench.api import Progress
+    from avtbench.executors.report import GridReport
+    from avtbench.executors.settings import ExecutorConfig
+    from avtbench.plan import CellOrder, Plan, PlannedCell
+    from avtbench.runner import Runner
+    from avtbench.store import ResultStore
 
 
 @dataclass(frozen=True)
-class GridSpec:
-    methods: tuple[str, ...]
-    tasks: tuple[str, ...]
-    directions: tuple[str, ...]
-    seeds: tuple[int, ...]
-    document: dict[str, Any] = field(hash=False)
-    cache_root: str = ""
-    results_root: str = ""
+class WorkerContext:
+    """Where and how a worker runs its cells: the shared cache and store, the device, the grid's id
+    (checkpoints its stage 1 trains count as this run's) and the corpus loader's processes."""
+
+    cache_root: str
+    results_root: str
     device: str = "cpu"
     grid_id: str = ""
     loader_workers: int = 0
 
-    def plan(self) -> Any:
+    def runner(self, order: CellOrder) -> tuple[Runner, PlannedCell]:
+        """A runner for `order`'s cell, and the cell rebuilt from the installed plugins."""
         from avtbench.cache import ArtifactCache
-        from avtbench.plan import make_plan
+        from avtbench.plan import rebuild_cell
         from avtbench.plugins import registry
-
-        return make_plan(registry(), list(self.methods), list(self.tasks), list(self.directions), list(self.seeds),
-                         self.document, ArtifactCache(self.cache_root))
-
-    def runner(self, plan: Any, with_store: bool) -> Any:
-        from avtbench.cache import ArtifactCache
         from avtbench.runner import Runner
-        from avtbench.store import ResultStore
 
-        store = ResultStore(self.results_root) if with_store else None
-        return Runner(store, ArtifactCache(self.cache_root), plan.data, self.device, grid_id=self.grid_id,
-                      loader_workers=self.loader_workers)
+        cache = ArtifactCache(self.cache_root)
+        planned, data = rebuild_cell(registry(), order, cache)
+        return Runner(cache, data, self.device, grid_id=self.grid_id, loader_workers=self.loader_workers), planned
+
+
+@dataclass
+class GridRun:
+    """One grid as an executor receives it: the plan, a runner and store in this process, the report
+    its cells go to, the context its workers get, and what to do with cells already run."""
+
+    plan: Plan
+    runner: Runner
+    store: ResultStore
+    report: GridReport
+    context: WorkerContext
+    overwrite: bool = False
+    retry_failed: bool = False
+
+
+class Executor(Protocol):
+    """What `--executor` picks (`executor_for`): built from the config's `executor` section, it runs a
+    grid's two stages and tells the report about every cell."""
+
+    def __init__(self, config: ExecutorConfig) -> None: ...
+
+    def run(self, grid: GridRun, progress: Progress | None = None) -> GridReport: ...
 
 
 @dataclass(frozen=True)
 class Job:
-    """Cell `index` of the plan of `spec` (for a pretraining job: any cell that needs that checkpoint)."""
+    """One cell for a worker (for a pretraining job: the first cell that needs that checkpoint)."""
 
-    spec: GridSpec
-    index: int
-    cell_hash: str
-    label: str
-    checkpoint: str = ""
+    order: CellOrder
+    context: WorkerContext
+
+    @property
+    def label(self) -> str:
+        return self.order.label()
+
+    @property
+    def checkpoint(self) -> str:
+        return self.order.checkpoint
 
 
-@dataclass
+@dataclass(frozen=True)
 class Outcome:
     label: str
-    cell_hash: str
-    record: dict[str, Any] | None = None
-    failure: dict[str, Any] | None = None
+    record: CellRecord | None = None
+    failure: CellFailure | None = None
 
 
-def two_stages(spec: GridSpec, plan: Any, runner: Any) -> tuple[list[Job], list[Job]]:
+def two_stages(plan: Plan, context: WorkerContext) -> tuple[list[Job], list[Job]]:
     """(one pretraining job per distinct checkpoint key, one job per cell), in plan order."""
     pretrain: dict[str, Job] = {}
     cells = []
-    for index, planned in enumerate(plan.cells):
-        key = runner.checkpoint_key(planned.method_cls, planned.method_config, planned.cell.seed)
-        job = Job(spec, index, planned.cell.cell_hash, planned.cell.label(), key)
-        pretrain.setdefault(key, job)
+    for planned in plan.cells:
+        job = Job(planned.order(), context)
+        pretrain.setdefault(planned.checkpoint, job)
         cells.append(job)
     return list(pretrain.values()), cells
 
 
-def _planned(job: Job) -> tuple[Any, Any]:
-    plan = job.spec.plan()
-    planned = plan.cells[job.index]
-    if planned.cell.cell_hash != job.cell_hash:
-        raise UserError(f"the plan of {job.label} changed since the job was made (installed plugins or data "
-                        "differ on this worker); run the grid again")
-    return plan, planned
-
-
-def failure_info(exc: BaseException, started: float) -> dict[str, Any]:
-    return {"error": f"{type(exc).__name__}: {exc}".strip(), "kind": "user error" if isinstance(exc, UserError) else "crash",
-            "traceback": traceback.format_exc(), "host": platform.node(), "seconds": round(time.perf_counter() - started, 3)}
+def failure_info(exc: BaseException, started: float, stage: str = "") -> CellFailure:
+    return CellFailure(error=f"{type(exc).__name__}: {exc}".strip(),
+                       kind="user error" if isinstance(exc, UserError) else "crash",
+                       traceback=traceback.format_exc(), host=platform.node(),
+                       seconds=round(time.perf_counter() - started, 3), stage=stage)
 
 
 def pretrain_job(job: Job) -> Outcome:
@@ -96,36 +117,37 @@ def pretrain_job(job: Job) -> Outcome:
     workers wait and reuse it)."""
     started = time.perf_counter()
     try:
-        plan, planned = _planned(job)
-        job.spec.runner(plan, with_store=False).pretrained_method(planned.method_cls, planned.method_config,
-                                                                  planned.cell.seed)
-        return Outcome(job.label, job.cell_hash)
+        runner, planned = job.context.runner(job.order)
+        runner.pretrained_method(planned.method_cls, planned.method_config, planned.cell.seed, planned.checkpoint)
+        return Outcome(job.label)
     except Exception as exc:  # reported to the driver, which records the cells that needed it
-        return Outcome(job.label, job.cell_hash, failure=failure_info(exc, started))
+        return Outcome(job.label, failure=failure_info(exc, started, "pretraining"))
 
 
 def cell_job(job: Job) -> Outcome:
     """Stage 2: the cell's record, returned to the driver (which is the store's one writer)."""
     started = time.perf_counter()
     try:
-        plan, planned = _planned(job)
-        return Outcome(job.label, job.cell_hash, record=job.spec.runner(plan, with_store=False).compute(planned))
+        runner, planned = job.context.runner(job.order)
+        return Outcome(job.label, record=runner.compute(planned))
     except Exception as exc:
-        return Outcome(job.label, job.cell_hash, failure=failure_info(exc, started))
+        return Outcome(job.label, failure=failure_info(exc, started))
 
 
 def cell_job_writing(job: Job) -> Outcome:
     """Stage 2 on a shared filesystem without a driver (Slurm): the worker writes its own record,
     or its failure, under the store's per-cell lock."""
+    from avtbench.recording import record_cell
+    from avtbench.store import ResultStore
+
     started = time.perf_counter()
-    plan = planned = runner = None
+    store = ResultStore(job.context.results_root)
+    planned = None
     try:
-        plan, planned = _planned(job)
-        runner = job.spec.runner(plan, with_store=True)
-        record = runner.run(planned)
-        return Outcome(job.label, job.cell_hash, record=record)
+        runner, planned = job.context.runner(job.order)
+        return Outcome(job.label, record=record_cell(store, runner, planned))
     except Exception as exc:
         info = failure_info(exc, started)
-        if runner is not None and planned is not None:
-            runner.store.write_failure(planned.cell, info)
-        return Outcome(job.label, job.cell_hash, failure=info)
+        if planned is not None:
+            store.write_failure(planned.cell, info)
+        return Outcome(job.label, failure=info)

@@ -10,29 +10,33 @@ from __future__ import annotations
 from typing import Any
 
 from avtbench.errors import UserError
-from avtbench.executors.jobs import Job, Outcome, cell_job, pretrain_job, two_stages
+from avtbench.executors.jobs import GridRun, Job, Outcome, cell_job, pretrain_job, two_stages
 from avtbench.executors.report import GridReport, report_skipped, triage
+from avtbench.executors.settings import ExecutorConfig
+from avtbench.record import CellFailure
 
 
 class RayExecutor:
-    def __init__(self, config: Any, spec: Any, plan: Any, runner: Any, report: GridReport) -> None:
-        self.config, self.spec, self.plan, self.runner, self.report = config, spec, plan, runner, report
+    def __init__(self, config: ExecutorConfig) -> None:
+        self.config = config
 
-    def run(self, overwrite: bool = False, retry_failed: bool = False, progress: Any = None) -> GridReport:
+    def run(self, grid: GridRun, progress: Any = None) -> GridReport:
         try:
             import ray
         except ImportError:
             raise UserError("--executor ray needs Ray: pip install 'ray>=2.9' (or the [cluster] extra)") from None
         started_here = self._init(ray)
         try:
-            stage1, stage2 = two_stages(self.spec, self.plan, self.runner)
-            todo = [job for job in stage2 if self._wanted(job, overwrite, retry_failed)]
-            broken = self._pretrain(ray, [j for j in stage1 if j.checkpoint in {t.checkpoint for t in todo}])
-            self._cells(ray, todo, broken)
+            stage1, stage2 = two_stages(grid.plan, grid.context)
+            planned = {job.order.cell_hash: p for job, p in zip(stage2, grid.plan.cells)}
+            todo = [job for job in stage2 if self._wanted(grid, planned[job.order.cell_hash].cell)]
+            needed = {t.checkpoint for t in todo}
+            broken = self._pretrain(ray, grid, [j for j in stage1 if j.checkpoint in needed])
+            self._cells(ray, grid, planned, todo, broken)
         finally:
             if started_here:
                 ray.shutdown()
-        return self.report
+        return grid.report
 
     def _init(self, ray: Any) -> bool:
         if ray.is_initialized():
@@ -49,17 +53,16 @@ class RayExecutor:
         return ray.remote(fn).options(num_cpus=self.config.num_cpus, num_gpus=self.config.num_gpus,
                                       max_retries=self.config.retries, retry_exceptions=False)
 
-    def _wanted(self, job: Job, overwrite: bool, retry_failed: bool) -> bool:
-        cell = self.plan.cells[job.index].cell
-        verdict = triage(self.runner.store, cell, overwrite, retry_failed)
+    def _wanted(self, grid: GridRun, cell: Any) -> bool:
+        verdict = triage(grid.store, cell, grid.overwrite, grid.retry_failed)
         if verdict != "run":
-            report_skipped(self.report, self.runner.store, cell, verdict)
+            report_skipped(grid.report, grid.store, cell, verdict)
         return verdict == "run"
 
-    def _pretrain(self, ray: Any, jobs: list[Job]) -> dict[str, dict[str, Any]]:
+    def _pretrain(self, ray: Any, grid: GridRun, jobs: list[Job]) -> dict[str, CellFailure]:
         """Checkpoint key -> failure, for the pretraining jobs that failed."""
         remote = self._remote(ray, pretrain_job)
-        pending = {remote.remote(job): job for job in jobs if not self.runner.cache.has_checkpoint(job.checkpoint)}
+        pending = {remote.remote(job): job for job in jobs if not grid.runner.cache.has_checkpoint(job.checkpoint)}
         broken = {}
         for ref, job in pending.items():
             outcome = self._get(ray, ref, job)
@@ -67,35 +70,35 @@ class RayExecutor:
                 broken[job.checkpoint] = outcome.failure
         return broken
 
-    def _cells(self, ray: Any, jobs: list[Job], broken: dict[str, dict[str, Any]]) -> None:
+    def _cells(self, ray: Any, grid: GridRun, planned: dict[str, Any], jobs: list[Job],
+               broken: dict[str, CellFailure]) -> None:
         remote = self._remote(ray, cell_job)
         pending = {}
         for job in jobs:
             if job.checkpoint in broken:
-                self._record(job, Outcome(job.label, job.cell_hash, failure={**broken[job.checkpoint],
-                                                                              "stage": "pretraining"}))
+                self._record(grid, planned[job.order.cell_hash], Outcome(job.label, failure=broken[job.checkpoint]))
             else:
                 pending[remote.remote(job)] = job
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1)
             job = pending.pop(ready[0])
-            self._record(job, self._get(ray, ready[0], job))
+            self._record(grid, planned[job.order.cell_hash], self._get(ray, ready[0], job))
 
     def _get(self, ray: Any, ref: Any, job: Job) -> Outcome:
         try:
             return ray.get(ref)
         except Exception as exc:  # the worker died more often than retries allow
-            return Outcome(job.label, job.cell_hash, failure={"error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
-                                                              "kind": "worker died", "traceback": str(exc), "host": "", "seconds": 0.0})
+            line = str(exc).splitlines()[0] if str(exc) else ""
+            return Outcome(job.label, failure=CellFailure(f"{type(exc).__name__}: {line}", kind="worker died",
+                                                          traceback=str(exc)))
 
-    def _record(self, job: Job, outcome: Outcome) -> None:
-        planned = self.plan.cells[job.index]
-        store = self.runner.store
-        with store.lock(planned.cell):
+    def _record(self, grid: GridRun, planned: Any, outcome: Outcome) -> None:
+        store, cell = grid.store, planned.cell
+        with store.lock(cell):
             if outcome.record is not None:
-                path = store.write(planned.cell, outcome.record)
-                store.clear_failure(planned.cell)
-                self.report.add("done", job.label, {"record": outcome.record, "path": str(path)})
+                path = store.write(cell, outcome.record)
+                store.clear_failure(cell)
+                grid.report.done(cell.label(), outcome.record, path)
             else:
-                path = store.write_failure(planned.cell, outcome.failure or {})
-                self.report.add("failed", job.label, {"error": (outcome.failure or {}).get("error", ""), "failure": str(path)})
+                failure = outcome.failure or CellFailure("no record and no failure came back")
+                grid.report.failed(cell.label(), failure.error, store.write_failure(cell, failure))

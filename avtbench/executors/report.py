@@ -6,30 +6,58 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 from avtbench.atomic import write_text_atomic
+from avtbench.cells import Cell
+from avtbench.record import CellRecord
+from avtbench.store import ResultStore
 
-Notify = Callable[[str, str, dict[str, Any] | None], None]
-"""notify(kind, label, detail): kind is "done", "cached", "failed", "skipped-failed" or "submitted"."""
+EventKind = Literal["done", "cached", "failed", "skipped-failed", "submitted"]
+Verdict = Literal["run", "cached", "skipped-failed"]
+
+
+@dataclass(frozen=True)
+class CellEvent:
+    """What happened to one cell of a grid, as the CLI tells it.
+
+    done: computed now (`record`, written at `path`); cached: its record was there (`path`); failed:
+    `error`, its failure record at `path`; skipped-failed: it failed before (`path`), not run again;
+    submitted: handed to Slurm as `job_id`."""
+
+    kind: EventKind
+    label: str
+    path: str = ""
+    record: CellRecord | None = None
+    error: str = ""
+    job_id: str = ""
+
+
+Notify = Callable[[CellEvent], None]
 
 
 @dataclass
 class GridReport:
-    notify: Notify = lambda kind, label, detail: None
+    notify: Notify = lambda event: None
     counts: dict[str, int] = field(default_factory=dict)
     job_ids: dict[str, list[str]] = field(default_factory=dict)
 
-    def add(self, kind: str, label: str, detail: dict[str, Any] | None = None) -> None:
-        self.counts[kind] = self.counts.get(kind, 0) + 1
-        self.notify(kind, label, detail)
+    def add(self, event: CellEvent) -> None:
+        self.counts[event.kind] = self.counts.get(event.kind, 0) + 1
+        self.notify(event)
+
+    def done(self, label: str, record: CellRecord, path: Path) -> None:
+        self.add(CellEvent("done", label, str(path), record=record))
+
+    def failed(self, label: str, error: str, path: Path) -> None:
+        self.add(CellEvent("failed", label, str(path), error=error))
 
     @property
-    def failed(self) -> int:
+    def failures(self) -> int:
         return self.counts.get("failed", 0)
 
 
-def triage(store: Any, cell: Any, overwrite: bool, retry_failed: bool) -> str:
+def triage(store: ResultStore, cell: Cell, overwrite: bool, retry_failed: bool) -> Verdict:
     """What a grid does with a cell: "run" it, report it "cached" (a complete record), or leave it
     "skipped-failed" (it crashed before and --retry-failed is off). --overwrite runs every cell. A cell
     that failed on its input (a user error: a NaN in a feature file, say) runs again, as the input may
@@ -39,17 +67,17 @@ def triage(store: Any, cell: Any, overwrite: bool, retry_failed: bool) -> str:
     if store.exists(cell):
         return "cached"
     failure = store.failure(cell)
-    if not retry_failed and failure is not None and failure.get("kind") != "user error":
+    if not retry_failed and failure is not None and failure.kind != "user error":
         return "skipped-failed"
     return "run"
 
 
-def report_skipped(report: GridReport, store: Any, cell: Any, verdict: str) -> None:
+def report_skipped(report: GridReport, store: ResultStore, cell: Cell, verdict: Verdict) -> None:
     """Tell the report about a cell `triage` did not send to run."""
     if verdict == "cached":
-        report.add("cached", cell.label(), {"path": str(store.path(cell))})
+        report.add(CellEvent("cached", cell.label(), str(store.path(cell))))
     else:
-        report.add("skipped-failed", cell.label(), {"failure": str(store.failure_path(cell))})
+        report.add(CellEvent("skipped-failed", cell.label(), str(store.failure_path(cell))))
 
 
 def new_grid_id() -> str:

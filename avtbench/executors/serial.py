@@ -5,72 +5,72 @@ import time
 from typing import Any
 
 from avtbench.errors import UserError
-from avtbench.executors.jobs import failure_info, two_stages
-from avtbench.executors.report import GridReport, report_skipped, triage
+from avtbench.executors.jobs import GridRun, failure_info
+from avtbench.executors.report import CellEvent, GridReport, report_skipped, triage
+from avtbench.executors.settings import ExecutorConfig
+from avtbench.plan import PlannedCell
+from avtbench.record import CellFailure
+from avtbench.recording import record_cell
 
 
 class SerialExecutor:
-    def __init__(self, config: Any, spec: Any, plan: Any, runner: Any, report: GridReport) -> None:
-        self.config, self.spec, self.plan, self.runner, self.report = config, spec, plan, runner, report
-        self.broken: dict[str, dict[str, Any]] = {}
+    def __init__(self, config: ExecutorConfig) -> None:
+        self.config = config
 
-    def run(self, overwrite: bool = False, retry_failed: bool = False, progress: Any = None) -> GridReport:
-        self.broken = self._pretrain(overwrite, retry_failed)
-        cells = self.plan.cells if progress is None else progress.track(self.plan.cells, description="cells")
+    def run(self, grid: GridRun, progress: Any = None) -> GridReport:
+        broken = self._pretrain(grid)
+        cells = grid.plan.cells if progress is None else progress.track(grid.plan.cells, description="cells")
         try:
             for planned in cells:
-                self._one(planned, overwrite, retry_failed)
+                self._one(grid, planned, broken)
         finally:
             close = getattr(cells, "close", None)
             if close is not None:  # end the progress line now, before an error is printed
                 close()
-        return self.report
+        return grid.report
 
-    def _pretrain(self, overwrite: bool, retry_failed: bool) -> dict[str, dict[str, Any]]:
+    def _pretrain(self, grid: GridRun) -> dict[str, CellFailure]:
         """Stage 1: every checkpoint the cells to run need, each once; checkpoint key -> failure."""
-        broken: dict[str, dict[str, Any]] = {}
-        _, cells = two_stages(self.spec, self.plan, self.runner)
+        broken: dict[str, CellFailure] = {}
         seen: set[str] = set()
-        for job in cells:
-            planned = self.plan.cells[job.index]
-            if job.checkpoint in seen or self.runner.cache.has_checkpoint(job.checkpoint) \
-                    or triage(self.runner.store, planned.cell, overwrite, retry_failed) != "run":
+        for planned in grid.plan.cells:
+            key = planned.checkpoint
+            if key in seen or grid.runner.cache.has_checkpoint(key) \
+                    or triage(grid.store, planned.cell, grid.overwrite, grid.retry_failed) != "run":
                 continue
-            seen.add(job.checkpoint)
+            seen.add(key)
             started = time.perf_counter()
             try:
-                self.runner.pretrained_method(planned.method_cls, planned.method_config, planned.cell.seed)
+                grid.runner.pretrained_method(planned.method_cls, planned.method_config, planned.cell.seed, key)
             except UserError as exc:  # bad data met while pretraining: recorded on the cell, then the run stops
-                self.runner.store.write_failure(planned.cell, {**failure_info(exc, started), "stage": "pretraining"})
+                grid.store.write_failure(planned.cell, failure_info(exc, started, "pretraining"))
                 raise
             except Exception as exc:  # recorded for each cell that needs it; the grid goes on
-                broken[job.checkpoint] = {**failure_info(exc, started), "stage": "pretraining"}
+                broken[key] = failure_info(exc, started, "pretraining")
         return broken
 
-    def _one(self, planned: Any, overwrite: bool, retry_failed: bool) -> None:
-        store = self.runner.store
+    def _one(self, grid: GridRun, planned: PlannedCell, broken: dict[str, CellFailure]) -> None:
+        store, report = grid.store, grid.report
         label = planned.cell.label()
-        verdict = triage(store, planned.cell, overwrite, retry_failed)
+        verdict = triage(store, planned.cell, grid.overwrite, grid.retry_failed)
         if verdict != "run":
-            report_skipped(self.report, store, planned.cell, verdict)
+            report_skipped(report, store, planned.cell, verdict)
             return
-        key = self.runner.checkpoint_key(planned.method_cls, planned.method_config, planned.cell.seed)
-        if key in self.broken and not store.exists(planned.cell):
-            path = store.write_failure(planned.cell, self.broken[key])
-            self.report.add("failed", label, {"error": self.broken[key]["error"], "failure": str(path)})
+        if planned.checkpoint in broken and not store.exists(planned.cell):
+            failure = broken[planned.checkpoint]
+            report.failed(label, failure.error, store.write_failure(planned.cell, failure))
             return
         started = time.perf_counter()
         try:
-            record = self.runner.run(planned, overwrite=overwrite)
+            record = record_cell(store, grid.runner, planned, overwrite=grid.overwrite, log=grid.runner.log)
         except UserError as exc:  # bad data met while the cell ran: recorded as its failure, then the run stops
             store.write_failure(planned.cell, failure_info(exc, started))
             raise
         except Exception as exc:  # any crash of one cell is recorded; the grid goes on
             info = failure_info(exc, started)
-            path = store.write_failure(planned.cell, info)
-            self.report.add("failed", label, {"error": info["error"], "failure": str(path)})
+            report.failed(label, info.error, store.write_failure(planned.cell, info))
             return
         if record is None:
-            self.report.add("cached", label, {"path": str(store.path(planned.cell))})
+            report.add(CellEvent("cached", label, str(store.path(planned.cell))))
         else:
-            self.report.add("done", label, {"record": record, "path": str(store.path(planned.cell))})
+            report.done(label, record, store.path(planned.cell))

@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from avtbench.errors import UserError
-from avtbench.executors.jobs import cell_job_writing, pretrain_job, two_stages
-from avtbench.executors.report import GridReport, report_skipped, triage
+from avtbench.executors.jobs import GridRun, cell_job_writing, pretrain_job, two_stages
+from avtbench.executors.report import CellEvent, GridReport, report_skipped, triage
+from avtbench.executors.settings import ExecutorConfig
 
 
 class SlurmExecutor:
-    def __init__(self, config: Any, spec: Any, plan: Any, runner: Any, report: GridReport,
-                 make_executor: Callable[[Path], Any] | None = None) -> None:
-        self.config, self.spec, self.plan, self.runner, self.report = config, spec, plan, runner, report
+    def __init__(self, config: ExecutorConfig, make_executor: Callable[[Path], Any] | None = None) -> None:
+        self.config = config
         self.make_executor = make_executor or self._submitit
 
     def _submitit(self, folder: Path) -> Any:
@@ -36,17 +36,16 @@ class SlurmExecutor:
             params["slurm_partition"] = c.partition
         return params
 
-    def run(self, overwrite: bool = False, retry_failed: bool = False, progress: Any = None) -> GridReport:
-        store, cache = self.runner.store, self.runner.cache
-        stage1, stage2 = two_stages(self.spec, self.plan, self.runner)
+    def run(self, grid: GridRun, progress: Any = None) -> GridReport:
+        store, cache, report = grid.store, grid.runner.cache, grid.report
+        stage1, stage2 = two_stages(grid.plan, grid.context)
         todo = []
-        for job in stage2:
-            cell = self.plan.cells[job.index].cell
-            verdict = triage(store, cell, overwrite, retry_failed)
+        for job, planned in zip(stage2, grid.plan.cells):
+            verdict = triage(store, planned.cell, grid.overwrite, grid.retry_failed)
             if verdict == "run":
                 todo.append(job)
             else:
-                report_skipped(self.report, store, cell, verdict)
+                report_skipped(report, store, planned.cell, verdict)
         needed = {job.checkpoint for job in todo}
         pretrain = [j for j in stage1 if j.checkpoint in needed and not cache.has_checkpoint(j.checkpoint)]
         executor = self.make_executor(Path(store.root) / ".avtbench" / "slurm")
@@ -61,7 +60,7 @@ class SlurmExecutor:
                 if pre_jobs else {}
             executor.update_parameters(name="avtbench-cells", **params, **dependency)
             cell_jobs = executor.map_array(cell_job_writing, todo)
-        self.report.job_ids = {"pretrain": [j.job_id for j in pre_jobs], "cells": [j.job_id for j in cell_jobs]}
+        report.job_ids = {"pretrain": [j.job_id for j in pre_jobs], "cells": [j.job_id for j in cell_jobs]}
         for job, handle in zip(todo, cell_jobs):
-            self.report.add("submitted", job.label, {"job_id": handle.job_id})
-        return self.report
+            report.add(CellEvent("submitted", job.label, job_id=handle.job_id))
+        return report

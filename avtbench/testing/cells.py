@@ -9,16 +9,19 @@ from typing import Any
 
 from avtbench import config as cfg
 from avtbench.api import Method, Task, UserError
+from avtbench.record import CellRecord
 from avtbench.testing.world import TINY_DATA, _one_thread, scratch_dir
 
 
 def run_cell(method: str | type[Method], task: str | type[Task], direction: str, seed: int = 0,
-             settings: dict[str, dict[str, Any]] | None = None, cache_dir: Path | None = None) -> dict[str, Any]:
+             settings: dict[str, dict[str, Any]] | None = None, cache_dir: Path | None = None) -> CellRecord:
     """One cell end to end on the tiny world (pretrain, encode, fit, evaluate) through the real plan and
-    runner; returns the record that `avtbench run` would write. Classes need not be installed."""
+    runner; returns the record that `avtbench run` would write (`record.metrics`, `record.main_value`,
+    ...). Classes need not be installed."""
     from avtbench.cache import ArtifactCache
     from avtbench.plan import make_plan
     from avtbench.plugins import registry as installed
+    from avtbench.recording import record_cell
     from avtbench.runner import Runner
     from avtbench.store import ResultStore
 
@@ -33,7 +36,7 @@ def run_cell(method: str | type[Method], task: str | type[Task], direction: str,
     results = Path(tempfile.mkdtemp(dir=cache.root if cache.root.is_dir() else None))
     try:
         with _one_thread():
-            return Runner(ResultStore(results), cache, plan.data).run(plan.cells[0])
+            return record_cell(ResultStore(results), Runner(cache, plan.data), plan.cells[0])
     finally:
         shutil.rmtree(results, ignore_errors=True)
 
