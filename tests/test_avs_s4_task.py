@@ -186,9 +186,9 @@ def test_conformance_kit_and_one_cell_through_the_runner(session_cache: Path) ->
     report = check_task(AVSS4, cache_dir=session_cache)
     assert report.passed, report.lines()
     record = run_cell("unaligned", "avs_s4", "a2t", settings={"avs_s4": {"preset": "tiny"}}, cache_dir=session_cache)
-    assert record["main_metric"] == "miou" and 0 <= record["metrics"]["miou"] <= 100
-    assert record["config"]["task"]["epochs"] == 2
-    assert record["artifacts"] == ["avs_s4_masks.npz", "avs_s4_masks.png"]  # kept beside the record
+    assert record.main_metric == "miou" and 0 <= record.metrics["miou"] <= 100
+    assert record.config["task"]["epochs"] == 2
+    assert record.artifacts == ("avs_s4_masks.npz", "avs_s4_masks.png")  # kept beside the record
 
 
 @pytest.mark.slow
@@ -202,7 +202,7 @@ def test_cli_check(session_cache: Path) -> None:
 def test_plot_runs_a_cell_with_the_pretrained_method_and_draws_it(session_cache: Path, tmp_path: Path) -> None:
     from avtbench.api import UserError
     from avtbench.cache import ArtifactCache
-    from avtbench.plan import data_resolver, method_config
+    from avtbench.plan import checkpoint_key, data_resolver, method_config
     from avtbench.plugins import registry
     from avtbench.runner import Runner
     from avtbench_plugins.tasks.avs_s4.plot import draw_cell_masks
@@ -211,7 +211,9 @@ def test_plot_runs_a_cell_with_the_pretrained_method_and_draws_it(session_cache:
     document = {"data": {"profile": "tiny"}}
     cache = ArtifactCache(session_cache)
     cls, config = method_config(registry(), "unaligned", document)
-    method, _ = Runner(None, cache, data_resolver(registry(), document, cache)).pretrained_method(cls, config, 0)
+    data = data_resolver(registry(), document, cache)
+    key = checkpoint_key(cls, config, data.fingerprint(cls.corpus), 0)
+    method, _ = Runner(cache, data).pretrained_method(cls, config, 0, key)
     out = draw_cell_masks(method, tmp_path / "masks.png", "t2a", document, AVSS4Config(epochs=1, width=4, keep_masks=3))
     from PIL import Image
 

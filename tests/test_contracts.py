@@ -17,6 +17,7 @@ from avtbench.cache import ArtifactCache
 from avtbench.cli import main
 from avtbench.plan import make_plan
 from avtbench.plugins import discover
+from avtbench.recording import record_cell
 from avtbench.runner import Runner
 from avtbench.store import ResultStore
 
@@ -118,9 +119,9 @@ def test_a_plugin_declares_a_dataset_and_a_task_reads_it_from_its_root(toy_regis
     assert set(plan.cells[0].cell.data["fingerprints"]) == {"corpus", "toyset"}
     source = plan.data.source("toyset")
     assert source.origin == "real" and source.read("test").descriptions == ["low", "something loud"]
-    record = Runner(ResultStore(tmp_path / "results"), cache, plan.data).run(plan.cells[0])
-    assert record["sources"]["toyset"] == "real" and record["sources"]["corpus"].startswith("synthetic world tiny")
-    assert record["main_value"] > 0 and record["versions"]["plugin_api"] == API_VERSION
+    record = record_cell(ResultStore(tmp_path / "results"), Runner(cache, plan.data), plan.cells[0])
+    assert record.sources["toyset"] == "real" and record.sources["corpus"].startswith("synthetic world tiny")
+    assert record.main_value > 0 and record.versions["plugin_api"] == API_VERSION
 
 
 def test_a_dataset_no_one_can_provide_is_an_error_at_plan_time(toy_registry, tmp_path: Path) -> None:
@@ -164,14 +165,14 @@ def test_checkpoint_is_a_folder_of_safetensors_and_json_reloaded_through_load(se
     cache = ArtifactCache(session_cache)
     plan = make_plan(plugins_module.registry(), ["unaligned"], ["zeroshot"], [], [0], {"data": {"profile": "tiny"}}, cache)
     planned = plan.cells[0]
-    first = Runner(ResultStore(tmp_path / "a"), cache, plan.data).run(planned, overwrite=True)
-    folder = cache.checkpoint_dir(first["pretrain"]["checkpoint"])
+    first = record_cell(ResultStore(tmp_path / "a"), Runner(cache, plan.data), planned, overwrite=True)
+    folder = cache.checkpoint_dir(first.pretrain.checkpoint)
     assert sorted(p.name for p in folder.iterdir()) == ["meta.json", "state.json", "tensors.safetensors"]
     state = MethodState.load(folder)
     assert "the" in state.extra["vocabulary"] and "projection.text" in state.tensors
-    second = Runner(ResultStore(tmp_path / "b"), cache, plan.data).run(planned)
-    assert second["pretrain"]["cached"] is True
-    assert second["metrics"] == first["metrics"]
+    second = record_cell(ResultStore(tmp_path / "b"), Runner(cache, plan.data), planned)
+    assert second.pretrain.cached is True
+    assert second.metrics == first.metrics
 
 
 def test_a_corrupt_saved_method_is_a_one_line_error(tmp_path: Path) -> None:
@@ -195,8 +196,8 @@ def test_a_task_reading_an_undeclared_dataset_is_told_so(toy_registry, tmp_path:
     toy_registry.tasks["sneaky"] = sneaky
     plan = make_plan(toy_registry, ["unaligned"], ["sneaky"], [], [0],
                      {"data": {"toyset_root": str(write_toy(tmp_path / "toy")), "profile": "tiny"}}, ArtifactCache(session_cache))
-    runner = Runner(ResultStore(tmp_path / "r"), ArtifactCache(session_cache), plan.data)
-    message = user_error(runner.run, plan.cells[0])
+    runner = Runner(ArtifactCache(session_cache), plan.data)
+    message = user_error(record_cell, ResultStore(tmp_path / "r"), runner, plan.cells[0])
     assert "reads dataset 'ave' without declaring it" in message
 
 

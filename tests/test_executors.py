@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from avtbench.executors.jobs import GridSpec, two_stages
+from avtbench.executors.jobs import GridRun, WorkerContext, two_stages
 from avtbench.executors.report import GridReport
 from avtbench.executors.settings import ExecutorConfig
 from avtbench.executors.slurm import SlurmExecutor
@@ -183,13 +183,14 @@ def test_slurm_executor_submits_a_pretraining_array_then_a_cell_array_depending_
 
     document = {"data": {"profile": "tiny"}}
     plan = make_plan(registry(), ["unaligned", "oracle"], ["ave", "avvp"], [], [0, 1], document, ArtifactCache(tmp_path / "c"))
-    runner = Runner(ResultStore(tmp_path / "r"), ArtifactCache(tmp_path / "c"), plan.data)
-    spec = GridSpec(("unaligned", "oracle"), ("ave", "avvp"), (), (0, 1), document, str(tmp_path / "c"), str(tmp_path / "r"))
-    pretrain, cells = two_stages(spec, plan, runner)
+    runner = Runner(ArtifactCache(tmp_path / "c"), plan.data)
+    context = WorkerContext(str(tmp_path / "c"), str(tmp_path / "r"))
+    pretrain, cells = two_stages(plan, context)
     assert len(cells) == 16 and len(pretrain) == 4, "one pretraining job per method x seed, shared by its cells"
     fake = FakeSubmitit()
     config = ExecutorConfig(partition="gpu", time_min=90, cpus_per_task=4, gpus_per_node=1, mem_gb=32, array_parallelism=8)
-    report = SlurmExecutor(config, spec, plan, runner, GridReport(), make_executor=lambda folder: fake).run()
+    grid = GridRun(plan, runner, ResultStore(tmp_path / "r"), GridReport(), context)
+    report = SlurmExecutor(config, make_executor=lambda folder: fake).run(grid)
     arrays = [c for c in fake.calls if c[0] == "array"]
     assert [(a[1], a[2]) for a in arrays] == [("pretrain_job", 4), ("cell_job_writing", 16)]
     pre_params, cell_params = arrays[0][3], arrays[1][3]
@@ -217,3 +218,37 @@ def test_slurm_path_runs_on_submitits_local_executor(tmp_path: Path, session_cac
     assert len(records(results)) == 2
     status = subprocess.run(avtbench_cmd("status", "--results", str(results)), capture_output=True, text=True, env=env)
     assert "2 done, 0 running, 0 pending, 0 failed" in status.stdout, status.stdout
+
+
+def test_a_job_carries_its_one_cell_and_a_worker_rebuilds_only_that_one(tmp_path: Path, session_cache: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+    import pickle
+
+    import avtbench.plan
+    from avtbench.cache import ArtifactCache
+    from avtbench.executors.jobs import Job, cell_job
+    from avtbench.plan import make_plan
+    from avtbench.plugins import registry
+
+    tiny_world_root(session_cache)
+    document = {"data": {"profile": "tiny"}, "ave": {"epochs": 2}}
+    plan = make_plan(registry(), ["unaligned"], ["ave", "avvp"], [], [0, 1], document, ArtifactCache(session_cache))
+    stage1, stage2 = two_stages(plan, WorkerContext(str(session_cache), str(tmp_path / "r"), "cpu"))
+    assert [job.order.cell_hash for job in stage2] == [p.cell.cell_hash for p in plan.cells]
+    assert [job.checkpoint for job in stage1] == list(dict.fromkeys(p.checkpoint for p in plan.cells))
+    job = stage2[0]
+    carried = pickle.dumps(job)
+    assert not any(p.cell.cell_hash.encode() in carried for p in plan.cells[1:]), "a job carries no other cell"
+
+    def no_planning(*args, **kwargs):
+        raise AssertionError("a worker planned a whole grid")
+
+    monkeypatch.setattr(avtbench.plan, "make_plan", no_planning)
+    outcome = cell_job(job)
+    assert outcome.failure is None, outcome.failure
+    assert outcome.record.cell_hash == job.order.cell_hash and outcome.record.pretrain.checkpoint == job.checkpoint
+    elsewhere = dataclasses.replace(job.order, task_settings={**job.order.task_settings, "epochs": 3})
+    outcome = cell_job(Job(elsewhere, job.context))
+    assert outcome.failure is not None and outcome.failure.kind == "user error"
+    assert "is not the same cell on this worker as where the grid was planned" in outcome.failure.error

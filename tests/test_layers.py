@@ -153,7 +153,7 @@ IDENTIFIERS_FREE = ("avtbench/metrics/",)
 reproduce (AVE accuracy, AVVP F1: DESIGN.md places them in the core); they read arrays, never a dataset."""
 KNOWN = {
     ("avtbench/api.py", "DEFAULT_CORPUS"): "the default of Method.corpus: the one dataset name the core knows",
-    ("avtbench/runner.py", "checkpoint_key"): "'corpus' is a field of the hashed checkpoint identity, not a "
+    ("avtbench/plan.py", "checkpoint_key"): "'corpus' is a field of the hashed checkpoint identity, not a "
                                               "dataset; renaming it would orphan every cached checkpoint",
     ("avtbench/compat.py", "_looks_like_api1_method"): "'corpus' is the name of pretrain's parameter in plugin API 1",
 }

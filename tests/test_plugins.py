@@ -142,5 +142,5 @@ def test_an_api_2_plugin_that_states_nothing_runs_unchanged_on_data_in_memory(se
             self.scale = state.tensors["scale"]
 
     record = run_cell(InMemory, "ave", "a2v", cache_dir=session_cache)
-    assert record["metrics"] and record["pretrain"]["stats"]["scale"] > 0
+    assert record.metrics and record.pretrain.stats["scale"] > 0
     assert "method 'in_memory' implements plugin API 2: its data is read into memory (it does not stream" in caplog.text

@@ -8,6 +8,7 @@ import pytest
 from avtbench.cache import ArtifactCache
 from avtbench.plan import make_plan
 from avtbench.plugins import registry
+from avtbench.recording import record_cell
 from avtbench.runner import Runner
 from avtbench.store import ResultStore
 from avtbench.synth.world import PROFILES, generate_world
@@ -31,10 +32,10 @@ def accuracy(tmp_path_factory: pytest.TempPathFactory, one_thread: None) -> dict
     document = {"data": {"root": str(tmp / "world")}, "unified_vq": UNIFIED_VQ, "ave": {"epochs": 15}}
     cache = ArtifactCache(tmp / "cache")
     plan = make_plan(registry(), ["unaligned", "oracle", "unified_vq", "cca"], ["ave"], ["a2v"], [0], document, cache)
-    runner = Runner(ResultStore(tmp / "results"), cache, plan.data)
-    records = [runner.run(p) for p in plan.cells]
-    assert all(r["sources"] == {"corpus": "real", "ave": "real"} for r in records)
-    return {r["method"]: r["main_value"] for r in records}
+    runner, store = Runner(cache, plan.data), ResultStore(tmp / "results")
+    records = [record_cell(store, runner, p) for p in plan.cells]
+    assert all(r.sources == {"corpus": "real", "ave": "real"} for r in records)
+    return {r.method: r.main_value for r in records}
 
 
 def test_oracle_beats_unaligned_on_ave_a2v(accuracy: dict[str, float]) -> None:

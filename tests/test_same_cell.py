@@ -9,6 +9,7 @@ import pytest
 from avtbench.cache import ArtifactCache
 from avtbench.plan import make_plan
 from avtbench.plugins import registry
+from avtbench.recording import record_cell
 from avtbench.runner import Runner
 from avtbench.store import ResultStore
 
@@ -27,11 +28,11 @@ def test_fresh_and_cached_runs_of_a_cell_record_identical_metrics(method, task, 
     document = {"data": {"profile": "tiny"}, method: {"preset": "tiny"} if method in ("unified_vq", "vip_ant") else {},
                 task: {"epochs": 5}}
     plan = make_plan(registry(), [method], [task], [direction], [0], document, cache)
-    fresh = Runner(ResultStore(tmp_path / "fresh"), cache, plan.data).run(plan.cells[0])
-    assert fresh["pretrain"]["cached"] is False
+    fresh = record_cell(ResultStore(tmp_path / "fresh"), Runner(cache, plan.data), plan.cells[0])
+    assert fresh.pretrain.cached is False
     shutil.rmtree(cache.root / "embeddings")
-    from_checkpoint = Runner(ResultStore(tmp_path / "checkpoint"), cache, plan.data).run(plan.cells[0])
-    from_embeddings = Runner(ResultStore(tmp_path / "embeddings"), cache, plan.data).run(plan.cells[0])
-    assert from_checkpoint["pretrain"]["cached"] is True
-    assert from_checkpoint["metrics"] == fresh["metrics"]
-    assert from_embeddings["metrics"] == fresh["metrics"]
+    from_checkpoint = record_cell(ResultStore(tmp_path / "checkpoint"), Runner(cache, plan.data), plan.cells[0])
+    from_embeddings = record_cell(ResultStore(tmp_path / "embeddings"), Runner(cache, plan.data), plan.cells[0])
+    assert from_checkpoint.pretrain.cached is True
+    assert from_checkpoint.metrics == fresh.metrics
+    assert from_embeddings.metrics == fresh.metrics

@@ -5,6 +5,7 @@ import pytest
 
 from avtbench import atomic
 from avtbench.cells import Cell
+from avtbench.record import CellRecord
 from avtbench.store import ResultStore
 
 
@@ -14,8 +15,8 @@ def _cell(seed=0, lr=1e-3, version="1"):
 
 
 def _record(cell, f1=1.0):
-    return {"method": cell.method, "task": cell.task, "direction": cell.direction, "seed": cell.seed,
-            "metrics": {"f1": f1}, "main_metric": "f1", "main_value": f1, "cell_hash": cell.cell_hash}
+    return CellRecord(method=cell.method, task=cell.task, direction=cell.direction, seed=cell.seed,
+                      metrics={"f1": f1}, main_metric="f1", cell_hash=cell.cell_hash)
 
 
 def test_config_hash_shared_by_seeds_but_not_by_configs():
@@ -46,7 +47,7 @@ def test_failed_write_keeps_the_old_record(tmp_path, monkeypatch):
     monkeypatch.setattr(atomic.os, "replace", crash)
     with pytest.raises(KeyboardInterrupt):
         store.write(cell, _record(cell, 2.0))
-    assert store.read(cell)["metrics"]["f1"] == 1.0
+    assert store.read(cell).metrics["f1"] == 1.0
     assert len(os.listdir(store.path(cell).parent)) == 1, "the temp file is cleaned up"
 
 

@@ -5,12 +5,20 @@ import warnings
 import pytest
 
 from avtbench.api import UserError
-from avtbench.tables import build_table, render
+from avtbench.record import CellRecord
+from avtbench.tables import build_table as build_from_records
+from avtbench.tables import render
 
 
 def _record(method, seed, value, task="ave", direction="v2a", mhash="m1", chash="c1"):
+    """A record as its JSON file holds it (`build_table` below reads it as the store does)."""
     return {"method": method, "task": task, "direction": direction, "seed": seed, "main_metric": "accuracy",
-            "metrics": {"accuracy": value, "other": -value}, "method_hash": mhash, "column_hash": chash}
+            "metrics": {"accuracy": value, "other": -value}, "method_hash": mhash, "column_hash": chash,
+            "cell_hash": f"{method}-{task}-{direction}-{seed}"}
+
+
+def build_table(records, *args, **kwargs):
+    return build_from_records([CellRecord.from_json(r) for r in records], *args, **kwargs)
 
 
 def test_mean_std_n_and_best_in_bold():
