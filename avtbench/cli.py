@@ -220,7 +220,7 @@ def list_plugins() -> None:
         datasets.add_row(name, ", ".join(ds.splits), str(len(ds.class_names)), ds.format)
     console.print(datasets)
     if reg.plots:
-        console.print("plots: " + ", ".join(f"{n} ({p.method})" for n, p in sorted(reg.plots.items())))
+        console.print("plots: " + ", ".join(f"{n} ({p.subject()})" for n, p in sorted(reg.plots.items())))
     if reg.commands:
         console.print("plugin commands: " + ", ".join(sorted(reg.commands)))
     for failure in reg.failures:
@@ -271,10 +271,13 @@ def status(results) -> None:
 
 @main.command()
 @click.argument("name")
-@click.option("--method", "-m", default=None, help="Method of the plot (default: the one the plot is for).")
+@click.option("--method", "-m", default=None, help="Method drawn (a method plot: default its own; a cell plot: required).")
+@click.option("--direction", "-d", default=None, help="Direction of a cell plot's cell (default: the plot's).")
 @click.option("--seed", "-s", default=0, show_default=True, type=int)
 @click.option("--config", "config_file", type=click.Path(dir_okay=False))
 @click.option("--set", "sets", multiple=True, metavar="SECTION.KEY=VALUE")
+@click.option("--results", default="results", show_default=True, type=click.Path(file_okay=False),
+              help="Result store a cell plot reads its cell from (or runs it into).")
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False))
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True)
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="File to write (e.g. codebook.svg).")
@@ -282,31 +285,38 @@ def status(results) -> None:
 @click.option("--verbose", "-v", is_flag=True, help="Also per-stage lines on a terminal.")
 @click.option("--log", "log_path", metavar="FILE", help="Also append plain, timestamped progress lines to FILE.")
 @_guard
-def plot(name, method, seed, config_file, sets, cache_dir, device, out_path, quiet, verbose, log_path) -> None:
-    """Draw a plugin's named plot (e.g. `avtbench plot codebook -m unified_vq --out usage.svg`)."""
+def plot(name, method, direction, seed, config_file, sets, results, cache_dir, device, out_path, quiet, verbose,
+         log_path) -> None:
+    """Draw a plugin's named plot (e.g. `avtbench plot codebook -m unified_vq --out usage.svg`).
+
+    A cell plot draws one cell of its task with the method you name (`avtbench plot avs_s4_masks -m
+    unified_vq --out masks.png`), read from --results or run into it first, under your --set."""
     from avtbench.logs import RunLog
 
     with RunLog(quiet=quiet, verbose=verbose, path=log_path) as out:
-        from avtbench.cache import ArtifactCache
-        from avtbench.plan import checkpoint_key, data_resolver, method_config
         from avtbench.plugins import registry
         from avtbench.progress import make_progress
-        from avtbench.runner import Runner, resolve_device
+        from avtbench.toolkit.cells import Where, pretrained, run_or_load_cell
 
-        reg = registry()
-        figure = reg.plot(name)
-        if method is not None and method != figure.method:
-            raise UserError(f"plot {name!r} draws method {figure.method!r}, not {method!r}; drop -m or use -m {figure.method}")
+        figure = registry().plot(name)
         document = _document(config_file, sets)
-        cache = ArtifactCache(cache_dir)
-        method_cls, config = method_config(reg, figure.method, document)
         with make_progress(out.bars, out.stage_lines) as progress:
-            data = data_resolver(reg, document, cache)
-            runner = Runner(cache, data, resolve_device(device), progress, out.log)
-            key = checkpoint_key(method_cls, config, data.fingerprint(method_cls.corpus), seed)
-            pretrained, info = runner.pretrained_method(method_cls, config, seed, key)
-        out.debug(f"checkpoint {info.checkpoint} {'reused from the cache' if info.cached else 'pretrained and cached'}")
-        out.summary(f"wrote {figure.draw(pretrained, Path(out_path))}", stdout=True)
+            where = Where(results, cache_dir, device, progress, out.log)
+            if figure.draws_a_cell:
+                if method is None:
+                    raise UserError(f"plot {name!r} draws a cell of task {figure.task!r}: name its method with -m")
+                cell = run_or_load_cell(method, figure.task, direction or figure.direction, seed, document, where,
+                                        figure.artifacts)
+                out.debug(f"cell {cell.record.label()} {'run' if cell.computed else 'read'}: {cell.record.path}")
+                subject: Any = cell
+            else:
+                if method is not None and method != figure.method:
+                    raise UserError(f"plot {name!r} draws method {figure.method!r}, not {method!r}; drop -m or use -m {figure.method}")
+                if direction is not None:
+                    raise UserError(f"plot {name!r} draws a pretrained method, not a cell; drop -d")
+                subject, info = pretrained(figure.method, seed, document, where)
+                out.debug(f"checkpoint {info.checkpoint} {'reused from the cache' if info.cached else 'pretrained and cached'}")
+        out.summary(f"wrote {figure.draw(subject, Path(out_path))}", stdout=True)
 
 
 @main.command()

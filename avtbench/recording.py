@@ -24,6 +24,6 @@ def record_cell(store: ResultStore, runner: Runner, planned: PlannedCell, overwr
             moved = store.set_aside(planned.cell)
             log(f"redoing {planned.cell.label()}: its record was incomplete or unreadable; moved it to {moved}")
         record = runner.compute(planned, artifacts=store.artifacts_path(planned.cell))
-        store.write(planned.cell, record)
+        path = store.write(planned.cell, record)
         store.clear_failure(planned.cell)
-        return record
+        return record.at(str(path))

@@ -199,26 +199,28 @@ def test_cli_check(session_cache: Path) -> None:
     assert "PASS  task avs_s4: main metric finite on random embeddings" in out.stdout
 
 
-def test_plot_runs_a_cell_with_the_pretrained_method_and_draws_it(session_cache: Path, tmp_path: Path) -> None:
-    from avtbench.api import UserError
-    from avtbench.cache import ArtifactCache
-    from avtbench.plan import checkpoint_key, data_resolver, method_config
-    from avtbench.plugins import registry
-    from avtbench.runner import Runner
-    from avtbench_plugins.tasks.avs_s4.plot import draw_cell_masks
-
-    assert registry().plots["avs_s4_masks"].method == "unified_vq"
-    document = {"data": {"profile": "tiny"}}
-    cache = ArtifactCache(session_cache)
-    cls, config = method_config(registry(), "unaligned", document)
-    data = data_resolver(registry(), document, cache)
-    key = checkpoint_key(cls, config, data.fingerprint(cls.corpus), 0)
-    method, _ = Runner(cache, data).pretrained_method(cls, config, 0, key)
-    out = draw_cell_masks(method, tmp_path / "masks.png", "t2a", document, AVSS4Config(epochs=1, width=4, keep_masks=3))
+def test_the_masks_plot_draws_the_cell_of_the_method_named_under_the_settings_given(session_cache: Path,
+                                                                                      tmp_path: Path) -> None:
+    from click.testing import CliRunner
     from PIL import Image
 
+    from avtbench.cli import main
+    from avtbench.plugins import registry
+
+    figure = registry().plots["avs_s4_masks"]
+    assert figure.draws_a_cell and figure.task == "avs_s4" and figure.method == "", "a task's plot names no method"
+    results, out = tmp_path / "results", tmp_path / "masks.png"
+    args = ["plot", "avs_s4_masks", "-m", "unaligned", "-d", "t2a", "--results", str(results), "--cache", str(session_cache),
+            "--device", "cpu", "--set", "data.profile=tiny", "--set", "avs_s4.epochs=1", "--set", "avs_s4.width=4",
+            "--set", "avs_s4.keep_masks=3", "--out", str(out)]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
     with Image.open(out) as image:
-        assert image.height == round(80 * (1.1 * 3 * 3 + 0.6))  # 3 clips of 3 rows
-    method.modalities_for = lambda config: ("audio", "visual")
-    with pytest.raises(UserError, match="does not encode text under this config, which t2a needs"):
-        draw_cell_masks(method, tmp_path / "no.png", "t2a", document)
+        assert image.height == round(80 * (1.1 * 3 * 3 + 0.6)), "3 clips of 3 rows: keep_masks=3 was honoured"
+    [record] = results.rglob("seed0-*.json")
+    assert "/unaligned/avs_s4/t2a/" in str(record), "the cell is recorded in the store like any grid's"
+    stamp = record.stat().st_mtime_ns
+    again = CliRunner().invoke(main, [*args[:-1], str(tmp_path / "again.png")])
+    assert again.exit_code == 0 and record.stat().st_mtime_ns == stamp, "a recorded cell is read, not run again"
+    unnamed = CliRunner().invoke(main, ["plot", "avs_s4_masks", "--out", str(tmp_path / "x.png")])
+    assert unnamed.exit_code == 2 and "draws a cell of task 'avs_s4': name its method with -m" in unnamed.output
