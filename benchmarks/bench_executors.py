@@ -9,7 +9,6 @@ ratio, and whether both gave the same records.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -17,6 +16,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from avtbench.store import ResultStore
 
 GRID = ["-m", "unified_vq", "-t", "ave,avvp", "-d", "a2v,v2a", "-s", "0,1,2", "--set", "unified_vq.epochs=2",
         "--device", "cpu"]
@@ -32,7 +33,7 @@ def run(args: list[str], env: dict[str, str]) -> float:
 
 
 def metrics(results: Path) -> dict:
-    return {p.relative_to(results).as_posix(): json.loads(p.read_text())["metrics"] for p in results.rglob("seed*.json")}
+    return {Path(r.path).relative_to(results).as_posix(): r.metrics for r in ResultStore(results).records()}
 
 
 def main() -> None:
