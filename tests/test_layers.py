@@ -251,3 +251,23 @@ def test_no_dataset_is_named_in_the_core() -> None:
     found = [m for p in sorted(CORE.rglob("*.py")) for m in dataset_mentions(p, str(p.relative_to(ROOT)), names)]
     assert found == [], "the core names a dataset (declare it in its plugin, plugins/datasets/<name>/):\n" + "\n".join(found)
 
+
+
+RECORD_FIELDS = ("main_metric", "main_value", "metrics", "cell_hash", "config_hash", "method_hash", "column_hash",
+                 "lower_is_better", "record_version", "timings", "pretrain", "trained_s", "total_s")
+"""Fields of a cell's record (`avtbench.record`): read as attributes of the dataclass everywhere else."""
+
+
+def test_only_the_record_module_names_a_records_fields_as_keys() -> None:
+    """`record["main_value"]` outside `avtbench/record.py` would be a second place where the record's
+    layout is spelled; the core, the plugins and the benchmarks read `CellRecord` attributes."""
+    found = []
+    for root in (CORE, PLUGINS, ROOT / "benchmarks"):
+        for path in sorted(root.rglob("*.py")):
+            if path == CORE / "record.py":
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
+                        and node.slice.value in RECORD_FIELDS:
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}: [{node.slice.value!r}]")
+    assert not found, "read the record's fields through avtbench.record.CellRecord:\n" + "\n".join(found)
