@@ -191,8 +191,8 @@ def test_a_broken_task_fails_its_checks(kit_cache) -> None:
 
 def test_run_cell_runs_one_uninstalled_cell_end_to_end(kit_cache) -> None:
     record = run_cell(Good, "ave", "v2a", settings={"ave": {"epochs": 2}}, cache_dir=kit_cache)
-    assert record["method"] == "good" and record["direction"] == "v2a" and record["main_metric"] == "accuracy"
-    assert record["sources"]["ave"].startswith("synthetic world tiny")
+    assert record.method == "good" and record.direction == "v2a" and record.main_metric == "accuracy"
+    assert record.sources["ave"].startswith("synthetic world tiny")
 
 
 @pytest.mark.slow
