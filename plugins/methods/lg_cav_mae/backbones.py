@@ -5,8 +5,6 @@ A synthetic backbone's pairs are a lazy view of the corpus, hashed block by bloc
 whole only to train it, once, before it is cached."""
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,7 @@ from avtbench.backbones.contrastive import ContrastiveSchedule
 from avtbench.backbones.loading import SYNTH_CLAP
 from avtbench.backbones.synthetic import synth_key as two_tower_key
 from avtbench.data.blocks import fingerprint as stream_fingerprint
+from avtbench.hashing import SPACED, hash_json
 
 from . import captioner as cap
 from . import splits
@@ -50,7 +49,7 @@ def folder_identity(name_or_path: str) -> str:
     if not local.exists():
         return name_or_path
     files = sorted((str(p.relative_to(local)), p.stat().st_size, p.stat().st_mtime_ns) for p in local.rglob("*") if p.is_file())
-    digest = hashlib.sha256(json.dumps([str(local.resolve()), files]).encode()).hexdigest()[:16]
+    digest = hash_json([str(local.resolve()), files], form=SPACED)
     return f"{local.resolve()}@{digest}"
 
 

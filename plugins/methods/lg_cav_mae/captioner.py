@@ -13,8 +13,6 @@ real `generate()`. Decoding is greedy.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +26,7 @@ from avtbench.backbones.loading import freeze, quiet_transformers
 from avtbench.backbones.synthetic import cache_root, is_complete, publish_backbone
 from avtbench.backbones.tokenizer import caption_words, vocabulary_tokenizer
 from avtbench.data.blocks import fingerprint
+from avtbench.hashing import SPACED, hash_json
 
 from .config import SYNTH_CAPTIONER
 
@@ -87,7 +86,7 @@ def pairs_fingerprint(frames: Any, captions: list[str]) -> str:
 def synth_key(recipe: SynthCaptionerConfig, fingerprint: str, vocabulary: Iterable[str]) -> str:
     payload = {"config": dataclasses.asdict(recipe), "data": fingerprint, "words": caption_words(vocabulary),
                "v": SYNTH_CAPTIONER_VERSION}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+    return hash_json(payload, form=SPACED)
 
 
 def train_captioner(recipe: SynthCaptionerConfig, frames: np.ndarray, captions: list[str],
