@@ -27,6 +27,7 @@ from avtbench.backbones.synthetic import cache_root, is_complete, publish_backbo
 from avtbench.backbones.tokenizer import caption_words, vocabulary_tokenizer
 from avtbench.data.blocks import fingerprint
 from avtbench.hashing import SPACED, hash_json
+from avtbench.toolkit import seeded_rng
 
 from .config import SYNTH_CAPTIONER
 
@@ -103,8 +104,7 @@ def train_captioner(recipe: SynthCaptionerConfig, frames: np.ndarray, captions: 
     tokens = tokenizer(captions, padding=True, truncation=True, max_length=recipe.max_text_length, return_tensors="pt")
     labels = tokens["input_ids"].masked_fill(tokens["attention_mask"] == 0, -100)
     losses = []
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(recipe.seed)
+    with seeded_rng(recipe.seed):
         model = recipe.build(tokenizer)
         optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=0.01)
         generator = torch.Generator().manual_seed(recipe.seed)
