@@ -27,7 +27,8 @@ CANONICAL = JsonForm()
 """Compact and sorted, anything else written as its `str`: the form of cell hashes and new keys."""
 SPACED = JsonForm(separators=(", ", ": "), default=None)
 """`json.dumps(obj, sort_keys=True)`'s own bytes: the form of the keys plugins computed by hand before
-`hash_json` took a form (lg_cav_mae's triplets and captioner, the identities of local backbone folders)."""
+`hash_json` took a form (of triplet sets, a synthetic captioner, local backbone folders), kept so
+that what is cached under them stays found."""
 
 
 def canonical_json(obj: Any) -> str:
