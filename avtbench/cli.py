@@ -11,8 +11,7 @@ from typing import Any, Callable
 import click
 
 from avtbench.errors import UserError
-
-EXIT_USER_ERROR = 2
+from avtbench.toolkit.commands import cli_guard
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -35,24 +34,6 @@ def _seeds(values: tuple[str, ...]) -> list[int]:
             raise UserError(f"seed {seed} is out of range; seeds are integers in [0, {MAX_SEED}]")
         seeds.append(seed)
     return seeds
-
-
-def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a UserError into one line on stderr and exit code 2; never a traceback for bad input."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except UserError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_USER_ERROR)
-        except KeyboardInterrupt:
-            click.echo("interrupted: finished cells are saved; run the same command again to resume", err=True)
-            sys.exit(130)
-
-    return wrapper
 
 
 class PluginGroup(click.Group):
@@ -117,7 +98,7 @@ def main() -> None:
 @click.option("--retry-failed", is_flag=True, help="Run again the cells that failed before (they are skipped otherwise).")
 @click.option("--loader-workers", default="auto", show_default=True, metavar="N|auto",
               help="Processes reading corpus batches during pretraining (auto: 0 on CPU, 4 on CUDA).")
-@_guard
+@cli_guard
 def run(methods, tasks, directions, seeds, config_file, sets, device, results, cache_dir, overwrite, quiet, verbose,
         log_path, executor_name, retry_failed, loader_workers) -> None:
     """Train and evaluate every cell of the grid methods x tasks x directions x seeds.
@@ -186,7 +167,7 @@ def run(methods, tasks, directions, seeds, config_file, sets, device, results, c
 
 
 @main.command(name="list")
-@_guard
+@cli_guard
 def list_plugins() -> None:
     """Methods, tasks, directions, datasets, plots and plugin commands, and plugins that failed to load."""
     from rich.console import Console
@@ -235,7 +216,7 @@ def list_plugins() -> None:
 @click.option("--precision", default=1, show_default=True, type=int)
 @click.option("--test", "test", default="ttest", type=click.Choice(["ttest", "wilcoxon"]), show_default=True,
               help="Two-sided paired test of the best against the runner-up over shared seeds (3 or more).")
-@_guard
+@cli_guard
 def table(results, fmt, metric, precision, test) -> None:
     """Mean ± sample std over seeds (n), or mean (n=1): rows methods, columns task/direction.
 
@@ -258,7 +239,7 @@ def table(results, fmt, metric, precision, test) -> None:
 
 @main.command()
 @click.option("--results", default="results", show_default=True, type=click.Path(file_okay=False))
-@_guard
+@cli_guard
 def status(results) -> None:
     """Done / pending / running / failed cells of every grid run or submitted into --results."""
     from avtbench.executors.status import grid_status
@@ -284,7 +265,7 @@ def status(results) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Only errors and the final line.")
 @click.option("--verbose", "-v", is_flag=True, help="Also per-stage lines on a terminal.")
 @click.option("--log", "log_path", metavar="FILE", help="Also append plain, timestamped progress lines to FILE.")
-@_guard
+@cli_guard
 def plot(name, method, direction, seed, config_file, sets, results, cache_dir, device, out_path, quiet, verbose,
          log_path) -> None:
     """Draw a plugin's named plot (e.g. `avtbench plot codebook -m unified_vq --out usage.svg`).
@@ -324,7 +305,7 @@ def plot(name, method, direction, seed, config_file, sets, results, cache_dir, d
 @click.option("--all", "check_all", is_flag=True, help="Check every installed method and task.")
 @click.option("--set", "sets", multiple=True, metavar="SECTION.KEY=VALUE", help="Settings for the checked plugins.")
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False), help="Where the tiny world and checkpoints go (default: a temporary folder).")
-@_guard
+@cli_guard
 def check(names, check_all, sets, cache_dir) -> None:
     """Run the conformance kit (avtbench.testing) on installed methods and tasks, by name.
 

@@ -3,17 +3,46 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 
 
+@dataclass(frozen=True)
+class JsonForm:
+    """How an object is written as JSON before it is hashed: the digest is of these bytes, so a key
+    must keep the form it was first computed in, or every artifact cached under it is orphaned."""
+
+    separators: tuple[str, str] = (",", ":")
+    sort_keys: bool = True
+    default: Callable[[Any], Any] | None = str
+    """Applied to what JSON cannot write (None: such an object is a TypeError, as `json.dumps` has it)."""
+
+    def dumps(self, obj: Any) -> str:
+        return json.dumps(obj, sort_keys=self.sort_keys, separators=self.separators, default=self.default)
+
+
+CANONICAL = JsonForm()
+"""Compact and sorted, anything else written as its `str`: the form of cell hashes and new keys."""
+SPACED = JsonForm(separators=(", ", ": "), default=None)
+"""`json.dumps(obj, sort_keys=True)`'s own bytes: the form of the keys plugins computed by hand before
+`hash_json` took a form (of triplet sets, a synthetic captioner, local backbone folders), kept so
+that what is cached under them stays found."""
+
+
 def canonical_json(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+    return CANONICAL.dumps(obj)
 
 
-def hash_json(obj: Any, length: int = 16) -> str:
-    return hashlib.sha256(canonical_json(obj).encode()).hexdigest()[:length]
+def json_digest(obj: Any, form: JsonForm = CANONICAL) -> Any:
+    """The `hashlib.sha256` object of `obj` written in `form`, open for more bytes (`update`) before it is read."""
+    return hashlib.sha256(form.dumps(obj).encode())
+
+
+def hash_json(obj: Any, length: int = 16, form: JsonForm = CANONICAL) -> str:
+    """The first `length` hex digits of the sha256 of `obj` written in `form`."""
+    return json_digest(obj, form).hexdigest()[:length]
 
 
 def hash_array(array: np.ndarray | list, length: int = 16) -> str:

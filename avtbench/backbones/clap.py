@@ -3,20 +3,19 @@ synthetic one, a tiny `ClapModel` (HTSAT-style Swin audio tower, RoBERTa-style t
 trained by `avtbench.backbones.synthetic` on the audio-caption pairs the caller supplies."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Iterable
 
 import numpy as np
 from torch import Tensor, nn
 
-from avtbench.backbones.contrastive import ContrastiveSchedule
 from avtbench.backbones.preprocess import AudioPreprocess
-from avtbench.backbones.synthetic import TrainPairs, load_two_tower, text_tower
+from avtbench.backbones.synthetic import OtherTower, TrainPairs, TwoTowerRecipe, load_two_tower, text_tower
 
 
 @dataclass(frozen=True)
-class SynthClapConfig:
+class SynthClapConfig(TwoTowerRecipe):
     """A tiny CLAP. The audio front end is transformers' `ClapFeatureExtractor` at the benchmark's
     16 kHz with a 25 ms window and 10 ms hop (Kaldi's frame sizes) over `seconds` of audio, with
     the unfused model's `rand_trunc` / `repeatpad` settings (laion/clap-htsat-unfused); the HTSAT
@@ -24,6 +23,8 @@ class SynthClapConfig:
     32 mel bins (frequency ratio 2, so up to 128 frames, 1.27 s at the 10 ms hop)."""
 
     kind: ClassVar[str] = "clap"
+    tower: ClassVar[OtherTower] = OtherTower(model="audio_model", projection="audio_projection", inputs="input_features",
+                                             scales=("logit_scale_a", "logit_scale_t"))
 
     sample_rate: int = 16000
     seconds: int = 1
@@ -36,12 +37,6 @@ class SynthClapConfig:
     depths: tuple[int, ...] = (1, 1)
     audio_heads: tuple[int, ...] = (2, 4)
     patch_embeds_hidden: int = 32
-    text_hidden: int = 64
-    text_layers: int = 2
-    text_heads: int = 2
-    projection_dim: int = 64
-    max_text_length: int = 32
-    schedule: ContrastiveSchedule = field(default_factory=ContrastiveSchedule)
 
     @property
     def audio_hidden(self) -> int:
@@ -79,12 +74,6 @@ class SynthClapConfig:
                      patch_embeds_hidden_size=self.patch_embeds_hidden, hidden_size=self.audio_hidden,
                      enable_fusion=False, hidden_dropout_prob=0.0, mlp_ratio=2.0)
         return ClapModel(ClapConfig(text_config=text, audio_config=audio, projection_dim=self.projection_dim))
-
-    def embed(self, model: nn.Module, features: Tensor) -> Tensor:
-        return model.audio_projection(model.audio_model(input_features=features).pooler_output)
-
-    def scales(self, model: nn.Module) -> tuple[Tensor, Tensor]:
-        return model.logit_scale_a, model.logit_scale_t
 
 
 def load_clap(name_or_path: str, cache_dir: Path | None, train_pairs: TrainPairs | None = None,

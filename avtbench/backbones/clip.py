@@ -3,16 +3,15 @@ synthetic one, a tiny `CLIPModel` (ViT image tower with 32x32 patches, word-leve
 trained by `avtbench.backbones.synthetic` on the image-caption pairs the caller supplies."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Iterable
 
 import numpy as np
 from torch import Tensor, nn
 
-from avtbench.backbones.contrastive import ContrastiveSchedule
 from avtbench.backbones.preprocess import ImagePreprocess
-from avtbench.backbones.synthetic import TrainPairs, load_two_tower, text_tower
+from avtbench.backbones.synthetic import OtherTower, TrainPairs, TwoTowerRecipe, load_two_tower, text_tower
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -20,7 +19,7 @@ CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 
 
 @dataclass(frozen=True)
-class SynthClipConfig:
+class SynthClipConfig(TwoTowerRecipe):
     """A tiny CLIP. patch_size 32 is ViT-B/32's, so that VIP-ANT's 32x32 audio kernels carry over.
     image_size 128 upsamples the synthetic world's 32x32 frames to a 4x4 grid of patches that each
     cover 8x8 frame pixels: on the synthetic corpus (1000 clips, 20 epochs) this doubled the
@@ -29,18 +28,14 @@ class SynthClipConfig:
     minute on a CPU. max_text_length: token budget (CLIP uses 77; synthetic captions are shorter)."""
 
     kind: ClassVar[str] = "clip"
+    tower: ClassVar[OtherTower] = OtherTower(model="vision_model", projection="visual_projection", inputs="pixel_values",
+                                             scales=("logit_scale", "logit_scale"))
 
     image_size: int = 128
     patch_size: int = 32
     vision_hidden: int = 64
     vision_layers: int = 2
     vision_heads: int = 2
-    text_hidden: int = 64
-    text_layers: int = 2
-    text_heads: int = 2
-    projection_dim: int = 64
-    max_text_length: int = 32
-    schedule: ContrastiveSchedule = field(default_factory=ContrastiveSchedule)
 
     def processor(self) -> Any:
         from transformers import CLIPImageProcessor
@@ -60,12 +55,6 @@ class SynthClipConfig:
                       num_hidden_layers=self.vision_layers, num_attention_heads=self.vision_heads,
                       image_size=self.image_size, patch_size=self.patch_size)
         return CLIPModel(CLIPConfig(text_config=text, vision_config=vision, projection_dim=self.projection_dim))
-
-    def embed(self, model: nn.Module, features: Tensor) -> Tensor:
-        return model.visual_projection(model.vision_model(pixel_values=features).pooler_output)
-
-    def scales(self, model: nn.Module) -> tuple[Tensor, Tensor]:
-        return model.logit_scale, model.logit_scale
 
 
 def load_clip(name_or_path: str, cache_dir: Path | None, train_pairs: TrainPairs | None = None,

@@ -35,10 +35,47 @@ TrainPairs = Callable[[], tuple[np.ndarray, list[str]]]
 """Returns (inputs of the non-text tower [N, ...], N captions); called only when needed."""
 
 
+@dataclasses.dataclass(frozen=True)
+class OtherTower:
+    """Where a transformers two-tower model keeps its tower that is not text (CLIP's vision tower,
+    CLAP's audio tower), by attribute name: the trainer reaches it through these alone."""
+
+    model: str
+    """The tower, e.g. "vision_model"."""
+    projection: str
+    """Its projection into the joint space, e.g. "visual_projection"."""
+    inputs: str
+    """The keyword its inputs are passed as, e.g. "pixel_values"."""
+    scales: tuple[str, str]
+    """The log temperatures of the (other -> text, text -> other) directions."""
+
+    def embed(self, model: nn.Module, features: Tensor) -> Tensor:
+        """Projected embeddings of the tower [B, D]."""
+        tower = getattr(model, self.model)
+        return getattr(model, self.projection)(tower(**{self.inputs: features}).pooler_output)
+
+    def temperatures(self, model: nn.Module) -> tuple[Tensor, Tensor]:
+        return getattr(model, self.scales[0]), getattr(model, self.scales[1])
+
+
+@dataclasses.dataclass(frozen=True)
+class TwoTowerRecipe:
+    """The settings every synthetic two-tower recipe has (CLIP's and CLAP's extend them): a word-level
+    text tower `text_hidden` wide, the joint space's width, the caption budget and the schedule."""
+
+    text_hidden: int = 64
+    text_layers: int = 2
+    text_heads: int = 2
+    projection_dim: int = 64
+    max_text_length: int = 32
+    schedule: ContrastiveSchedule = dataclasses.field(default_factory=ContrastiveSchedule)
+
+
 class SynthRecipe(Protocol):
     """What distinguishes one synthetic two-tower backbone from another."""
 
     kind: ClassVar[str]
+    tower: ClassVar[OtherTower]
     max_text_length: int
     schedule: ContrastiveSchedule
 
@@ -49,13 +86,7 @@ class SynthRecipe(Protocol):
         """Raw inputs [N, ...] -> the non-text tower's model inputs [N, ...]."""
 
     def build(self, tokenizer: Any) -> nn.Module:
-        """A freshly initialised transformers model (with `text_model` and `text_projection`)."""
-
-    def embed(self, model: nn.Module, features: Tensor) -> Tensor:
-        """Projected embeddings of the non-text tower [B, D]."""
-
-    def scales(self, model: nn.Module) -> tuple[Tensor, Tensor]:
-        """Log temperatures of the (other -> text, text -> other) directions."""
+        """A freshly initialised transformers model (with `text_model` and `text_projection`, and `tower`)."""
 
 
 def text_tower(tokenizer: Any, hidden: int, layers: int, heads: int, max_positions: int, **extra: Any) -> dict[str, Any]:
@@ -156,11 +187,11 @@ def train_synth(recipe: SynthRecipe, inputs: np.ndarray, captions: list[str],
         model = recipe.build(tokenizer)
 
         def embed(index: Tensor) -> tuple[Tensor, Tensor]:
-            other = recipe.embed(model, features[index])
+            other = recipe.tower.embed(model, features[index])
             text = model.text_projection(model.text_model(**{k: v[index] for k, v in tokens.items()}).pooler_output)
             return other, text
 
-        losses = fit_contrastive(model, embed, caption_groups(captions), recipe.scales(model), recipe.schedule)
+        losses = fit_contrastive(model, embed, caption_groups(captions), recipe.tower.temperatures(model), recipe.schedule)
     return model.eval(), tokenizer, processor, losses
 
 

@@ -56,7 +56,7 @@ def read_raw(
         raise UserError(f"no clips to read the raw level of; {fix}")
     wavs = [_find(folder / "audio", stems(name), ".wav", fix) for name in names]
     pngs = [_find(folder / "frames", stems(name), ".png", fix) for name in names]
-    segments = segments or _whole_seconds(wavs[0], _read_wave(wavs[0], fix), fix)
+    segments = segments or _whole_seconds(wavs[0], read_wave(wavs[0], fix), fix)
     size = _read_png(pngs[0], "RGB", fix).shape[0]
     audio = PerClipRows(_Waves(wavs, segments, fix), len(names), (segments * SAMPLE_RATE,), np.float32)
     visual = PerClipRows(_Strips(pngs, segments, size, "RGB", fix), len(names), (segments, size, size, 3), np.uint8)
@@ -77,7 +77,7 @@ class _Waves:
 
     def __call__(self, row: int) -> np.ndarray:
         path, expected = self.paths[row], self.segments * SAMPLE_RATE
-        wave = _read_wave(path, self.fix)
+        wave = read_wave(path, self.fix)
         if wave.shape[0] != expected:
             raise UserError(
                 f"{path}: {wave.shape[0]} samples ({wave.shape[0] / SAMPLE_RATE:g} s), expected {expected} "
@@ -116,7 +116,10 @@ def _find(folder: Path, stems: list[str], suffix: str, fix: str) -> Path:
     raise UserError(f"{folder / (stems[0] + suffix)}: file not found{others}; {fix}")
 
 
-def _read_wave(path: Path, fix: str) -> np.ndarray:
+def read_wave(path: Path, fix: str, format_fix: str | None = None) -> np.ndarray:
+    """The waveform of a mono 16 kHz audio file (any PCM or float subtype soundfile reads), float32
+    [samples] in [-1, 1]. An unreadable file, or one of another rate or channel count, is a one-line
+    `UserError` naming it and ending in `fix` (in `format_fix`, when given, for the rate or channels)."""
     import soundfile
 
     try:
@@ -125,7 +128,8 @@ def _read_wave(path: Path, fix: str) -> np.ndarray:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise UserError(f"{path}: unreadable audio file ({detail}); {fix}") from None
     if rate != SAMPLE_RATE or wave.shape[1] != 1:
-        raise UserError(f"{path}: {wave.shape[1]} channel(s) at {rate} Hz, expected mono at {SAMPLE_RATE} Hz; {fix}")
+        raise UserError(f"{path}: {wave.shape[1]} channel(s) at {rate} Hz, expected mono at {SAMPLE_RATE} Hz; "
+                        f"{format_fix or fix}")
     return wave[:, 0]
 
 

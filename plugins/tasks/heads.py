@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from avtbench.api import Progress
+from avtbench.toolkit import seeded_rng
 
 
 class VideoClassifier(nn.Module):
@@ -69,8 +70,7 @@ def fit(
     `after_epoch(head)` runs after every epoch with the head in eval mode (for the per-epoch
     test evaluation the reference code logs and reports the best of).
     """
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded_rng(seed):
         head = build_head().to(device).train()
         return _train(head, loss_fn, x, y, epochs, lr, batch_size, seed, device, progress, extra_params, clip_grad,
                       after_epoch)

@@ -32,6 +32,7 @@ import numpy as np
 
 from avtbench.api import LEVELS, Clips, UserError
 from avtbench.data.files import read_text, require_dir, require_file
+from avtbench.data.raw import read_wave
 
 from .vocab import CATEGORIES, CMG_PROMPTS
 
@@ -191,24 +192,15 @@ def _read_features(root: Path, rows: list[S4Row]) -> np.ndarray:
 
 
 def _read_waves(root: Path, rows: list[S4Row]) -> np.ndarray:
-    import soundfile
-
     length = FRAMES * SAMPLE_RATE
     out = np.zeros((len(rows), length), dtype=np.float32)
     for i, row in enumerate(rows):
         path = require_file(row.path(root, "audio_wav", ".wav"), FIX)
-        try:
-            wave, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
-        except (RuntimeError, OSError, ValueError, TypeError, EOFError) as exc:
-            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise UserError(f"{path}: unreadable audio file ({detail}); {FIX}") from None
-        if rate != SAMPLE_RATE or wave.shape[1] != 1:
-            raise UserError(f"{path}: {wave.shape[1]} channel(s) at {rate} Hz, expected mono at {SAMPLE_RATE} Hz; "
-                            f"resample it (ffmpeg -ac 1 -ar 16000)")
+        wave = read_wave(path, FIX, format_fix="resample it (ffmpeg -ac 1 -ar 16000)")
         if abs(wave.shape[0] - length) > SAMPLE_RATE // 2:
             raise UserError(f"{path}: {wave.shape[0] / SAMPLE_RATE:g} s of audio, expected {FRAMES} s (4.5 to 5.5 s "
                             f"are cut or padded); {FIX}")
         kept = min(length, wave.shape[0])
-        out[i, :kept] = wave[:kept, 0]
+        out[i, :kept] = wave[:kept]
     return out
 

@@ -61,8 +61,8 @@ class CMCRConfig:
     max_steps: stop head training after this many optimiser steps in all (0: run every epoch; ours,
         for benchmarks).
     synth_clip_hidden, synth_clip_layers, synth_clip_epochs, synth_clip_image_size, synth_clip_seed:
-        the `synth://clip` recipe (ignored for real checkpoints); the defaults are vip_ant's, so both
-        methods share one cached synthetic CLIP.
+        the `synth://clip` recipe (ignored for real checkpoints; `avtbench.toolkit.synthetic_clip_recipe`,
+        vip_ant's too); the defaults are vip_ant's, so both methods share one cached synthetic CLIP.
     synth_clap_hidden, synth_clap_layers, synth_clap_epochs, synth_clap_seed: the `synth://clap`
         recipe: text width and embedding width `hidden`, audio patch width hidden / 2, text layers.
     encode_batch: segments per trunk forward pass when encoding.

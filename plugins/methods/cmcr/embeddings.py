@@ -10,7 +10,6 @@ here holds the corpus, or all of its embeddings, in memory.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from avtbench.atomic import publish_folder
 from avtbench.backbones.synthetic import cache_root
 from avtbench.data.blocks import fingerprint
 from avtbench.data.npyfile import NpyRows, NpyWriter
+from avtbench.hashing import SPACED, JsonForm, hash_json, json_digest
 
 from .data import Memories
 from .trunks import FrozenClap, FrozenClip
@@ -37,6 +37,9 @@ RECORD = "embeddings.json"
 """Written last into a cache folder: its shapes (a folder without it is incomplete)."""
 TEXT_CHUNK = 512
 """Captions per pass of the text towers (`FrozenClip.texts`' own chunk)."""
+KEY_FORM = JsonForm(separators=(", ", ": "), sort_keys=False, default=None)
+"""How the cache key writes its trunks and texts: `json.dumps`'s own bytes, keys in the order written
+(the key's form since the cache has existed; another form would orphan every cached folder)."""
 
 
 def corpus_embeddings(clip: FrozenClip, clap: FrozenClap, keys: tuple[str, str], texts: list[str], found: Memories,
@@ -47,8 +50,7 @@ def corpus_embeddings(clip: FrozenClip, clap: FrozenClap, keys: tuple[str, str],
     data, computed block by block and cached when it is not there. Returns them and "cached" or
     "computed"."""
     frames, waves = found.frames(visual), found.waveforms(audio)
-    digest = hashlib.sha256(json.dumps({"v": EMBEDDINGS_VERSION, "clip": keys[0],
-                                        "clap": keys[1], "texts": texts}).encode())
+    digest = json_digest({"v": EMBEDDINGS_VERSION, "clip": keys[0], "clap": keys[1], "texts": texts}, KEY_FORM)
     digest.update(fingerprint(frames, found.image_ids).encode())
     digest.update(fingerprint(waves, found.audio_ids).encode())
     target = cache_root(cache_dir) / "cmcr" / f"embeddings-{digest.hexdigest()[:20]}"
@@ -90,7 +92,7 @@ def backbone_identity(name: str) -> str:
     if not folder.is_dir():
         return name
     stamp = sorted((p.name, p.stat().st_size, int(p.stat().st_mtime)) for p in folder.iterdir() if p.is_file())
-    return hashlib.sha256(json.dumps([str(folder.resolve()), stamp]).encode()).hexdigest()[:16]
+    return hash_json([str(folder.resolve()), stamp], form=SPACED)
 
 
 def _read_embeddings(folder: Path) -> dict[str, NpyRows] | None:

@@ -45,12 +45,12 @@ import torch
 from torch import Tensor
 
 from avtbench.api import Batch, Clips, Method, MethodState, Progress, UserError, saved_part
-from avtbench.backbones.clap import SynthClapConfig, load_clap
-from avtbench.backbones.clip import SynthClipConfig, load_clip
-from avtbench.backbones.contrastive import ContrastiveSchedule
+from avtbench.backbones.clap import load_clap
+from avtbench.backbones.clip import load_clip
 from avtbench.backbones.loading import SYNTH_CLAP, SYNTH_CLIP, save_pretrained
 from avtbench.backbones.synthetic import synth_key
 from avtbench.data.blocks import fingerprint as stream_fingerprint
+from avtbench.toolkit import seeded_rng, synthetic_clap_recipe, synthetic_clip_recipe
 
 from . import data as corpus_data
 from .config import SAMPLE_RATE, CMCRConfig
@@ -107,8 +107,7 @@ class CMCR(Method):
         cfg = self.config
         self.validate(cfg)
         audio, visual = self._raw_corpus(corpus)
-        with torch.random.fork_rng(devices=self._cuda_devices()):
-            torch.manual_seed(self.seed)
+        with seeded_rng(self.seed, self.device):
             self.clip, clip_record = self._load_clip(corpus, visual)
             self.clap, clap_record = self._load_clap(corpus, audio)
             self.record = {"clip": clip_record, "clap": clap_record, "connect": cfg.connect}
@@ -139,10 +138,6 @@ class CMCR(Method):
         self.heads.eval()
         return stats
 
-    def _cuda_devices(self) -> list[int]:
-        device = torch.device(self.device)
-        return [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
-
     def _raw_corpus(self, corpus: Clips) -> tuple[Any, Any]:
         if not corpus.has("audio") or not corpus.has("visual"):
             raise UserError("cmcr reads the corpus's raw audio and frames (its memories and the synthetic trunks); "
@@ -160,31 +155,12 @@ class CMCR(Method):
 
     # ------------------------------------------------------------------ trunks
 
-    def _synth_clip_config(self) -> SynthClipConfig:
-        """vip_ant's recipe at the same settings, so that both methods share the cached `synth://clip`."""
-        cfg = self.config
-        heads = 4 if cfg.synth_clip_hidden % 4 == 0 and cfg.synth_clip_hidden >= 128 else 2
-        return SynthClipConfig(image_size=cfg.synth_clip_image_size, vision_hidden=cfg.synth_clip_hidden,
-                               vision_layers=cfg.synth_clip_layers, vision_heads=heads, text_hidden=cfg.synth_clip_hidden,
-                               text_layers=cfg.synth_clip_layers, text_heads=heads, projection_dim=cfg.synth_clip_hidden,
-                               schedule=ContrastiveSchedule(epochs=cfg.synth_clip_epochs, seed=cfg.synth_clip_seed))
-
-    def _synth_clap_config(self) -> SynthClapConfig:
-        cfg = self.config
-        hidden = cfg.synth_clap_hidden
-        patch = hidden // 2
-        text_heads = 4 if hidden % 4 == 0 and hidden >= 128 else 2
-        audio_heads = (2, 4) if patch >= 16 and patch % 2 == 0 else (1, 2)
-        return SynthClapConfig(patch_embeds_hidden=patch, audio_heads=audio_heads, text_hidden=hidden,
-                               text_layers=cfg.synth_clap_layers, text_heads=text_heads, projection_dim=hidden,
-                               schedule=ContrastiveSchedule(epochs=cfg.synth_clap_epochs, seed=cfg.synth_clap_seed))
-
     def _load_clip(self, corpus: Clips, visual: Any) -> tuple[FrozenClip, dict[str, Any]]:
         cfg = self.config
         words = corpus_data.vocabulary(corpus)
         if cfg.clip == SYNTH_CLIP:
             pairs = corpus_data.clip_pairs(corpus, visual)
-            recipe, fingerprint = self._synth_clip_config(), stream_fingerprint(*pairs)
+            recipe, fingerprint = synthetic_clip_recipe(cfg), stream_fingerprint(*pairs)
             model, tokenizer, preprocess = load_clip(cfg.clip, self.cache_dir, train_pairs=_in_memory(pairs),
                                                      fingerprint=fingerprint, config=recipe, vocabulary=words,
                                                      setting="cmcr.clip")
@@ -203,7 +179,7 @@ class CMCR(Method):
         words = corpus_data.vocabulary(corpus)
         if cfg.clap == SYNTH_CLAP:
             pairs = corpus_data.clap_pairs(corpus, audio)
-            recipe, fingerprint = self._synth_clap_config(), stream_fingerprint(*pairs)
+            recipe, fingerprint = synthetic_clap_recipe(cfg), stream_fingerprint(*pairs)
             model, tokenizer, preprocess = load_clap(cfg.clap, self.cache_dir, train_pairs=_in_memory(pairs),
                                                      fingerprint=fingerprint, config=recipe, vocabulary=words,
                                                      setting="cmcr.clap", input_rate=SAMPLE_RATE)

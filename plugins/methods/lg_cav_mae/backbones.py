@@ -5,35 +5,23 @@ A synthetic backbone's pairs are a lazy view of the corpus, hashed block by bloc
 whole only to train it, once, before it is cached."""
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from avtbench.api import Clips, UserError
-from avtbench.backbones.clap import SynthClapConfig, load_clap
-from avtbench.backbones.contrastive import ContrastiveSchedule
+from avtbench.backbones.clap import load_clap
 from avtbench.backbones.loading import SYNTH_CLAP
 from avtbench.backbones.synthetic import synth_key as two_tower_key
 from avtbench.data.blocks import fingerprint as stream_fingerprint
+from avtbench.hashing import SPACED, hash_json
+from avtbench.toolkit import synthetic_clap_recipe
 
 from . import captioner as cap
 from . import splits
 from .config import SAMPLE_RATE, SYNTH_CAPTIONER, LGCavMaeConfig
 from .text import FrozenClap
-
-
-def synth_clap_recipe(config: LGCavMaeConfig) -> SynthClapConfig:
-    """cmcr's `synth://clap` recipe at the same settings (text width `hidden`, audio patch width half of it)."""
-    hidden = config.synth_clap_hidden
-    patch = hidden // 2
-    text_heads = 4 if hidden % 4 == 0 and hidden >= 128 else 2
-    audio_heads = (2, 4) if patch >= 16 and patch % 2 == 0 else (1, 2)
-    return SynthClapConfig(patch_embeds_hidden=patch, audio_heads=audio_heads, text_hidden=hidden,
-                           text_layers=config.synth_clap_layers, text_heads=text_heads, projection_dim=hidden,
-                           schedule=ContrastiveSchedule(epochs=config.synth_clap_epochs, seed=config.synth_clap_seed))
 
 
 def synth_captioner_recipe(config: LGCavMaeConfig, frame_size: int) -> cap.SynthCaptionerConfig:
@@ -50,7 +38,7 @@ def folder_identity(name_or_path: str) -> str:
     if not local.exists():
         return name_or_path
     files = sorted((str(p.relative_to(local)), p.stat().st_size, p.stat().st_mtime_ns) for p in local.rglob("*") if p.is_file())
-    digest = hashlib.sha256(json.dumps([str(local.resolve()), files]).encode()).hexdigest()[:16]
+    digest = hash_json([str(local.resolve()), files], form=SPACED)
     return f"{local.resolve()}@{digest}"
 
 
@@ -59,7 +47,7 @@ def load_clap_for(config: LGCavMaeConfig, corpus: Clips, rows: splits.Rows, cach
     words = splits.vocabulary(corpus)
     if config.clap == SYNTH_CLAP:
         pairs = splits.clap_pairs(corpus, rows.clap)
-        recipe, fingerprint = synth_clap_recipe(config), stream_fingerprint(*pairs)
+        recipe, fingerprint = synthetic_clap_recipe(config), stream_fingerprint(*pairs)
         model, tokenizer, preprocess = load_clap(config.clap, cache_dir, train_pairs=lambda: (np.asarray(pairs[0]), pairs[1]),
                                                  fingerprint=fingerprint,
                                                  config=recipe, vocabulary=words, setting="lg_cav_mae.clap",

@@ -13,8 +13,6 @@ real `generate()`. Decoding is greedy.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +26,8 @@ from avtbench.backbones.loading import freeze, quiet_transformers
 from avtbench.backbones.synthetic import cache_root, is_complete, publish_backbone
 from avtbench.backbones.tokenizer import caption_words, vocabulary_tokenizer
 from avtbench.data.blocks import fingerprint
+from avtbench.hashing import SPACED, hash_json
+from avtbench.toolkit import seeded_rng
 
 from .config import SYNTH_CAPTIONER
 
@@ -87,7 +87,7 @@ def pairs_fingerprint(frames: Any, captions: list[str]) -> str:
 def synth_key(recipe: SynthCaptionerConfig, fingerprint: str, vocabulary: Iterable[str]) -> str:
     payload = {"config": dataclasses.asdict(recipe), "data": fingerprint, "words": caption_words(vocabulary),
                "v": SYNTH_CAPTIONER_VERSION}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+    return hash_json(payload, form=SPACED)
 
 
 def train_captioner(recipe: SynthCaptionerConfig, frames: np.ndarray, captions: list[str],
@@ -104,8 +104,7 @@ def train_captioner(recipe: SynthCaptionerConfig, frames: np.ndarray, captions: 
     tokens = tokenizer(captions, padding=True, truncation=True, max_length=recipe.max_text_length, return_tensors="pt")
     labels = tokens["input_ids"].masked_fill(tokens["attention_mask"] == 0, -100)
     losses = []
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(recipe.seed)
+    with seeded_rng(recipe.seed):
         model = recipe.build(tokenizer)
         optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=0.01)
         generator = torch.Generator().manual_seed(recipe.seed)

@@ -7,13 +7,13 @@ few triplets with their CLAP scores. `lg_cav_mae` later finds the same folder in
 """
 from __future__ import annotations
 
-import sys
-
 import click
 
 from avtbench.errors import UserError
+from avtbench.toolkit import cli_guard
 
 SECTION = "lg_cav_mae"
+INTERRUPTED = "interrupted: trained backbones are cached; run the same command again to go on from them"
 
 
 @click.command("triplets")
@@ -26,13 +26,10 @@ SECTION = "lg_cav_mae"
 @click.option("--set", "sets", multiple=True, metavar="SECTION.KEY=VALUE", help="e.g. lg_cav_mae.caption_frames=5, data.profile=tiny.")
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False), help="Artifact cache (default $AVTBENCH_CACHE or ~/.cache/avtbench).")
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True)
+@cli_guard(interrupted=INTERRUPTED)
 def triplets_command(captioner, clap, keep, no_filter, show, config_file, sets, cache_dir, device) -> None:
     """Generate LG-CAV-MAE's audio-visual-text triplets: caption frames, score by CLAP, keep the top k %."""
-    try:
-        _run(captioner, clap, keep, no_filter, show, config_file, sets, cache_dir, device)
-    except UserError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+    _run(captioner, clap, keep, no_filter, show, config_file, sets, cache_dir, device)
 
 
 def _run(captioner, clap, keep, no_filter, show, config_file, sets, cache_dir, device) -> None:

@@ -93,8 +93,8 @@ class LGCavMaeConfig:
         benchmarks); the triplet step before it always runs whole.
     synth_captioner_share: share of the corpus's first half that trains `synth://captioner`.
     synth_captioner_hidden, _layers, _epochs, _seed; synth_clap_hidden, _layers, _epochs, _seed:
-        the synthetic backbones (ignored for real ones); the CLAP recipe is cmcr's, so both methods
-        share one cached `synth://clap`.
+        the synthetic backbones (ignored for real ones); the CLAP recipe is
+        `avtbench.toolkit.synthetic_clap_recipe`, cmcr's too, so both methods share one cached `synth://clap`.
     encode_batch: segments per forward pass when encoding.
     preset: "default", "paper" or "tiny" (a few-second smoke size for `avtbench check`).
     """

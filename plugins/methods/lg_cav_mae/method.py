@@ -40,6 +40,7 @@ from avtbench.backbones.clap import load_clap
 from avtbench.backbones.contrastive import caption_groups
 from avtbench.backbones.loading import SYNTH_CLAP, save_pretrained
 from avtbench.data.npyfile import NpyRows, NpyWriter, decoded_copy
+from avtbench.toolkit import seeded_rng
 
 from . import triplets
 from .config import SAMPLE_RATE, SYNTH_CAPTIONER, LGCavMaeConfig
@@ -133,8 +134,7 @@ class LGCavMae(Method):
         # every epoch reads the clips again: decode their wav / png files once, into .npy files read by rows
         audio, visual = (decoded_copy(array, Path(workdir) / f"decoded.{name}.npy") for name, array in
                          (("audio", audio), ("visual", visual)))
-        with torch.random.fork_rng(devices=self._cuda_devices()):
-            torch.manual_seed(self.seed)
+        with seeded_rng(self.seed, self.device):
             self.model = CavMae(sizes_of(cfg)).to(self.device)
             self.head = self._new_head() if cfg.text_guidance else None
             history = train(self.model, self.head, audio, visual, rows, text, cfg, self.device, self.seed, progress)
@@ -143,10 +143,6 @@ class LGCavMae(Method):
         stats.update(triplet_seconds=triplet_seconds, trained_clips=float(len(rows)),
                      triplets=float(self.record.get("triplets", {}).get("kept", 0)))
         return stats
-
-    def _cuda_devices(self) -> list[int]:
-        device = torch.device(self.device)
-        return [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
 
     def _raw_corpus(self, corpus: Clips) -> tuple[Any, Any]:
         """The corpus's raw audio and frames as they are (lazy arrays stay lazy), their shapes checked."""

@@ -30,6 +30,7 @@ from avtbench.atomic import publish_folder
 from avtbench.backbones.synthetic import cache_root
 from avtbench.data.blocks import SegmentRows, hash_blocks
 from avtbench.data.npyfile import NpyRows, NpyWriter
+from avtbench.hashing import SPACED, hash_json
 
 from . import captioner as cap
 from . import splits
@@ -152,7 +153,7 @@ def generate(corpus: Clips, config: LGCavMaeConfig, cache_dir: Path | None, devi
                 "filter": config.triplets_filter, "caption_frames": config.caption_frames,
                 "caption_tokens": config.caption_tokens, "captioned": [corpus.ids[i] for i in rows.captioned],
                 "corpus": corpus_fingerprint(corpus), "v": TRIPLETS_VERSION}
-    key = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:20]
+    key = hash_json(identity, length=20, form=SPACED)
     root = cache_root(cache_dir)
     target = root / "lg_cav_mae" / f"triplets-{key}"
     with ArtifactCache(root).lock(f"lg_cav_mae-triplets-{key}"):

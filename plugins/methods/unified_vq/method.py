@@ -19,6 +19,7 @@ from torch import Tensor
 from avtbench.api import Batch, Clips, Method, MethodState, Progress, UserError
 from avtbench.data.loader import batch_rows, batches
 from avtbench.data.npyfile import NpyRows, NpyWriter
+from avtbench.toolkit import seeded_rng
 
 from .config import MODALITY_SETS, UnifiedVQConfig
 from .losses import LossWeights, total_loss
@@ -71,12 +72,7 @@ class UnifiedVQ(Method):
                 "lower unified_vq.cpc_steps or set unified_vq.cpc_mode=infonce"
             )
         self._text_backbone = None
-        device = torch.device(self.device)
-        cuda_devices = []
-        if device.type == "cuda":
-            cuda_devices = [device.index if device.index is not None else torch.cuda.current_device()]
-        with torch.random.fork_rng(devices=cuda_devices):
-            torch.manual_seed(self.seed)
+        with seeded_rng(self.seed, self.device):
             data = self._corpus_arrays(corpus, mods, steps, workdir)
             dims = self._dims(data)
             self.model = model = UnifiedVQModel(cfg, dims).to(self.device)

@@ -32,12 +32,12 @@ import torch
 from torch import Tensor
 
 from avtbench.api import Batch, Clips, DamagedArtifact, Method, MethodState, Progress, UserError, saved_part
-from avtbench.backbones.clip import SynthClipConfig, load_clip
-from avtbench.backbones.contrastive import ContrastiveSchedule
+from avtbench.backbones.clip import load_clip
 from avtbench.backbones.frozen import FrozenClip
 from avtbench.backbones.loading import SYNTH_CLIP, save_pretrained
 from avtbench.data.blocks import fingerprint
 from avtbench.data.loader import batch_rows, batches
+from avtbench.toolkit import seeded_rng, synthetic_clip_recipe
 
 from . import curation, sources
 from .config import SAMPLE_RATE, VipAntConfig
@@ -88,8 +88,7 @@ class VipAnt(Method):
         self.validate(cfg)
         audio, visual = self._raw_corpus(corpus)
         pool = curation.caption_pool(corpus) if cfg.curation != "none" else []
-        with torch.random.fork_rng(devices=self._cuda_devices()):
-            torch.manual_seed(self.seed)
+        with seeded_rng(self.seed, self.device):
             self.clip = self._load_clip(corpus, visual)
             self.net = VipAntAudio.from_clip(self.clip.model, cfg).to(self.device)
             data = {"frames": sources.frame_embeddings(self.clip, visual, workdir, progress),
@@ -97,10 +96,6 @@ class VipAnt(Method):
             stats = self._train(data, corpus, pool, workdir, progress)
         self.net.eval()
         return stats
-
-    def _cuda_devices(self) -> list[int]:
-        device = torch.device(self.device)
-        return [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
 
     def _raw_corpus(self, corpus: Clips) -> tuple[Any, Any]:
         """The corpus's raw audio and frames as they are (lazy arrays stay lazy), their shapes checked."""
@@ -123,18 +118,10 @@ class VipAnt(Method):
         pairs = self.clip_pairs(corpus, visual) if cfg.clip == SYNTH_CLIP else None
         model, tokenizer, preprocess = load_clip(
             cfg.clip, self.cache_dir, train_pairs=(lambda: (np.asarray(pairs[0]), pairs[1])) if pairs else None,
-            fingerprint=fingerprint(*pairs) if pairs else None, config=self._synth_clip_config(),
+            fingerprint=fingerprint(*pairs) if pairs else None, config=synthetic_clip_recipe(cfg),
             vocabulary=self._vocabulary(corpus), setting="vip_ant.clip",
         )
         return FrozenClip(model, tokenizer, preprocess, self.device)
-
-    def _synth_clip_config(self) -> SynthClipConfig:
-        cfg = self.config
-        heads = 4 if cfg.synth_clip_hidden % 4 == 0 and cfg.synth_clip_hidden >= 128 else 2
-        return SynthClipConfig(image_size=cfg.synth_clip_image_size, vision_hidden=cfg.synth_clip_hidden, vision_layers=cfg.synth_clip_layers, vision_heads=heads,
-                               text_hidden=cfg.synth_clip_hidden, text_layers=cfg.synth_clip_layers, text_heads=heads,
-                               projection_dim=cfg.synth_clip_hidden,
-                               schedule=ContrastiveSchedule(epochs=cfg.synth_clip_epochs, seed=cfg.synth_clip_seed))
 
     def clip_pairs(self, corpus: Clips, visual: Any) -> tuple[Any, list[str]]:
         """The synthetic CLIP's training pairs from the corpus's first half, as `synth_clip_pairs`

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from avtbench.api import Progress
+from avtbench.toolkit import seeded_rng
 from avtbench.metrics.segmentation import mask_iou
 
 from .model import Segmenter
@@ -54,8 +55,7 @@ def fit_segmenter(train: SegSplit, val: SegSplit, *, width: int, fusion: str, ep
     are returned (the first best on ties). The model's initial weights and the batch order depend on
     `seed` alone (a forked random state, as `tasks.heads.fit`). A model whose frames are independent
     (`film`) is fed the first frame only: the same loss (up to float rounding), a fifth of the work."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded_rng(seed):
         model = Segmenter(train.cond.shape[-1], width, fusion).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(seed)
