@@ -24,10 +24,8 @@ import numpy as np
 
 from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
 from avtbench.config import setting
-from avtbench.hookspecs import hookimpl
 from avtbench_plugins.datasets.ave.vocab import AVE_AVVP_SHARED
-
-from .segments import SegmentHeadConfig, train_and_score, with_background
+from avtbench_plugins.tasks.heads.segments import SegmentHeadConfig, train_and_score, with_background
 
 PROTOCOLS = ("clean", "cmg")
 EPOCHS = {"clean": 30, "cmg": 50}
@@ -109,8 +107,3 @@ class AVEAVVP(Task):
         metrics["n_train_videos"] = float(len(x_train))
         metrics["n_test_videos"] = float(len(x_test))
         return metrics
-
-
-@hookimpl
-def avtbench_tasks():
-    return [AVEAVVP]

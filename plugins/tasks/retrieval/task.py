@@ -20,8 +20,8 @@ import numpy as np
 
 from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
 from avtbench.config import setting
-from avtbench.hookspecs import hookimpl
 from avtbench.metrics.retrieval import mean_average_precision, mean_rank, median_rank, median_rank_lower, recall_at_k
+from avtbench_plugins.tasks.heads.pooling import pooled
 
 CAPTIONS = "captions"
 CLIPS = "test"
@@ -31,12 +31,6 @@ CLIPS = "test"
 class RetrievalConfig:
     max_clips: int = setting(0, low=0)
     """Use only the first N clips of the retrieval set (0: all)."""
-
-
-def pooled(embeddings: np.ndarray) -> np.ndarray:
-    """[N, T, D] -> [N, D] mean over steps, L2-normalized."""
-    vectors = embeddings.mean(axis=1)
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
 def caption_clips(clips: Clips) -> tuple[Clips, np.ndarray]:
@@ -94,8 +88,3 @@ class Retrieval(Task):
         queries = pooled(embeddings[(q_split, q_mod)])
         gallery = pooled(embeddings[(g_split, g_mod)])
         return retrieval_scores(queries, gallery, relevance(owners[q_split], owners[g_split]))
-
-
-@hookimpl
-def avtbench_tasks():
-    return [Retrieval]

@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
-from avtbench.hookspecs import hookimpl
 from avtbench.metrics.classification import ave_accuracy
-
-from .retrieval import pooled
+from avtbench_plugins.tasks.heads.pooling import pooled
 
 PROMPTS = "prompts"
 
@@ -48,8 +46,3 @@ class ZeroShot(Task):
         audio = pooled(embeddings[("test", "audio")])
         prompts = pooled(embeddings[(PROMPTS, "text")])
         return {"accuracy": ave_accuracy(audio @ prompts.T, splits["test"].labels["segment"], level="video")}
-
-
-@hookimpl
-def avtbench_tasks():
-    return [ZeroShot]

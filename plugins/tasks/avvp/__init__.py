@@ -1,0 +1,10 @@
+"""`avvp`: AVVP event localization, cross-modal (the task in `task.py`; its segment head is shared, in
+`avtbench_plugins.tasks.heads`)."""
+from avtbench.hookspecs import hookimpl
+
+
+@hookimpl
+def avtbench_tasks():
+    from .task import AVVP
+
+    return [AVVP]
