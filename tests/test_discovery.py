@@ -3,6 +3,7 @@ use and checked against their cards; `avtbench list` and `--help` import no torc
 from __future__ import annotations
 
 import importlib.metadata
+import subprocess
 import sys
 from pathlib import Path
 
@@ -15,7 +16,33 @@ from avtbench.cards import MethodCard, TaskCard
 from avtbench.cli import main
 from avtbench.plugins import discover
 
+from .conftest import cli_env
 from .third_party import install_carded_distribution
+
+HEAVY = ("torch", "numpy", "scipy", "h5py", "transformers")
+"""What `avtbench list` and `--help` must not import (torch above all; the others cost their targets)."""
+
+PROBE = """
+import sys
+from avtbench.cli import main
+try:
+    main({args!r})
+except SystemExit as exc:
+    assert not exc.code, exc.code
+heavy = [m for m in {heavy!r} if m in sys.modules]
+code = sorted(m for m in sys.modules if m.startswith("avtbench_plugins") and not m.endswith("vocab")
+              and m.count(".") > 2)
+assert not heavy and not code, f"imported {{heavy}} and plugin code {{code}}"
+"""
+
+
+@pytest.mark.parametrize("args", [["list"], ["--help"]])
+def test_list_and_help_import_no_torch_and_no_plugin_code(args: list[str], tmp_path: Path) -> None:
+    """In a fresh process, as a user runs them: a top-level `import torch` (or of a plugin's model code) in
+    any installed plugin's entry-point module makes this fail, naming what was imported."""
+    probe = PROBE.format(args=args, heavy=HEAVY)
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=cli_env(tmp_path), timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
 
 
 def test_every_built_in_card_says_what_its_object_says() -> None:

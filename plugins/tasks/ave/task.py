@@ -25,6 +25,8 @@ from avtbench.config import setting
 from avtbench.metrics.classification import ave_accuracy
 from avtbench_plugins.tasks.heads.classifiers import VideoClassifier, fit, predict
 
+from . import CARD
+
 
 PROTOCOLS = ("clean", "cmg")
 EVAL_SPLIT = {"clean": "test", "cmg": "train"}
@@ -45,14 +47,9 @@ def video_classes(segment_labels: np.ndarray) -> np.ndarray:
 
 
 class AVE(Task):
-    name = "ave"
+    card = CARD
     plugin_api = "3"
-    version = "3"
-    directions = ("a2v", "v2a")
-    main_metric = "accuracy"
-    datasets = ("ave",)
     config_class = AVEConfig
-    summary = "AVE event classification (28 classes), video-level accuracy; protocol clean (test split) or cmg (train split)"
 
     def splits(self, data: Mapping[str, DatasetSource]) -> dict[str, Clips]:
         return {split: data["ave"].read(split) for split in dict.fromkeys(("train", EVAL_SPLIT[self.config.protocol]))}

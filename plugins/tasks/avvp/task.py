@@ -34,6 +34,8 @@ from avtbench.config import setting
 from avtbench.metrics.avvp import avvp_f1
 from avtbench_plugins.tasks.heads.segments import SegmentHeadConfig, probabilities, train_and_score, with_background
 
+from . import CARD
+
 PROTOCOLS = ("split", "pooled", "cmg")
 OFFICIAL = "test"
 """The split of the official evaluation."""
@@ -55,14 +57,9 @@ def _stack(splits: dict[str, Clips], names: tuple[str, ...], key: str) -> np.nda
 
 
 class AVVP(Task):
-    name = "avvp"
+    card = CARD
     plugin_api = "3"
-    version = "3"
-    directions = ("a2v", "v2a")
-    main_metric = "f1"
-    datasets = ("avvp",)
     config_class = AVVPConfig
-    summary = "AVVP segment-level event localization: CMG pooled P/R/F1 and official segment/event F1"
 
     def splits(self, data: Mapping[str, DatasetSource]) -> dict[str, Clips]:
         names = ("val", OFFICIAL) if self.config.protocol != "cmg" else (cmg_list("audio"), cmg_list("visual"), OFFICIAL)

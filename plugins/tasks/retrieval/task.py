@@ -23,6 +23,8 @@ from avtbench.config import setting
 from avtbench.metrics.retrieval import mean_average_precision, mean_rank, median_rank, median_rank_lower, recall_at_k
 from avtbench_plugins.tasks.heads.pooling import pooled
 
+from . import CARD
+
 CAPTIONS = "captions"
 CLIPS = "test"
 
@@ -57,15 +59,10 @@ def retrieval_scores(queries: np.ndarray, gallery: np.ndarray, relevant: np.ndar
 
 
 class Retrieval(Task):
-    name = "retrieval"
+    card = CARD
     plugin_api = "3"
-    version = "2"
-    directions = ("a2v", "v2a", "a2t", "t2a", "v2t", "t2v")
-    main_metric = "r1"
     lower_is_better = ("median_rank", "median_rank_lower", "mean_rank")
-    datasets = ("retrieval",)
     config_class = RetrievalConfig
-    summary = "clip<->clip and clip<->caption retrieval, R@1/5/10, median rank, mAP"
 
     def splits(self, data: Mapping[str, DatasetSource]) -> dict[str, Clips]:
         clips = data["retrieval"].read()

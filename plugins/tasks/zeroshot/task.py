@@ -15,6 +15,8 @@ from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, 
 from avtbench.metrics.classification import ave_accuracy
 from avtbench_plugins.tasks.heads.pooling import pooled
 
+from . import CARD
+
 PROMPTS = "prompts"
 
 
@@ -24,14 +26,9 @@ class ZeroShotConfig:
 
 
 class ZeroShot(Task):
-    name = "zeroshot"
+    card = CARD
     plugin_api = "3"
-    version = "1"
-    directions = ("a2t",)
-    main_metric = "accuracy"
-    datasets = ("ave",)
     config_class = ZeroShotConfig
-    summary = "zero-shot AVE audio classification by text prompts (no training)"
 
     def splits(self, data: Mapping[str, DatasetSource]) -> dict[str, Clips]:
         test = data["ave"].read("test")
