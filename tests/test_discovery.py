@@ -130,3 +130,25 @@ def test_a_malformed_card_is_an_error_where_it_is_written(bad: dict, message: st
     with pytest.raises(ValueError, match=message):
         MethodCard(**bad)
 
+
+def test_the_readme_card_example_lists_lightly_and_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from .test_readme_plugin import readme_block
+
+    site = tmp_path / "site"
+    (site / "my_light_method").mkdir(parents=True)
+    for module in ("__init__", "method"):
+        path = f"my_light_method/{module}.py"
+        (site / path).write_text(readme_block(f"# {path}"))
+    info = site / "my_light_method-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: my-light-method\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[avtbench]\nmy_light_method = my_light_method\n")
+    monkeypatch.syspath_prepend(str(site))
+    try:
+        registry = discover(importlib.metadata.entry_points(group="avtbench"))
+        [card] = [c for c in registry.methods.cards() if c.name == "my_light_method"]
+        assert card.summary == "mean of each segment's first 8 features" and "my_light_method.method" not in sys.modules
+        cls = registry.method("my_light_method")
+        assert cls.card is card and (cls.name, cls.version, cls.modalities) == ("my_light_method", "1", ("audio", "visual"))
+    finally:
+        forget("my_light_method")
