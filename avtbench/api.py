@@ -32,6 +32,17 @@ reader returns are lazy `avtbench.data.rows.RowArray`s. A plugin of API 3 (`plug
 - as a task, gets embeddings as read-only memory maps (`numpy.memmap`, an ndarray).
 A plugin that states no API (API 2) runs unchanged: the core reads its corpus and splits into
 memory first and says in one line that it does not stream.
+
+Cards (`avtbench.cards`, hook `avtbench_cards`): a plugin's entry-point module may hand over cards
+instead of classes: `MethodCard(name=, target="pkg.method:MyMethod", version=, summary=, status=,
+modalities=)`, `TaskCard(..., directions=, main_metric=, datasets=)`, `DatasetCard(name=, target=,
+format=, splits=, classes=)`, `PlotCard(name=, target=, method=, summary=)`, `CommandCard(name=,
+target=, summary=)`. `avtbench list` and `--help` read only the cards; the target is imported when
+the method, task, ... is first used, and must then say what its card says (a mismatch is a one-line
+error naming the field). A `Method` or `Task` class takes name, version, summary, status and its
+modalities (directions, main metric, datasets) from its card when its body sets `card = CARD`, so
+they are written once. Handing over classes (`avtbench_methods`, ...) still works; such a plugin is
+imported whole at discovery.
 """
 from __future__ import annotations
 
@@ -47,6 +58,8 @@ from avtbench.synthetic_copy import CopyRequest, SyntheticCopy
 
 if TYPE_CHECKING:
     import torch
+
+    from avtbench.cards import MethodCard, TaskCard
 
 API_VERSION = "3"
 """Version of the plugin API: 3 streams (the arrays of `Clips` are lazy `RowArray`s read by rows, and
@@ -149,7 +162,17 @@ DEFAULT_CORPUS = "corpus"
 the core knows, as the default of a contract."""
 
 
-class Method(ABC):
+class _FromCard:
+    """A class whose body sets `card` takes that card's fields as its own (`avtbench.cards`)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        card = vars(cls).get("card")
+        if card is not None:
+            card.adopt(cls)
+
+
+class Method(_FromCard, ABC):
     """A representation method: pretrained once on a corpus, then frozen and used to encode.
 
     Subclasses set the class attributes and implement `pretrain`, `encode`, `state` and
@@ -158,6 +181,9 @@ class Method(ABC):
     `--set <name>.<field>=value`.
     """
 
+    card: ClassVar["MethodCard | None"] = None
+    """Its card (`avtbench.cards.MethodCard`), from which name, version, summary, status and modalities are
+    taken when the class body sets it; None: the class states them itself."""
     name: ClassVar[str]
     plugin_api: ClassVar[str | None] = None
     """The plugin API this class implements (`API_VERSION`); None means "2", the API before it could be stated."""
@@ -284,9 +310,12 @@ class DatasetSource:
         return clips
 
 
-class Task(ABC):
+class Task(_FromCard, ABC):
     """A downstream task: trains a head on the source modality's frozen embeddings, tests on the target's."""
 
+    card: ClassVar["TaskCard | None"] = None
+    """Its card (`avtbench.cards.TaskCard`), from which name, version, summary, status, directions, main
+    metric and datasets are taken when the class body sets it; None: the class states them itself."""
     name: ClassVar[str]
     plugin_api: ClassVar[str | None] = None
     """The plugin API this class implements (`API_VERSION`); None means "2", the API before it could be stated."""

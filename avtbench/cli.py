@@ -1,17 +1,22 @@
 """Command line: `avtbench run`, `list`, `table`, `plot`, and the commands plugins add
-(hook `avtbench_commands`). Heavy imports happen inside commands only; plugins are discovered when
-a command that is not built in is asked for and by `--help`, which lists the plugins' commands."""
+(hooks `avtbench_cards`, `avtbench_commands`). Heavy imports happen inside commands only; plugins are
+discovered when a command that is not built in is asked for and by `--help`, which lists the plugins'
+commands from their cards (a command's module is imported when it is invoked)."""
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
 from avtbench.errors import UserError
 from avtbench.toolkit.commands import cli_guard
+
+if TYPE_CHECKING:
+    from avtbench.catalog import Catalog
+
+EXIT_USER_ERROR = 2
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -39,36 +44,47 @@ def _seeds(values: tuple[str, ...]) -> list[int]:
 class PluginGroup(click.Group):
     """The built-in commands plus every command a plugin contributes; a built-in name always wins.
 
-    `--help` lists both, each with the first sentence of its help, whole (loading the plugins for it)."""
+    `--help` lists both, each with the first sentence of its help, whole; a plugin's from its card, without
+    importing the command's module, which is imported when the command is invoked."""
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        return super().get_command(ctx, name) or _plugin_commands().get(name)
+        return super().get_command(ctx, name) or _plugin_command(name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        built_in = [(name, self.commands[name]) for name in sorted(self.commands)]
+        built_in = [(name, _first_sentence(self.commands[name])) for name in sorted(self.commands)]
         try:
-            plugins = sorted((n, c) for n, c in _plugin_commands().items() if n not in self.commands)
+            plugins = [(c.name, c.summary) for c in _plugin_commands().cards() if c.name not in self.commands]
         except Exception:  # a broken plugin never hides the built-in commands; `avtbench list` names it
             plugins = []
         for title, commands in (("Commands", built_in), ("Plugin commands", plugins)):
             if commands:
                 with formatter.section(title):
-                    formatter.write_dl([(name, _first_sentence(cmd)) for name, cmd in commands])
+                    formatter.write_dl(commands)
 
 
 def _first_sentence(command: click.Command) -> str:
     """A command's short help: its `short_help`, else the first sentence of its help, never cut inside it."""
-    if command.short_help:
-        return command.short_help
-    text = " ".join((command.help or "").split("\n\n")[0].split())
-    end = re.search(r"(?<!e\.g)(?<!i\.e)(?<!etc)\.(\s|$)", text)
-    return text[: end.start() + 1] if end else text
+    from avtbench.cards import CommandCard
+
+    return CommandCard.of(command).summary
 
 
-def _plugin_commands() -> dict[str, click.Command]:
+def _plugin_commands() -> "Catalog[click.Command]":
     from avtbench.plugins import registry
 
     return registry().commands
+
+
+def _plugin_command(name: str) -> click.Command | None:
+    """The plugin command `name`, imported now; one line and exit 2 when it cannot be."""
+    commands = _plugin_commands()
+    if name not in commands:
+        return None
+    try:
+        return commands[name]
+    except UserError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USER_ERROR)
 
 
 @click.group(cls=PluginGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -188,20 +204,21 @@ def list_plugins() -> None:
         return table
 
     methods = folding_table("method", "version", "modalities", "status", "summary", title="methods")
-    for name, cls in sorted(reg.methods.items()):
-        methods.add_row(name, str(cls.version), ", ".join(cls.modalities), cls.status, cls.summary)
+    for card in reg.methods.cards():
+        methods.add_row(card.name, card.version, ", ".join(card.modalities), card.status, card.summary)
     tasks = folding_table("task", "version", "directions", "main metric", "datasets", "status", title="tasks")
-    for name, cls in sorted(reg.tasks.items()):
-        tasks.add_row(name, str(cls.version), ", ".join(cls.directions), cls.main_metric, ", ".join(cls.datasets), cls.status)
+    task_cards = reg.tasks.cards()
+    for card in task_cards:
+        tasks.add_row(card.name, card.version, ", ".join(card.directions), card.main_metric, ", ".join(card.datasets), card.status)
     console.print(methods, tasks)
-    directions = sorted({d for cls in reg.tasks.values() for d in cls.directions})
+    directions = sorted({d for card in task_cards for d in card.directions})
     console.print(f"directions: {', '.join(directions)}")
     datasets = folding_table("dataset", "splits", "classes", "on-disk format", title="datasets")
-    for name, ds in sorted(reg.datasets.items()):
-        datasets.add_row(name, ", ".join(ds.splits), str(len(ds.class_names)), ds.format)
+    for card in reg.datasets.cards():
+        datasets.add_row(card.name, ", ".join(card.splits), str(card.classes), card.format)
     console.print(datasets)
     if reg.plots:
-        console.print("plots: " + ", ".join(f"{n} ({p.subject()})" for n, p in sorted(reg.plots.items())))
+        console.print("plots: " + ", ".join(f"{c.name} ({c.subject()})" for c in reg.plots.cards()))
     if reg.commands:
         console.print("plugin commands: " + ", ".join(sorted(reg.commands)))
     for failure in reg.failures:
@@ -330,7 +347,7 @@ def check(names, check_all, sets, cache_dir) -> None:
             lines += check_method(reg.methods[name], document.get(name), cache).lines()
         if name in reg.tasks:
             lines += check_task(reg.tasks[name], document.get(name), cache).lines()
-        lines += [f"FAIL  plugin {f.plugin}: loads ({f.error})" for f in reg.failures if f.plugin == name]
+        lines += [f"FAIL  plugin {f.plugin}: loads ({f.error})" for f in reg.failures if f.names(name)]
         for line in lines:
             click.echo(line)
         failed += sum(line.startswith("FAIL") for line in lines)

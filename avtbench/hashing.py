@@ -1,12 +1,14 @@
-"""Stable content hashes for cache keys and cell identities."""
+"""Stable content hashes for cache keys and cell identities. Imports numpy only to hash an array (the
+result store, and with it `avtbench table`, hashes JSON only)."""
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ def hash_json(obj: Any, length: int = 16, form: JsonForm = CANONICAL) -> str:
 def hash_array(array: np.ndarray | list, length: int = 16) -> str:
     """Hash of an array's dtype, shape and bytes (or of a list of strings). A lazy array (one with
     `blocks`, see `avtbench.data.rows`) is read block by block: the same hash in bounded memory."""
+    import numpy as np
+
     digest = hashlib.blake2b(digest_size=16)
     if hasattr(array, "blocks") and not isinstance(array, np.ndarray):
         digest.update(f"{np.dtype(array.dtype).str}{tuple(array.shape)}".encode())

@@ -1,8 +1,11 @@
 """Hook specifications of the "avtbench" plugin group (implementations live in the plugins).
 
 A plugin is a module named by an entry point in the ``avtbench`` group; it implements any
-of these hooks with ``@hookimpl``. Hooks return classes or declarations, so registering costs
-nothing until a method, task or dataset is used.
+of these hooks with ``@hookimpl``. ``avtbench_cards`` returns cards (``avtbench.cards``): names,
+versions and summaries, and where each class or declaration lives, imported on first use, so that
+discovery, ``avtbench list`` and ``avtbench --help`` import none of a plugin's code beyond its
+entry-point module. The other hooks return the classes, declarations and commands themselves (the
+plugin API before cards; still supported): a plugin using them is imported whole at discovery.
 """
 from __future__ import annotations
 
@@ -14,11 +17,18 @@ if TYPE_CHECKING:
     import click
 
     from avtbench.api import Dataset, Method, Task
+    from avtbench.cards import Card
     from avtbench.plots import Plot
 
 PROJECT = "avtbench"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def avtbench_cards() -> "list[Card]":
+    """Return the cards (`avtbench.cards.MethodCard`, `TaskCard`, `DatasetCard`, `PlotCard`, `CommandCard`) of
+    what this plugin provides; each card's `target` ("module:attribute") is imported only when first used."""
 
 
 @hookspec

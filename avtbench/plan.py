@@ -77,11 +77,12 @@ def checkpoint_key(method_cls: type[Method], method_config: Any, corpus_fingerpr
 
 def data_resolver(registry: Registry, document: cfg.Document, cache: ArtifactCache) -> DatasetResolver:
     """The run's datasets: real roots from the `data` section, the synthetic world for the rest."""
-    values, roots = split_roots(document.get(DATA_SECTION, {}), registry.datasets)
+    datasets = registry.datasets.loaded()  # a dataset plugin that fails to import is left out, named in failures
+    values, roots = split_roots(document.get(DATA_SECTION, {}), datasets)
     data_config = cfg.build(DataConfig, values, DATA_SECTION)
     data_config.roots = {**data_config.roots, **roots}
-    provider = SyntheticWorld(data_config.profile, data_config.world_seed, cache.root, data_config.world, registry.datasets)
-    return DatasetResolver(registry.datasets, data_config, provider)
+    provider = SyntheticWorld(data_config.profile, data_config.world_seed, cache.root, data_config.world, datasets)
+    return DatasetResolver(datasets, data_config, provider)
 
 
 def method_config(registry: Registry, name: str, document: cfg.Document) -> tuple[type[Method], Any]:

@@ -1,72 +1,92 @@
-"""Entry-point discovery: every plugin is loaded in isolation, so one broken plugin never hides the others."""
+"""Entry-point discovery: every plugin is loaded in isolation, so one broken plugin never hides the others.
+
+Discovery imports each entry point's module and calls its hooks: `avtbench_cards` hands over cards
+(`avtbench.cards`), whose objects are imported only when first used; the other hooks hand over the
+objects themselves. Nothing here imports `avtbench.api` (nor numpy, nor torch) until an object is
+checked, so `avtbench list` and `--help` stay light.
+"""
 from __future__ import annotations
 
 import difflib
 import importlib.metadata
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import pluggy
 
 from avtbench import hookspecs
-from avtbench.api import Dataset, Method, Task, UserError
-from avtbench.compat import unusable
-from avtbench.plots import Plot
+from avtbench.cards import Card, CommandCard, DatasetCard, MethodCard, PlotCard, TaskCard
+from avtbench.catalog import Catalog, PluginFailure, UnusablePlugin, describe
+from avtbench.errors import UserError
+
+if TYPE_CHECKING:
+    import click
+
+    from avtbench.api import Dataset, Method, Task
+    from avtbench.plots import Plot
+
+__all__ = ["GROUP", "PluginFailure", "UnusablePlugin", "Registry", "discover", "registry"]
 
 GROUP = hookspecs.PROJECT
 
 
-@dataclass
-class PluginFailure:
-    plugin: str
-    target: str
-    error: str
-    unusable: bool = False
-    """It loaded, but was written for another plugin API (or misses part of this one): it cannot run here."""
-
-    def names(self, name: str) -> bool:
-        """Whether this failure is of plugin `name` or of the method / task `name` it provides."""
-        return name == self.plugin or (self.unusable and self.target.split(" ", 1)[-1] == name)
-
-    def cannot_run(self) -> UserError:
-        return UserError(f"{self.target} (plugin {self.plugin!r}) cannot run here: {self.error}")
-
-
-class UnusablePlugin(TypeError):
-    """A class a plugin hands over that this avtbench cannot run (`compat.unusable` says why)."""
-
-    def __init__(self, kind: str, name: str, problem: str) -> None:
-        super().__init__(f"{kind} {name!r} {problem}")
-        self.target, self.problem = f"{kind} {name}", problem
-
-
-@dataclass
+@dataclass(eq=False)
 class Registry:
-    methods: dict[str, type[Method]] = field(default_factory=dict)
-    tasks: dict[str, type[Task]] = field(default_factory=dict)
-    datasets: dict[str, Dataset] = field(default_factory=dict)
-    commands: dict[str, Any] = field(default_factory=dict)
-    """click commands contributed by plugins, by name."""
-    plots: dict[str, Plot] = field(default_factory=dict)
-    origins: dict[str, str] = field(default_factory=dict)
-    """"<kind>:<name>" -> the plugin that provided it."""
+    """What the installed plugins provide, by kind and name (each a `Catalog`), and what failed."""
+
     failures: list[PluginFailure] = field(default_factory=list)
+    methods: "Catalog[type[Method]]" = field(init=False)
+    tasks: "Catalog[type[Task]]" = field(init=False)
+    datasets: "Catalog[Dataset]" = field(init=False)
+    plots: "Catalog[Plot]" = field(init=False)
+    commands: "Catalog[click.Command]" = field(init=False)
+    """click commands contributed by plugins, by name."""
+
+    def __post_init__(self) -> None:
+        self.methods = Catalog(MethodCard, _subclass_of("Method"), self.failures)
+        self.tasks = Catalog(TaskCard, _subclass_of("Task"), self.failures)
+        self.datasets = Catalog(DatasetCard, _instance_of("avtbench.api", "Dataset"), self.failures)
+        self.plots = Catalog(PlotCard, _instance_of("avtbench.plots", "Plot"), self.failures)
+        self.commands = Catalog(CommandCard, _click_command, self.failures)
+
+    def catalogs(self) -> dict[str, Catalog]:
+        return {"method": self.methods, "task": self.tasks, "dataset": self.datasets, "plot": self.plots,
+                "command": self.commands}
+
+    @property
+    def origins(self) -> dict[str, str]:
+        """"<kind>:<name>" -> the plugin that provided it."""
+        return {f"{kind}:{name}": catalog.plugin(name) for kind, catalog in self.catalogs().items() for name in catalog}
+
+    def copy(self) -> "Registry":
+        """A registry to add classes to (`run_cell`) without touching this one."""
+        twin = Registry(list(self.failures))
+        twin.methods, twin.tasks = self.methods.copy(twin.failures), self.tasks.copy(twin.failures)
+        twin.datasets, twin.plots = self.datasets.copy(twin.failures), self.plots.copy(twin.failures)
+        twin.commands = self.commands.copy(twin.failures)
+        return twin
 
     def method(self, name: str) -> type[Method]:
-        return _lookup("method", name, self.methods, self.failures)
+        return _lookup(self.methods, name)
 
     def task(self, name: str) -> type[Task]:
-        return _lookup("task", name, self.tasks, self.failures)
+        return _lookup(self.tasks, name)
 
     def dataset(self, name: str) -> Dataset:
-        return _lookup("dataset", name, self.datasets, self.failures)
+        return _lookup(self.datasets, name)
 
     def plot(self, name: str) -> Plot:
-        return _lookup("plot", name, self.plots, self.failures)
+        return _lookup(self.plots, name)
 
     def require_checkable(self, name: str) -> None:
         """For `avtbench check`: return when `name` is an installed method or task, or a plugin that failed
         to load (its check reports that); raise the one-line error of an unusable or unknown name."""
+        for catalog in (self.methods, self.tasks):
+            if name in catalog:
+                try:
+                    catalog[name]  # imported here: an unusable class is bad input, before any check runs
+                except UserError:
+                    pass  # recorded in failures
         if name in self.methods or name in self.tasks:
             return
         failures = [f for f in self.failures if f.names(name)]
@@ -74,19 +94,18 @@ class Registry:
         if unusable:
             raise unusable[0].cannot_run()
         if not failures:
-            hint = _close_hint(name, {**self.methods, **self.tasks}) or "see `avtbench list` for the installed methods and tasks"
+            hint = _close_hint(name, [*self.methods, *self.tasks]) or "see `avtbench list` for the installed methods and tasks"
             raise UserError(f"no installed method or task is named {name!r}; {hint}")
 
 
-def _lookup(kind: str, name: str, known: dict[str, Any], failures: list[PluginFailure]) -> Any:
-    if name in known:
-        return known[name]
-    broken = [f for f in failures if f.plugin == name or f.target == f"{kind} {name}"]
-    if broken and broken[0].unusable:
-        raise broken[0].cannot_run()
+def _lookup(catalog: Catalog, name: str) -> Any:
+    kind = catalog.kind
+    if name in catalog:
+        return catalog[name]
+    broken = [f for f in catalog.failures if f.plugin == name or f.target == f"{kind} {name}"]
     if broken:
-        raise UserError(f"{kind} plugin {name!r} failed to load ({broken[0].error}); run `avtbench list` and fix or reinstall it")
-    hint = _close_hint(name, known) or f"known {kind}s: {', '.join(sorted(known)) or 'none'}"
+        raise broken[0].error_for(kind, name)
+    hint = _close_hint(name, catalog) or f"known {kind}s: {', '.join(sorted(catalog)) or 'none'}"
     raise UserError(f"unknown {kind} {name!r}; {hint} (see `avtbench list`)")
 
 
@@ -97,7 +116,7 @@ def _close_hint(name: str, known: Iterable[str]) -> str | None:
 
 
 def discover(entry_points: Iterable[importlib.metadata.EntryPoint] | None = None) -> Registry:
-    """Load every plugin of the group and collect what its hooks return."""
+    """Load every plugin of the group and collect what its hooks return (cards first, then objects)."""
     if entry_points is None:
         entry_points = importlib.metadata.entry_points(group=GROUP)
     manager = pluggy.PluginManager(GROUP)
@@ -107,55 +126,70 @@ def discover(entry_points: Iterable[importlib.metadata.EntryPoint] | None = None
         try:
             manager.register(ep.load(), name=ep.name)
         except Exception as exc:  # a plugin may fail in any way; it must not take the others down
-            registry.failures.append(PluginFailure(ep.name, ep.value, _describe(exc)))
-    _collect(manager.hook.avtbench_methods, "method", _subclass_of(Method), registry.methods, registry)
-    _collect(manager.hook.avtbench_tasks, "task", _subclass_of(Task), registry.tasks, registry)
-    _collect(manager.hook.avtbench_datasets, "dataset", _instance_of(Dataset), registry.datasets, registry)
-    _collect(manager.hook.avtbench_plots, "plot", _instance_of(Plot), registry.plots, registry)
-    _collect(manager.hook.avtbench_commands, "command", _click_command, registry.commands, registry)
+            registry.failures.append(PluginFailure(ep.name, ep.value, describe(exc)))
+    _collect_cards(manager.hook.avtbench_cards, registry)
+    hooks = manager.hook
+    for hook, catalog in ((hooks.avtbench_methods, registry.methods), (hooks.avtbench_tasks, registry.tasks),
+                          (hooks.avtbench_datasets, registry.datasets), (hooks.avtbench_plots, registry.plots),
+                          (hooks.avtbench_commands, registry.commands)):
+        _collect(hook, catalog)
     return registry
 
 
-def _collect(hook: Any, kind: str, check: Any, into: dict[str, Any], registry: Registry) -> None:
+def _collect_cards(hook: Any, registry: Registry) -> None:
+    """Add the cards every implementation of `avtbench_cards` returns; a bad or clashing one is recorded."""
+    catalogs = registry.catalogs()
+    for impl in hook.get_hookimpls():
+        try:
+            cards = list(impl.function() or [])
+            for card in cards:
+                if not isinstance(card, Card) or card.kind not in catalogs or not card.target:
+                    raise TypeError(f"{card!r} is not a card of avtbench.cards with a target")
+        except Exception as exc:
+            registry.failures.append(PluginFailure(impl.plugin_name, hook.name, describe(exc)))
+            continue
+        for card in cards:
+            catalogs[card.kind].add_card(card, impl.plugin_name)
+
+
+def _collect(hook: Any, catalog: Catalog) -> None:
     """Add what every implementation of `hook` returns; a failing or clashing one is recorded, not raised."""
     for impl in hook.get_hookimpls():
         try:
             provided = list(impl.function() or [])
             for item in provided:
-                check(item)
+                catalog.check(item)
         except UnusablePlugin as exc:
-            registry.failures.append(PluginFailure(impl.plugin_name, exc.target, exc.problem, unusable=True))
+            catalog.failures.append(PluginFailure(impl.plugin_name, exc.target, exc.problem, unusable=True, provides=exc.name))
             continue
         except Exception as exc:
-            registry.failures.append(PluginFailure(impl.plugin_name, hook.name, _describe(exc)))
+            catalog.failures.append(PluginFailure(impl.plugin_name, hook.name, describe(exc)))
             continue
         for item in provided:
-            name = item.name
-            if name in into and into[name] is not item:
-                registry.failures.append(PluginFailure(
-                    impl.plugin_name, f"{kind} {name}",
-                    f"{kind} name {name!r} already provided by plugin {registry.origins[f'{kind}:{name}']!r}"))
-                continue
-            into[name] = item
-            registry.origins[f"{kind}:{name}"] = impl.plugin_name
+            catalog.add(item, impl.plugin_name)
 
 
-def _subclass_of(base: type) -> Any:
+def _subclass_of(base_name: str) -> Callable[[Any], None]:
     def check(cls: Any) -> None:
+        from avtbench import api
+        from avtbench.compat import unusable
+
+        base = getattr(api, base_name)
         if not (isinstance(cls, type) and issubclass(cls, base)):
-            raise TypeError(f"{cls!r} is not a subclass of avtbench.api.{base.__name__}")
+            raise TypeError(f"{cls!r} is not a subclass of avtbench.api.{base_name}")
         if not getattr(cls, "name", None):
             raise TypeError(f"{cls.__qualname__} has no `name`")
         problem = unusable(cls)
         if problem is not None:
-            raise UnusablePlugin(base.__name__.lower(), cls.name, problem)
+            raise UnusablePlugin(base_name.lower(), cls.name, problem)
     return check
 
 
-def _instance_of(kind: type) -> Any:
+def _instance_of(module: str, name: str) -> Callable[[Any], None]:
     def check(item: Any) -> None:
+        kind = getattr(importlib.import_module(module), name)
         if not isinstance(item, kind):
-            raise TypeError(f"{item!r} is not an {kind.__module__}.{kind.__name__}")
+            raise TypeError(f"{item!r} is not an {module}.{name}")
         if not getattr(item, "name", None):
             raise TypeError(f"{item!r} has no `name`")
     return check
@@ -166,11 +200,6 @@ def _click_command(item: Any) -> None:
 
     if not isinstance(item, click.Command) or not item.name:
         raise TypeError(f"{item!r} is not a named click.Command")
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
 _REGISTRY: Registry | None = None

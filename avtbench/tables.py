@@ -1,19 +1,18 @@
-"""Aggregate seeds (mean ± std, n) and render paper-style tables. Imports no torch (nor scipy until a test runs)."""
+"""Aggregate seeds (mean ± std, n) and render paper-style tables. Imports no torch (nor numpy or scipy until a test runs)."""
 from __future__ import annotations
 
 import csv
 import io
-import math
 import statistics
-import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from tabulate import tabulate
 
-from avtbench.api import UserError
 from avtbench.environment import environment_signature
+from avtbench.errors import UserError
+from avtbench.paired import paired_pvalue
 from avtbench.record import CellRecord
 
 FORMATS = ("markdown", "latex", "csv")
@@ -129,24 +128,11 @@ class Table:
         degenerate = all(abs(d) <= tol for d in diffs) if self.test == "wilcoxon" else spread <= tol
         if degenerate:
             return Comparison(row, other, len(seeds), None, False)
-        pvalue = _paired_pvalue(a, b, self.test)
+        pvalue = paired_pvalue(a, b, self.test, near=ALPHA)
         if pvalue is None:
             return Comparison(row, other, len(seeds), None, False)
         ahead = pvalue < ALPHA and sign * statistics.fmean(diffs) > 0
         return Comparison(row, other, len(seeds), pvalue, ahead)
-
-
-def _paired_pvalue(a: list[float], b: list[float], test: str) -> float | None:
-    from scipy import stats  # lazy: keeps `avtbench table` and `--help` fast
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # degenerate inputs are screened out before; never leak scipy chatter
-        try:
-            result = stats.ttest_rel(a, b) if test == "ttest" else stats.wilcoxon(a, b)
-        except ValueError:
-            return None
-    pvalue = float(result.pvalue)
-    return pvalue if math.isfinite(pvalue) else None
 
 
 def build_table(records: Iterable[CellRecord], metric: str | None = None, test: str = "ttest") -> Table:

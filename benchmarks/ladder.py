@@ -23,8 +23,8 @@ from pathlib import Path
 
 from avtbench.store import ResultStore
 from avtbench.synth.profiles import profile_sizes
-from avtbench_plugins.datasets.ave import DATASET as AVE
-from avtbench_plugins.datasets.retrieval import DATASET as RETRIEVAL
+from avtbench_plugins.datasets.ave.declaration import DATASET as AVE
+from avtbench_plugins.datasets.retrieval.declaration import DATASET as RETRIEVAL
 
 COLUMNS = (("ave", "a2v"), ("ave", "v2a"), ("retrieval", "a2v"), ("retrieval", "v2a"))
 METHODS = ("unaligned", "cca", "oracle")

@@ -166,7 +166,7 @@ def builtin_dataset_names() -> set[str]:
     names: set[str] = set()
     for package in sorted(p.name for p in (PLUGINS / "datasets").iterdir() if (p / "__init__.py").is_file()):
         module = importlib.import_module(f"avtbench_plugins.datasets.{package}")
-        names.update(dataset.name for dataset in module.avtbench_datasets())
+        names.update(card.name for card in module.avtbench_cards() if card.kind == "dataset")
     return names
 
 

@@ -19,9 +19,9 @@ from avtbench_plugins.datasets.ave.reader import ave_avvp_labels, ave_avvp_rows,
 from avtbench_plugins.datasets.ave.vocab import AVE_AVVP_SHARED
 from avtbench_plugins.datasets.avvp.reader import CMG_LISTS, read_avvp, read_avvp_rows
 from avtbench_plugins.datasets.avvp.vocab import AVVP_CLASSES
-from avtbench_plugins.tasks.ave import AVE, AVEConfig
-from avtbench_plugins.tasks.ave_avvp import AVEAVVP, AVEAVVPConfig
-from avtbench_plugins.tasks.avvp import AVVP, AVVPConfig
+from avtbench_plugins.tasks.ave.task import AVE, AVEConfig
+from avtbench_plugins.tasks.ave_avvp.task import AVEAVVP, AVEAVVPConfig
+from avtbench_plugins.tasks.avvp.task import AVVP, AVVPConfig
 
 from .conftest import REAL_DATA, user_error
 

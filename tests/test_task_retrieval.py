@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 
 from avtbench.api import Clips, Direction, SilentProgress
-from avtbench_plugins.tasks.retrieval import CAPTIONS, CLIPS, Retrieval, RetrievalConfig, caption_clips, pooled
-from avtbench_plugins.tasks.zeroshot import ZeroShot, ZeroShotConfig
+from avtbench_plugins.tasks.heads.pooling import pooled
+from avtbench_plugins.tasks.retrieval.task import CAPTIONS, CLIPS, Retrieval, RetrievalConfig, caption_clips
+from avtbench_plugins.tasks.zeroshot.task import ZeroShot, ZeroShotConfig
 
 
 def _clips():

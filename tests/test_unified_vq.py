@@ -13,7 +13,7 @@ import torch
 from avtbench import config as cfg
 from avtbench.api import Clips, SilentProgress, UserError
 from avtbench.backbones.text import SYNTH_TEXT, load_text_encoder
-from avtbench_plugins.methods.unified_vq import avtbench_methods
+from avtbench_plugins.methods.unified_vq import CARD, avtbench_cards
 from avtbench_plugins.methods.unified_vq.club import CLUB
 from avtbench_plugins.methods.unified_vq.config import UnifiedVQConfig
 from avtbench_plugins.methods.unified_vq.cpc import CrossCPC, PooledInfoNCE
@@ -75,7 +75,7 @@ def test_plugin_registers_method_and_paper_preset_builds() -> None:
 
     from avtbench.plugins import discover
 
-    assert avtbench_methods() == [UnifiedVQ]
+    assert avtbench_cards()[0] is CARD and UnifiedVQ.card is CARD and CARD.mismatch(UnifiedVQ) is None
     found = discover([EntryPoint("unified_vq", "avtbench_plugins.methods.unified_vq", "avtbench")])
     assert found.methods == {"unified_vq": UnifiedVQ} and not found.failures
     assert UnifiedVQ.name == "unified_vq" and UnifiedVQ.modalities == ("audio", "visual", "text")

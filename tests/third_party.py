@@ -195,3 +195,96 @@ def install_dataset_distribution(site: Path) -> Path:
     (info / "entry_points.txt").write_text("[avtbench]\nbarks = barks_avt\n")
     (info / "RECORD").write_text("")
     return site
+
+
+CARDED_INIT = '''
+"""A third-party plugin in the light form: cards only; the method and the command live in modules of their own."""
+from avtbench.cards import CommandCard, MethodCard
+from avtbench.hookspecs import hookimpl
+
+CARD = MethodCard(name="carded_mean", target="carded_avt.method:CardedMean", version="5",
+                  summary="a third-party method known by its card")
+WRONG = MethodCard(name="carded_wrong", target="carded_avt.method:Wrong", version="2")
+MISSING = MethodCard(name="carded_missing", target="carded_avt.nowhere:Nothing")
+OLD = MethodCard(name="carded_old", target="carded_avt.method:Old")
+HELLO = CommandCard(name="carded-hello", target="carded_avt.command:hello", summary="Say hello from a card.")
+
+
+@hookimpl
+def avtbench_cards():
+    return [CARD, WRONG, MISSING, OLD, HELLO]
+'''
+
+CARDED_METHOD = '''
+import torch
+
+from avtbench.api import Method, MethodState
+
+from . import CARD
+
+
+class CardedMean(Method):
+    card = CARD
+
+    def pretrain(self, corpus, workdir, progress):
+        return {}
+
+    def encode(self, modality, batch):
+        x = batch.float()
+        return (x.mean(dim=(2, 3)) if x.dim() == 5 else x)[..., :8]
+
+    def state(self):
+        return MethodState({"one": torch.ones(1)})
+
+    def load_state(self, state):
+        pass
+
+
+class Wrong(CardedMean):
+    card = None
+    name = "carded_wrong"
+    version = "3"  # its card says 2
+
+
+class Old(Method):
+    """Written for plugin API 1, though announced by a card."""
+    name = "carded_old"
+
+    def pretrain(self, corpus, progress):
+        return {}
+
+    def encode(self, modality, batch):
+        return batch
+
+    def state_dict(self):
+        return {}
+
+    def load_state_dict(self, state):
+        pass
+'''
+
+CARDED_COMMAND = '''
+import click
+
+
+@click.command("carded-hello")
+def hello():
+    """Say hello from a card. Imported only when invoked."""
+    click.echo("hello from the carded plugin")
+'''
+
+
+def install_carded_distribution(site: Path) -> Path:
+    """A plugin of cards only (entry point `carded`): a good method, one whose class contradicts its card,
+    one whose module is missing, one written for plugin API 1, and a command."""
+    package = site / "carded_avt"
+    package.mkdir(parents=True, exist_ok=True)
+    (package / "__init__.py").write_text(CARDED_INIT)
+    (package / "method.py").write_text(CARDED_METHOD)
+    (package / "command.py").write_text(CARDED_COMMAND)
+    info = site / "carded_avt-0.1.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: carded-avt\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[avtbench]\ncarded = carded_avt\n")
+    (info / "RECORD").write_text("")
+    return site

@@ -42,7 +42,7 @@ class WorldDatasets:
         """The copies of the datasets the installed plugins declare."""
         from avtbench.plugins import registry
 
-        return cls.of(registry().datasets)
+        return cls.of(registry().datasets.loaded())
 
     @classmethod
     def given(cls, datasets: "WorldDatasets | None") -> "WorldDatasets":

@@ -1,11 +1,10 @@
 """`run_cell`: one cell end to end on the tiny world, through the real plan and runner."""
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, MutableMapping
 
 from avtbench import config as cfg
 from avtbench.api import Method, Task, UserError
@@ -25,7 +24,7 @@ def run_cell(method: str | type[Method], task: str | type[Task], direction: str,
     from avtbench.runner import Runner
     from avtbench.store import ResultStore
 
-    registry = dataclasses.replace(installed(), methods=dict(installed().methods), tasks=dict(installed().tasks))
+    registry = installed().copy()
     method_name = _register(method, registry.methods)
     task_name = _register(task, registry.tasks)
     document = cfg.merge({"data": dict(TINY_DATA)}, settings or {})
@@ -41,7 +40,7 @@ def run_cell(method: str | type[Method], task: str | type[Task], direction: str,
         shutil.rmtree(results, ignore_errors=True)
 
 
-def _register(plugin: str | type, into: dict[str, type]) -> str:
+def _register(plugin: str | type, into: MutableMapping[str, Any]) -> str:
     if isinstance(plugin, str):
         return plugin
     into[plugin.name] = plugin

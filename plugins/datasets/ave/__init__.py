@@ -1,18 +1,19 @@
-"""AVE (Tian et al., ECCV 2018): declaration, reader (`reader.py`), vocabulary (`vocab.py`) and
-synthetic copy (`synthetic.py`)."""
-from __future__ import annotations
-
-from avtbench.api import Dataset
+"""AVE (Tian et al., ECCV 2018): its card; the declaration (`declaration.py`), reader (`reader.py`),
+vocabulary (`vocab.py`) and synthetic copy (`synthetic.py`)."""
+from avtbench.cards import Card, DatasetCard
 from avtbench.hookspecs import hookimpl
 
-from .reader import SPLITS, read_ave
-from .synthetic import COPY
 from .vocab import AVE_CLASSES
 
-DATASET = Dataset("ave", "AVE-ECCV18 data/: Annotations.txt, audio_feature.h5, visual_feature.h5, {train,val,test}_order.h5",
-                  read_ave, tuple(SPLITS), tuple(AVE_CLASSES), synthetic=COPY)
+CARD = DatasetCard(
+    name="ave",
+    target="avtbench_plugins.datasets.ave.declaration:DATASET",
+    format="AVE-ECCV18 data/: Annotations.txt, audio_feature.h5, visual_feature.h5, {train,val,test}_order.h5",
+    splits=("train", "val", "test", "ave_avvp"),
+    classes=len(AVE_CLASSES),
+)
 
 
 @hookimpl
-def avtbench_datasets() -> list[Dataset]:
-    return [DATASET]
+def avtbench_cards() -> list[Card]:
+    return [CARD]

@@ -1,22 +1,22 @@
-"""AVSBench S4 (AVSBench-object, single source; Zhou et al., ECCV 2022): declaration, reader
-(`reader.py`), vocabulary and CMG's prompts (`vocab.py`) and synthetic copy (`synthetic.py`)."""
-from __future__ import annotations
-
-from avtbench.api import Dataset
+"""AVSBench S4 (AVSBench-object, single source; Zhou et al., ECCV 2022): its card; the declaration
+(`declaration.py`), reader (`reader.py`), vocabulary and CMG's prompts (`vocab.py`) and synthetic copy
+(`synthetic.py`)."""
+from avtbench.cards import Card, DatasetCard
 from avtbench.hookspecs import hookimpl
 
-from .reader import SPLITS, read_s4
-from .synthetic import COPY
-from .vocab import CATEGORIES, CMG_PROMPTS
+from .vocab import CATEGORIES
 
-DATASET = Dataset(
-    "avs_s4",
-    "AVSBench S4 Single-source/: s4_meta_data.csv, s4_data/{visual_frames,gt_masks}/<split>/<category>/<name>/<name>_<k>.png, "
-    "s4_data/audio_wav/<split>/<category>/<name>.wav (raw level), s4_data/audio_vggish/<split>/<category>/<name>.npy "
-    "[5, D] (feature level), optional AVSBenchCategories2Prompts.csv",
-    read_s4, SPLITS, tuple(CATEGORIES), CMG_PROMPTS, synthetic=COPY)
+CARD = DatasetCard(
+    name="avs_s4",
+    target="avtbench_plugins.datasets.avs_s4.declaration:DATASET",
+    format=("AVSBench S4 Single-source/: s4_meta_data.csv, s4_data/{visual_frames,gt_masks}/<split>/<category>/<name>/<name>_<k>.png, "
+            "s4_data/audio_wav/<split>/<category>/<name>.wav (raw level), s4_data/audio_vggish/<split>/<category>/<name>.npy "
+            "[5, D] (feature level), optional AVSBenchCategories2Prompts.csv"),
+    splits=("train", "val", "test"),
+    classes=len(CATEGORIES),
+)
 
 
 @hookimpl
-def avtbench_datasets() -> list[Dataset]:
-    return [DATASET]
+def avtbench_cards() -> list[Card]:
+    return [CARD]

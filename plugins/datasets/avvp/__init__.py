@@ -1,19 +1,20 @@
-"""AVVP, the LLP dataset (Tian et al., ECCV 2020): declaration, reader (`reader.py`), vocabulary
-(`vocab.py`) and synthetic copy (`synthetic.py`)."""
-from __future__ import annotations
-
-from avtbench.api import Dataset
+"""AVVP, the LLP dataset (Tian et al., ECCV 2020): its card; the declaration (`declaration.py`), reader
+(`reader.py`), vocabulary (`vocab.py`) and synthetic copy (`synthetic.py`)."""
+from avtbench.cards import Card, DatasetCard
 from avtbench.hookspecs import hookimpl
 
-from .reader import SPLIT_FILES, read_avvp
-from .synthetic import COPY
 from .vocab import AVVP_CLASSES
 
-DATASET = Dataset("avvp", "AVVP-ECCV20: AVVP_{train,val_pd,test_pd}.csv, AVVP_eval_{audio,visual}.csv, feats/<name>/<id>.npy",
-                  read_avvp, tuple(SPLIT_FILES), tuple(AVVP_CLASSES), {c: c.replace("_", " ").lower() for c in AVVP_CLASSES},
-                  synthetic=COPY)
+CARD = DatasetCard(
+    name="avvp",
+    target="avtbench_plugins.datasets.avvp.declaration:DATASET",
+    format="AVVP-ECCV20: AVVP_{train,val_pd,test_pd}.csv, AVVP_eval_{audio,visual}.csv, feats/<name>/<id>.npy",
+    splits=("train", "val", "test", "cmg_eval_audio", "cmg_eval_visual", "cmg_ave_avvp_audio",
+            "cmg_ave_avvp_visual"),
+    classes=len(AVVP_CLASSES),
+)
 
 
 @hookimpl
-def avtbench_datasets() -> list[Dataset]:
-    return [DATASET]
+def avtbench_cards() -> list[Card]:
+    return [CARD]

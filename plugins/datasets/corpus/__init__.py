@@ -1,17 +1,19 @@
-"""The pretraining corpus, in avtbench's corpus format: declaration, reader (`reader.py`) and synthetic
-copy (`synthetic.py`). The format has no class vocabulary of its own: a synthetic corpus names the
-world's event classes in its events.h5."""
-from __future__ import annotations
-
-from avtbench.api import Dataset
+"""The pretraining corpus, in avtbench's corpus format: its card; the declaration (`declaration.py`),
+reader (`reader.py`) and synthetic copy (`synthetic.py`). The format has no class vocabulary of its own:
+a synthetic corpus names the world's event classes in its events.h5."""
+from avtbench.cards import Card, DatasetCard
 from avtbench.hookspecs import hookimpl
 
-from .reader import CORPUS_FORMAT, read_split
-from .synthetic import COPY
+CORPUS_FORMAT = "audio_feature.h5, visual_feature.h5 (key avadataset), video_ids.txt, optional captions.tsv and events.h5"
+"""The corpus format in one line (`Dataset.format`), also of the datasets stored in it."""
 
-DATASET = Dataset("corpus", f"pretraining corpus: {CORPUS_FORMAT}", read_split, synthetic=COPY)
+CARD = DatasetCard(
+    name="corpus",
+    target="avtbench_plugins.datasets.corpus.declaration:DATASET",
+    format=f"pretraining corpus: {CORPUS_FORMAT}",
+)
 
 
 @hookimpl
-def avtbench_datasets() -> list[Dataset]:
-    return [DATASET]
+def avtbench_cards() -> list[Card]:
+    return [CARD]

@@ -31,6 +31,12 @@ from avtbench.data.files import FEATURE_KEY, h5_rows, h5_shape, read_text, requi
 from avtbench.data.rows import H5Rows, RowArray
 from avtbench.data.raw import read_raw
 
+from . import CORPUS_FORMAT
+
+__all__ = ["CORPUS_FORMAT", "read_corpus", "read_split"]
+"""`CORPUS_FORMAT` lives beside the corpus's card (light to import); it is named here too, where
+datasets in the corpus format (the retrieval set, third-party ones) have always found it."""
+
 _FIX = "re-convert the corpus to the corpus format (avtbench_plugins.datasets.corpus.reader); in a synthetic world, delete the world folder to regenerate it"
 
 
@@ -116,10 +122,6 @@ def _class_names(ds: Any) -> list:
     """The `class_names` attr of the dataset, or of the file."""
     attrs = ds.attrs if "class_names" in ds.attrs else ds.file.attrs
     return list(attrs.get("class_names", []))
-
-
-CORPUS_FORMAT = "audio_feature.h5, visual_feature.h5 (key avadataset), video_ids.txt, optional captions.tsv and events.h5"
-"""The corpus format in one line (`Dataset.format`)."""
 
 
 def read_split(root: Path, split: str = "all", level: str = "features") -> Clips:

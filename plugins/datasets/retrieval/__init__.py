@@ -1,17 +1,17 @@
 """The held-out retrieval set: clips in the corpus format (read by the corpus reader) that no
-pretraining corpus holds, for clip <-> clip and clip <-> caption retrieval; declaration and synthetic
-copy (`synthetic.py`)."""
-from __future__ import annotations
-
-from avtbench.api import Dataset
+pretraining corpus holds, for clip <-> clip and clip <-> caption retrieval; its card, the declaration
+(`declaration.py`) and synthetic copy (`synthetic.py`)."""
+from avtbench.cards import Card, DatasetCard
 from avtbench.hookspecs import hookimpl
-from avtbench_plugins.datasets.corpus.reader import CORPUS_FORMAT, read_split
+from avtbench_plugins.datasets.corpus import CORPUS_FORMAT
 
-from .synthetic import COPY
-
-DATASET = Dataset("retrieval", f"held-out retrieval set: {CORPUS_FORMAT}", read_split, synthetic=COPY)
+CARD = DatasetCard(
+    name="retrieval",
+    target="avtbench_plugins.datasets.retrieval.declaration:DATASET",
+    format=f"held-out retrieval set: {CORPUS_FORMAT}",
+)
 
 
 @hookimpl
-def avtbench_datasets() -> list[Dataset]:
-    return [DATASET]
+def avtbench_cards() -> list[Card]:
+    return [CARD]

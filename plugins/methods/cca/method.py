@@ -26,6 +26,7 @@ from avtbench.config import setting
 from avtbench.data.loader import batch_rows, batches
 from avtbench.data.moments import Moments
 
+from . import CARD
 from ..features import bag_of_words, segment_vectors, vocabulary_of
 
 BATCH_CLIPS = 16
@@ -47,12 +48,9 @@ class CCAConfig:
 
 
 class CCA(Method):
-    name = "cca"
+    card = CARD
     plugin_api = "3"
-    version = "2"
-    modalities = ("audio", "visual", "text")
     config_class = CCAConfig
-    summary = "linear CCA (generalised CCA for three views) on the corpus's paired segments"
 
     def __init__(self, config: CCAConfig, device: str = "cpu", seed: int = 0, cache_dir: Path | None = None) -> None:
         super().__init__(config, device, seed, cache_dir)

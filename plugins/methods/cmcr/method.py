@@ -52,6 +52,7 @@ from avtbench.backbones.synthetic import synth_key
 from avtbench.data.blocks import fingerprint as stream_fingerprint
 from avtbench.toolkit import seeded_rng, synthetic_clap_recipe, synthetic_clip_recipe
 
+from . import CARD
 from . import data as corpus_data
 from .config import SAMPLE_RATE, CMCRConfig
 from .embeddings import backbone_identity, corpus_embeddings
@@ -65,14 +66,10 @@ CLAP_FOLDER = "clap"
 
 
 class CMCR(Method):
-    name = "cmcr"
-    version = "1"
-    modalities = ("audio", "visual", "text")
+    card = CARD
     config_class = CMCRConfig
     corpus = "corpus"
     input_level = "raw"
-    summary = "C-MCR: frozen CLIP and CLAP connected through text by two projectors, no paired audio-visual data (NeurIPS 2023)"
-    status = "working"
     plugin_api = "3"
 
     def __init__(self, config: CMCRConfig, device: str = "cpu", seed: int = 0, cache_dir: Path | None = None) -> None:

@@ -42,6 +42,7 @@ from avtbench.backbones.loading import SYNTH_CLAP, save_pretrained
 from avtbench.data.npyfile import NpyRows, NpyWriter, decoded_copy
 from avtbench.toolkit import seeded_rng
 
+from . import CARD
 from . import triplets
 from .config import SAMPLE_RATE, SYNTH_CAPTIONER, LGCavMaeConfig
 from .frontend import fbank_inputs, frame_inputs, segment_count, segment_windows
@@ -63,14 +64,10 @@ def sizes_of(config: LGCavMaeConfig) -> CavMaeSizes:
 
 
 class LGCavMae(Method):
-    name = "lg_cav_mae"
-    version = "1"
-    modalities = ("audio", "visual", "text")
+    card = CARD
     config_class = LGCavMaeConfig
     corpus = "corpus"
     input_level = "raw"
-    summary = "LG-CAV-MAE: CAV-MAE guided by CLAP text on captioned, CLAP-filtered triplets (Interspeech 2025)"
-    status = "working"
     plugin_api = "3"
 
     def __init__(self, config: LGCavMaeConfig, device: str = "cpu", seed: int = 0, cache_dir: Path | None = None) -> None:

@@ -25,6 +25,7 @@ from avtbench.config import setting
 from avtbench.data.loader import batch_rows, batches
 from avtbench.data.npyfile import NpyRows, NpyWriter
 
+from . import CARD
 from ..features import segment_vectors
 
 
@@ -45,12 +46,9 @@ class OracleConfig:
 
 
 class Oracle(Method):
-    name = "oracle"
+    card = CARD
     plugin_api = "3"
-    version = "2"
-    modalities = ("audio", "visual")
     config_class = OracleConfig
-    summary = "upper bound: modalities aligned with the synthetic corpus's latent events (labels and latents)"
 
     def __init__(self, config: OracleConfig, device: str = "cpu", seed: int = 0, cache_dir: Path | None = None) -> None:
         super().__init__(config, device, seed, cache_dir)

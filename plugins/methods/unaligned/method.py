@@ -21,6 +21,7 @@ from avtbench.config import setting
 from avtbench.data.loader import batch_rows, batches
 from avtbench.data.moments import Moments
 
+from . import CARD
 from ..features import bag_of_words, segment_vectors, vocabulary_of
 
 
@@ -36,12 +37,9 @@ class UnalignedConfig:
 
 
 class Unaligned(Method):
-    name = "unaligned"
+    card = CARD
     plugin_api = "3"
-    version = "3"
-    modalities = ("audio", "visual", "text")
     config_class = UnalignedConfig
-    summary = "lower bound: per-modality whitened PCA (text: bag of words), no cross-modal training"
 
     def __init__(self, config: UnalignedConfig, device: str = "cpu", seed: int = 0, cache_dir: Path | None = None) -> None:
         super().__init__(config, device, seed, cache_dir)

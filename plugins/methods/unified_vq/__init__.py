@@ -1,16 +1,23 @@
 """`unified_vq`: CMG / Uni-Code (NeurIPS 2023), a shared VQ codebook across audio, visual and text."""
+from avtbench.cards import Card, MethodCard, PlotCard
 from avtbench.hookspecs import hookimpl
 
+CARD = MethodCard(
+    name="unified_vq",
+    target="avtbench_plugins.methods.unified_vq.method:UnifiedVQ",
+    version="3",
+    modalities=("audio", "visual", "text"),
+    summary="CMG / Uni-Code: shared VQ codebook with MM-EMA, CMCM, Cross-CPC and CLUB (NeurIPS 2023)",
+)
+
+CODEBOOK_CARD = PlotCard(
+    name="codebook",
+    target="avtbench_plugins.methods.unified_vq.usage:CODEBOOK_PLOT",
+    method="unified_vq",
+    summary="codes used by one modality only, shared, or dead, per pretraining epoch (the paper's Fig. 2)",
+)
+
 
 @hookimpl
-def avtbench_methods():
-    from .method import UnifiedVQ
-
-    return [UnifiedVQ]
-
-
-@hookimpl
-def avtbench_plots():
-    from .usage import CODEBOOK_PLOT
-
-    return [CODEBOOK_PLOT]
+def avtbench_cards() -> list[Card]:
+    return [CARD, CODEBOOK_CARD]

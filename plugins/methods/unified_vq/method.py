@@ -21,6 +21,7 @@ from avtbench.data.loader import batch_rows, batches
 from avtbench.data.npyfile import NpyRows, NpyWriter
 from avtbench.toolkit import seeded_rng
 
+from . import CARD
 from .config import MODALITY_SETS, UnifiedVQConfig
 from .losses import LossWeights, total_loss
 from .model import InputDims, UnifiedVQModel
@@ -28,13 +29,10 @@ from .usage import CodebookUsage
 
 
 class UnifiedVQ(Method):
-    name = "unified_vq"
+    card = CARD
     plugin_api = "3"
-    version = "3"
-    modalities = ("audio", "visual", "text")
     config_class = UnifiedVQConfig
     corpus = "corpus"
-    summary = "CMG / Uni-Code: shared VQ codebook with MM-EMA, CMCM, Cross-CPC and CLUB (NeurIPS 2023)"
 
     def __init__(self, config: UnifiedVQConfig, device: str = "cpu", seed: int = 0, cache_dir: Path | None = None) -> None:
         super().__init__(config, device, seed, cache_dir)

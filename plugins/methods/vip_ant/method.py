@@ -39,6 +39,7 @@ from avtbench.data.blocks import fingerprint
 from avtbench.data.loader import batch_rows, batches
 from avtbench.toolkit import seeded_rng, synthetic_clip_recipe
 
+from . import CARD
 from . import curation, sources
 from .config import SAMPLE_RATE, VipAntConfig
 from .frontend import fbank_images, segment_count, segment_windows
@@ -50,14 +51,10 @@ CLIP_FOLDER = "clip"
 
 
 class VipAnt(Method):
-    name = "vip_ant"
-    version = "4"
-    modalities = ("audio", "visual", "text")
+    card = CARD
     config_class = VipAntConfig
     corpus = "corpus"
     input_level = "raw"
-    summary = "VIP-ANT: audio ViT from CLIP's image tower aligned to frozen CLIP through frames (NAACL 2022)"
-    status = "working"
     plugin_api = "3"
 
     def __init__(self, config: VipAntConfig, device: str = "cpu", seed: int = 0, cache_dir: Path | None = None) -> None:

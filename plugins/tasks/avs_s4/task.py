@@ -45,6 +45,7 @@ from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, 
 from avtbench.config import setting
 from avtbench_plugins.datasets.avs_s4.reader import FRAMES
 
+from . import CARD
 from .model import FUSIONS
 from .samples import MaskSamples
 from .scores import REFERENCE_TEST_BATCH, clip_iou, segmentation_scores
@@ -81,14 +82,9 @@ def steps_of(embedding: np.ndarray, steps: int = FRAMES) -> np.ndarray:
 
 
 class AVSS4(Task):
-    name = "avs_s4"
+    card = CARD
     plugin_api = "3"
-    version = "1"
-    directions = ("a2t", "t2a")
-    main_metric = "miou"
-    datasets = ("avs_s4",)
     config_class = AVSS4Config
-    summary = "AVSBench S4 segmentation conditioned on audio / text embeddings, mIoU and F-score (CMG's A2T, T2A)"
 
     def __init__(self, config: AVSS4Config) -> None:
         super().__init__(config)

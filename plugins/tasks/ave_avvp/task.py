@@ -24,10 +24,10 @@ import numpy as np
 
 from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
 from avtbench.config import setting
-from avtbench.hookspecs import hookimpl
 from avtbench_plugins.datasets.ave.vocab import AVE_AVVP_SHARED
+from avtbench_plugins.tasks.heads.segments import SegmentHeadConfig, train_and_score, with_background
 
-from .segments import SegmentHeadConfig, train_and_score, with_background
+from . import CARD
 
 PROTOCOLS = ("clean", "cmg")
 EPOCHS = {"clean": 30, "cmg": 50}
@@ -63,14 +63,9 @@ def cmg_list(modality: str) -> str:
 
 
 class AVEAVVP(Task):
-    name = "ave_avvp"
+    card = CARD
     plugin_api = "3"
-    version = "3"
-    directions = ("a2v", "v2a")
-    main_metric = "f1"
-    datasets = ("ave", "avvp")
     config_class = AVEAVVPConfig
-    summary = "train on AVE, test on AVVP, 12 shared classes, pooled F1"
 
     def splits(self, data: Mapping[str, DatasetSource]) -> dict[str, Clips]:
         features = self.config.visual_features
@@ -109,8 +104,3 @@ class AVEAVVP(Task):
         metrics["n_train_videos"] = float(len(x_train))
         metrics["n_test_videos"] = float(len(x_test))
         return metrics
-
-
-@hookimpl
-def avtbench_tasks():
-    return [AVEAVVP]

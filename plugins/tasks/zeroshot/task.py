@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
-from avtbench.hookspecs import hookimpl
 from avtbench.metrics.classification import ave_accuracy
+from avtbench_plugins.tasks.heads.pooling import pooled
 
-from .retrieval import pooled
+from . import CARD
 
 PROMPTS = "prompts"
 
@@ -26,14 +26,9 @@ class ZeroShotConfig:
 
 
 class ZeroShot(Task):
-    name = "zeroshot"
+    card = CARD
     plugin_api = "3"
-    version = "1"
-    directions = ("a2t",)
-    main_metric = "accuracy"
-    datasets = ("ave",)
     config_class = ZeroShotConfig
-    summary = "zero-shot AVE audio classification by text prompts (no training)"
 
     def splits(self, data: Mapping[str, DatasetSource]) -> dict[str, Clips]:
         test = data["ave"].read("test")
@@ -48,8 +43,3 @@ class ZeroShot(Task):
         audio = pooled(embeddings[("test", "audio")])
         prompts = pooled(embeddings[(PROMPTS, "text")])
         return {"accuracy": ave_accuracy(audio @ prompts.T, splits["test"].labels["segment"], level="video")}
-
-
-@hookimpl
-def avtbench_tasks():
-    return [ZeroShot]

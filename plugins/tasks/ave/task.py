@@ -1,9 +1,9 @@
 """`ave`: AVE event classification, cross-modal.
 
-The head (linear, max over time, linear; `heads.VideoClassifier`) is trained with cross-entropy on
-the source modality's frozen embeddings of the AVE train split; accuracy is video-level over the 28
-event classes, with CMG's `ave.py` settings (lr 4e-4, batch 80, grad clip 0.5, 30 epochs, halving at
-10/20/30). Protocols (`ave.protocol`):
+The head (linear, max over time, linear; `VideoClassifier` of `avtbench_plugins.tasks.heads.classifiers`)
+is trained with cross-entropy on the source modality's frozen embeddings of the AVE train split; accuracy
+is video-level over the 28 event classes, with CMG's `ave.py` settings (lr 4e-4, batch 80, grad clip 0.5,
+30 epochs, halving at 10/20/30). Protocols (`ave.protocol`):
 - `clean` (default): the head is tested on the target modality's embeddings of the test split.
 - `cmg`: the reference's own protocol. CMG's released `ave.py` builds only the train loader and
   evaluates on it, so it tests the target modality on the *train* split, the clips the head was
@@ -22,10 +22,10 @@ from torch import nn
 
 from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
 from avtbench.config import setting
-from avtbench.hookspecs import hookimpl
 from avtbench.metrics.classification import ave_accuracy
+from avtbench_plugins.tasks.heads.classifiers import VideoClassifier, fit, predict
 
-from .heads import VideoClassifier, fit, predict
+from . import CARD
 
 
 PROTOCOLS = ("clean", "cmg")
@@ -47,14 +47,9 @@ def video_classes(segment_labels: np.ndarray) -> np.ndarray:
 
 
 class AVE(Task):
-    name = "ave"
+    card = CARD
     plugin_api = "3"
-    version = "3"
-    directions = ("a2v", "v2a")
-    main_metric = "accuracy"
-    datasets = ("ave",)
     config_class = AVEConfig
-    summary = "AVE event classification (28 classes), video-level accuracy; protocol clean (test split) or cmg (train split)"
 
     def splits(self, data: Mapping[str, DatasetSource]) -> dict[str, Clips]:
         return {split: data["ave"].read(split) for split in dict.fromkeys(("train", EVAL_SPLIT[self.config.protocol]))}
@@ -86,8 +81,3 @@ class AVE(Task):
             "accuracy_best_epoch": max(per_epoch),
             "source_accuracy": ave_accuracy(same_modality, test_labels, level="video"),
         }
-
-
-@hookimpl
-def avtbench_tasks():
-    return [AVE]

@@ -2,7 +2,7 @@
 
 Two families of numbers, both reported, named:
 - CMG-style (`precision`, `recall`, `f1`; main metric `f1`): a per-segment head over 25 classes plus
-  background (`heads.SegmentClassifier`, BCE + ExpLogLoss, lr 4e-4, batch 80, 50 epochs, as CMG's
+  background (`heads.classifiers.SegmentClassifier`, BCE + ExpLogLoss, lr 4e-4, batch 80, 50 epochs, as CMG's
   `avvp.py`) trained on the source modality's segment labels, scored on the target modality's labels,
   pooled over all segments and classes at threshold 0.5. Which videos, by `avvp.protocol`:
   - `split` (default): trains on the val videos, tests on the test videos: no video is on both sides,
@@ -31,10 +31,10 @@ import numpy as np
 
 from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
 from avtbench.config import setting
-from avtbench.hookspecs import hookimpl
 from avtbench.metrics.avvp import avvp_f1
+from avtbench_plugins.tasks.heads.segments import SegmentHeadConfig, probabilities, train_and_score, with_background
 
-from .segments import SegmentHeadConfig, probabilities, train_and_score, with_background
+from . import CARD
 
 PROTOCOLS = ("split", "pooled", "cmg")
 OFFICIAL = "test"
@@ -57,14 +57,9 @@ def _stack(splits: dict[str, Clips], names: tuple[str, ...], key: str) -> np.nda
 
 
 class AVVP(Task):
-    name = "avvp"
+    card = CARD
     plugin_api = "3"
-    version = "3"
-    directions = ("a2v", "v2a")
-    main_metric = "f1"
-    datasets = ("avvp",)
     config_class = AVVPConfig
-    summary = "AVVP segment-level event localization: CMG pooled P/R/F1 and official segment/event F1"
 
     def splits(self, data: Mapping[str, DatasetSource]) -> dict[str, Clips]:
         names = ("val", OFFICIAL) if self.config.protocol != "cmg" else (cmg_list("audio"), cmg_list("visual"), OFFICIAL)
@@ -108,8 +103,3 @@ class AVVP(Task):
 
         scores = avvp_f1(events("audio"), events("visual"), test.labels["audio"], test.labels["visual"])
         return {f"{level}_{kind}": value for level, by_kind in scores.items() for kind, value in by_kind.items()}
-
-
-@hookimpl
-def avtbench_tasks():
-    return [AVVP]

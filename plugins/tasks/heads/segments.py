@@ -11,7 +11,7 @@ from avtbench.api import Progress
 from avtbench.config import setting
 from avtbench.metrics.classification import precision_recall_f1_pooled
 
-from .heads import ExpLogLoss, SegmentClassifier, fit, predict
+from .classifiers import ExpLogLoss, SegmentClassifier, fit, predict
 
 
 def with_background(events: np.ndarray) -> np.ndarray:

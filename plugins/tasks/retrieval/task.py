@@ -20,8 +20,10 @@ import numpy as np
 
 from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
 from avtbench.config import setting
-from avtbench.hookspecs import hookimpl
 from avtbench.metrics.retrieval import mean_average_precision, mean_rank, median_rank, median_rank_lower, recall_at_k
+from avtbench_plugins.tasks.heads.pooling import pooled
+
+from . import CARD
 
 CAPTIONS = "captions"
 CLIPS = "test"
@@ -31,12 +33,6 @@ CLIPS = "test"
 class RetrievalConfig:
     max_clips: int = setting(0, low=0)
     """Use only the first N clips of the retrieval set (0: all)."""
-
-
-def pooled(embeddings: np.ndarray) -> np.ndarray:
-    """[N, T, D] -> [N, D] mean over steps, L2-normalized."""
-    vectors = embeddings.mean(axis=1)
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
 def caption_clips(clips: Clips) -> tuple[Clips, np.ndarray]:
@@ -63,15 +59,10 @@ def retrieval_scores(queries: np.ndarray, gallery: np.ndarray, relevant: np.ndar
 
 
 class Retrieval(Task):
-    name = "retrieval"
+    card = CARD
     plugin_api = "3"
-    version = "2"
-    directions = ("a2v", "v2a", "a2t", "t2a", "v2t", "t2v")
-    main_metric = "r1"
     lower_is_better = ("median_rank", "median_rank_lower", "mean_rank")
-    datasets = ("retrieval",)
     config_class = RetrievalConfig
-    summary = "clip<->clip and clip<->caption retrieval, R@1/5/10, median rank, mAP"
 
     def splits(self, data: Mapping[str, DatasetSource]) -> dict[str, Clips]:
         clips = data["retrieval"].read()
@@ -94,8 +85,3 @@ class Retrieval(Task):
         queries = pooled(embeddings[(q_split, q_mod)])
         gallery = pooled(embeddings[(g_split, g_mod)])
         return retrieval_scores(queries, gallery, relevance(owners[q_split], owners[g_split]))
-
-
-@hookimpl
-def avtbench_tasks():
-    return [Retrieval]

@@ -1,0 +1,13 @@
+"""The avvp dataset's declaration (an `avtbench.api.Dataset`, the target of its card in
+`__init__.py`): its reader, splits, vocabulary and synthetic copy; name and format from the card."""
+from __future__ import annotations
+
+from avtbench.api import Dataset
+
+from . import CARD
+from .reader import SPLIT_FILES, read_avvp
+from .synthetic import COPY
+from .vocab import AVVP_CLASSES
+
+DATASET = Dataset(CARD.name, CARD.format, read_avvp, tuple(SPLIT_FILES), tuple(AVVP_CLASSES),
+                  {c: c.replace("_", " ").lower() for c in AVVP_CLASSES}, synthetic=COPY)

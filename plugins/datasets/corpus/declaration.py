@@ -1,0 +1,11 @@
+"""The corpus's declaration (an `avtbench.api.Dataset`, the target of its card in `__init__.py`): its
+reader and synthetic copy; name and format from the card."""
+from __future__ import annotations
+
+from avtbench.api import Dataset
+
+from . import CARD
+from .reader import read_split
+from .synthetic import COPY
+
+DATASET = Dataset(CARD.name, CARD.format, read_split, synthetic=COPY)

@@ -1,0 +1,11 @@
+"""The retrieval set's declaration (an `avtbench.api.Dataset`, the target of its card in `__init__.py`):
+the corpus reader and its own synthetic copy; name and format from the card."""
+from __future__ import annotations
+
+from avtbench.api import Dataset
+from avtbench_plugins.datasets.corpus.reader import read_split
+
+from . import CARD
+from .synthetic import COPY
+
+DATASET = Dataset(CARD.name, CARD.format, read_split, synthetic=COPY)
