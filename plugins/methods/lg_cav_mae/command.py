@@ -34,15 +34,11 @@ def triplets_command(captioner, clap, keep, no_filter, show, config_file, sets, 
 
 def _run(captioner, clap, keep, no_filter, show, config_file, sets, cache_dir, device) -> None:
     from avtbench import config as cfg
-    from avtbench.cache import ArtifactCache
     from avtbench.logs import RunLog
-    from avtbench.plan import data_resolver
-    from avtbench.plugins import registry
     from avtbench.progress import make_progress
-    from avtbench.runner import resolve_device
+    from avtbench.toolkit import Where, cache_root, configured, method_corpus
+    from avtbench.toolkit import device as resolved_device
 
-    from .config import LGCavMaeConfig
-    from .method import LGCavMae
     from .report import summary_lines
     from .triplets import generate
 
@@ -58,13 +54,12 @@ def _run(captioner, clap, keep, no_filter, show, config_file, sets, cache_dir, d
     values.update({k: v for k, v in (("captioner", captioner), ("clap", clap), ("keep", keep)) if v is not None})
     if no_filter:
         values["triplets_filter"] = False
-    config = cfg.build(LGCavMaeConfig, values, SECTION)
-    LGCavMae.validate(config)
+    settings = {**document, SECTION: values}
+    _, config = configured(SECTION, settings)
+    where = Where(cache=cache_dir, device=device)
     with RunLog() as out:
-        cache = ArtifactCache(cache_dir)
-        cache.prepare()
-        corpus = data_resolver(registry(), document, cache).source(LGCavMae.corpus, LGCavMae.input_level).read()
+        corpus = method_corpus(SECTION, settings, where)
         with make_progress(out.bars, out.stage_lines) as progress:
-            made = generate(corpus, config, cache.root, resolve_device(device), progress)
+            made = generate(corpus, config, cache_root(where), resolved_device(where), progress)
     for line in summary_lines(made.triplets.folder, made.triplets.record, corpus, made.cached, show):
         click.echo(line)
