@@ -271,3 +271,16 @@ def test_only_the_record_module_names_a_records_fields_as_keys() -> None:
                         and node.slice.value in RECORD_FIELDS:
                     found.append(f"{path.relative_to(ROOT)}:{node.lineno}: [{node.slice.value!r}]")
     assert not found, "read the record's fields through avtbench.record.CellRecord:\n" + "\n".join(found)
+
+
+ENGINE = ("avtbench.runner", "avtbench.plan", "avtbench.plugins", "avtbench.recording", "avtbench.executors",
+          "avtbench.store", "avtbench.cli", "avtbench.catalog")
+"""The core's machinery for running grids: a plugin (its commands and plots included) reaches it through
+`avtbench.toolkit` instead, so that the machinery can change without breaking plugins."""
+
+
+def test_plugins_reach_the_grid_machinery_only_through_the_toolkit() -> None:
+    found = [f"{path.relative_to(ROOT)}: imports {module}" for path in sorted(PLUGINS.rglob("*.py"))
+             for module in sorted(imported_modules_plugin(path))
+             if any(module == e or module.startswith(e + ".") for e in ENGINE)]
+    assert not found, "use avtbench.toolkit (run_or_load_cell, pretrained, configured, method_corpus, ...):\n" + "\n".join(found)
