@@ -150,7 +150,7 @@ CONCEPTS = {"corpus": "the data a method pretrains on, a word of the Method cont
 """Dataset names that are also words of the core's contracts: allowed in identifiers, never as a string."""
 IDENTIFIERS_FREE = ("avtbench/metrics/",)
 """Where identifiers may carry a dataset's name: the metrics keep the names of the evaluations they
-reproduce (AVE accuracy, AVVP F1: DESIGN.md places them in the core); they read arrays, never a dataset."""
+reproduce (AVE accuracy, AVVP F1: docs/architecture.md places them in the core); they read arrays, never a dataset."""
 KNOWN = {
     ("avtbench/api.py", "DEFAULT_CORPUS"): "the default of Method.corpus: the one dataset name the core knows",
     ("avtbench/plan.py", "checkpoint_key"): "'corpus' is a field of the hashed checkpoint identity, not a "
