@@ -1,6 +1,6 @@
 """The built-in synthetic audio-visual-text world, written in the real datasets' on-disk formats.
 
-Generative model (docs/architecture.md; the project brief's DESIGN.md, "The synthetic world"):
+Generative model (docs/architecture.md, "The synthetic world"):
 - every event class of the world (`vocab.EVENT_CLASSES`) has a latent semantic prototype z_k (dim
   `latent_dim`); a dataset renders each of its classes as one of them, so classes two datasets
   share (by CMG's AVE<->AVVP list, say) share a prototype;
