@@ -304,7 +304,7 @@ def test_save_load_round_trip_gives_identical_encodings(trained, tmp_path):
 def test_corpus_embeddings_are_cached_and_training_is_seeded(trained, cache, tmp_path, no_memmaps):
     method, _ = trained
     again, _ = _pretrain(cache, tmp_path)
-    assert again.record["embeddings"] == "cached"
+    assert again.provenance["embeddings"] == "cached"
     assert len([p for p in (cache / "cmcr").glob("embeddings-*") if (p / "embeddings.json").is_file()]) == 1
     batch = _batches(_clips())["visual"]
     assert torch.equal(method.encode("visual", batch), again.encode("visual", batch))

@@ -66,7 +66,7 @@ def test_conformance_kit_passes(session_cache):
 def test_pretraining_reports_every_term_and_the_triplets(trained):
     method, stats = trained
     assert {"loss", "rec_a", "rec_v", "contrast", "a2t", "v2t", "triplet_seconds"} <= set(stats)
-    assert stats["trained_clips"] == 30 and stats["triplets"] == method.record["triplets"]["kept"] == 2
+    assert stats["trained_clips"] == 30 and stats["triplets"] == method.provenance["triplets"]["kept"] == 2
     assert all(math.isfinite(v) for v in stats.values())
     assert len(method.history["rec_a"]) == method.config.epochs
 

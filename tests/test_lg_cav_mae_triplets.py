@@ -171,7 +171,7 @@ def test_bad_captioners_are_one_line_user_errors(tmp_path):
 def test_generate_writes_the_kept_triplets_as_a_raw_corpus(corpus, session_cache):
     config = build(LGCavMaeConfig, TINY, "lg_cav_mae")
     made = triplets.generate(corpus, config, session_cache)
-    record, kept = made.triplets.record, made.triplets
+    record, kept = made.triplets.provenance, made.triplets
     assert record["captioned"] == 7 and record["kept"] == keep_count(record["candidates"], 30) == len(kept.ids)
     assert list(kept.scores) == sorted(kept.scores, reverse=True)
     written = read_corpus(kept.folder, "raw")

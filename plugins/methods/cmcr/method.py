@@ -78,7 +78,7 @@ class CMCR(Method):
         self.clap: FrozenClap | None = None
         self.heads: Heads | None = None
         self.history: dict[str, list[float]] = {}
-        self.record: dict[str, Any] = {}
+        self.provenance: dict[str, Any] = {}
         """What `state().extra` carries besides the heads' widths and the history (trunks, memories, source)."""
 
     @classmethod
@@ -107,28 +107,28 @@ class CMCR(Method):
         with seeded_rng(self.seed, self.device):
             self.clip, clip_record = self._load_clip(corpus, visual)
             self.clap, clap_record = self._load_clap(corpus, audio)
-            self.record = {"clip": clip_record, "clap": clap_record, "connect": cfg.connect}
+            self.provenance = {"clip": clip_record, "clap": clap_record, "connect": cfg.connect}
             self.history = {}
             if not cfg.connect:
                 self._check_unconnected_widths()
-                self.heads, self.record["heads"] = None, "none"
+                self.heads, self.provenance["heads"] = None, "none"
                 return {"trained": 0.0, "dim": float(self.clip.dim)}
             if cfg.heads:
                 self.heads, _ = load_official_heads(cfg.heads, self.clap.dim, self.clip.dim, cfg.dim)
                 self.heads = self.heads.to(self.device).eval()
-                self.record["heads"] = {"file": str(Path(cfg.heads).expanduser()), "sha256": _file_sha256(cfg.heads)}
+                self.provenance["heads"] = {"file": str(Path(cfg.heads).expanduser()), "sha256": _file_sha256(cfg.heads)}
                 return {"trained": 0.0, "dim": float(self.heads.dim)}
             found = corpus_data.memories(corpus, visual.shape[1])
             texts = corpus_data.text_corpus(corpus)
             if len(texts) < 2:
                 raise UserError("cmcr connects CLIP and CLAP through text: the corpus needs at least 2 distinct captions")
             embedded = self._corpus_embeddings(texts, found, audio, visual, progress)
-            self.record["heads"] = "trained"
-            self.record["memory"] = {"image_clips": [corpus.ids[i] for i in found.image_rows],
+            self.provenance["heads"] = "trained"
+            self.provenance["memory"] = {"image_clips": [corpus.ids[i] for i in found.image_rows],
                                      "audio_clips": [corpus.ids[i] for i in found.audio_rows],
                                      "image_entries": int(embedded["image_memory"].shape[0]),
                                      "audio_entries": int(embedded["audio_memory"].shape[0])}
-            self.record["texts"] = len(texts)
+            self.provenance["texts"] = len(texts)
             self.heads = Heads(self.clap.dim, self.clip.dim, cfg.dim or self.clip.dim, cfg.expansion).to(self.device)
             self.heads.init_weights(cfg.init)
             stats = self._train(embedded, workdir, progress)
@@ -203,10 +203,10 @@ class CMCR(Method):
         """The corpus embeddings (`embeddings.corpus_embeddings`), lazy arrays over their files;
         records whether they came from the cache."""
         clip, clap = self._trunks()
-        embedded, source = corpus_embeddings(clip, clap, (self.record["clip"]["key"], self.record["clap"]["key"]),
+        embedded, source = corpus_embeddings(clip, clap, (self.provenance["clip"]["key"], self.provenance["clap"]["key"]),
                                              texts, found, audio, visual, cache_dir=self.cache_dir,
                                              chunk=self.config.encode_batch, progress=progress)
-        self.record["embeddings"] = source
+        self.provenance["embeddings"] = source
         return embedded
 
     # ------------------------------------------------------------------ training the heads
@@ -298,7 +298,7 @@ class CMCR(Method):
             widths = {"clap_dim": self.heads.Head_A.dims[0], "clip_dim": self.heads.Head_B.dims[0],
                       "hidden_a": self.heads.Head_A.dims[1], "hidden_b": self.heads.Head_B.dims[1], "dim": self.heads.dim}
         extra = {"heads_widths": widths, "history": {k: list(v) for k, v in self.history.items()},
-                 **{k: v for k, v in self.record.items() if k not in ("heads_widths", "history")}}
+                 **{k: v for k, v in self.provenance.items() if k not in ("heads_widths", "history")}}
         extra.setdefault("clip", {"name": self.config.clip, "dim": clip.dim})
         extra.setdefault("clap", {"name": self.config.clap, "dim": clap.dim})
         return MethodState(tensors, extra)
@@ -322,7 +322,7 @@ class CMCR(Method):
             heads.load_state_dict({k[len("heads."):]: v for k, v in state.tensors.items() if k.startswith("heads.")})
             self.heads = heads.to(self.device).eval()
         self.history = {k: [float(x) for x in v] for k, v in state.extra.get("history", {}).items()}
-        self.record = {k: v for k, v in state.extra.items() if k not in ("heads_widths", "history")}
+        self.provenance = {k: v for k, v in state.extra.items() if k not in ("heads_widths", "history")}
 
     def save(self, directory: Path) -> None:
         clip, clap = self._trunks()

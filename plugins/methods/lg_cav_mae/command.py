@@ -61,5 +61,5 @@ def _run(captioner, clap, keep, no_filter, show, config_file, sets, cache_dir, d
         corpus = method_corpus(SECTION, settings, where)
         with make_progress(out.bars, out.stage_lines) as progress:
             made = generate(corpus, config, cache_root(where), resolved_device(where), progress)
-    for line in summary_lines(made.triplets.folder, made.triplets.record, corpus, made.cached, show):
+    for line in summary_lines(made.triplets.folder, made.triplets.provenance, corpus, made.cached, show):
         click.echo(line)

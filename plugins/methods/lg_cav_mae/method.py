@@ -75,7 +75,7 @@ class LGCavMae(Method):
         self.model: CavMae | None = None
         self.head: TextHead | None = None
         self.clap: FrozenClap | None = None
-        self.record: dict[str, Any] = {}
+        self.provenance: dict[str, Any] = {}
         self.history: dict[str, list[float]] = {}
 
     @classmethod
@@ -115,7 +115,7 @@ class LGCavMae(Method):
         audio, visual = self._raw_corpus(corpus)
         started = time.perf_counter()
         text, rows = TextTargets.none(len(corpus)), np.arange(len(corpus))
-        self.record = {"text_guidance": cfg.text_guidance}
+        self.provenance = {"text_guidance": cfg.text_guidance}
         if cfg.text_guidance:
             generated = triplets.generate(corpus, cfg, self.cache_dir, self.device, progress)
             self.clap = generated.clap
@@ -125,8 +125,8 @@ class LGCavMae(Method):
                     raise UserError(f"lg_cav_mae.pretrain_on=triplets, but only {len(kept_rows)} triplet(s) were kept; "
                                     "raise lg_cav_mae.keep or set lg_cav_mae.pretrain_on=corpus")
                 rows = kept_rows
-            self.record.update(clap=generated.clap_record, captioner=generated.triplets.record["captioner"],
-                               triplets={k: generated.triplets.record[k] for k in ("key", "keep", "filter", "captioned", "kept")})
+            self.provenance.update(clap=generated.clap_provenance, captioner=generated.triplets.provenance["captioner"],
+                               triplets={k: generated.triplets.provenance[k] for k in ("key", "keep", "filter", "captioned", "kept")})
         triplet_seconds = time.perf_counter() - started
         # every epoch reads the clips again: decode their wav / png files once, into .npy files read by rows
         audio, visual = (decoded_copy(array, Path(workdir) / f"decoded.{name}.npy") for name, array in
@@ -138,7 +138,7 @@ class LGCavMae(Method):
         self.history = history.per_epoch
         stats = {k: v[-1] for k, v in self.history.items() if v}
         stats.update(triplet_seconds=triplet_seconds, trained_clips=float(len(rows)),
-                     triplets=float(self.record.get("triplets", {}).get("kept", 0)))
+                     triplets=float(self.provenance.get("triplets", {}).get("kept", 0)))
         return stats
 
     def _raw_corpus(self, corpus: Clips) -> tuple[Any, Any]:
@@ -233,7 +233,7 @@ class LGCavMae(Method):
         tensors = {f"model.{k}": v for k, v in self.model.state_dict().items()}
         if self.head is not None:
             tensors.update({f"head.{k}": v for k, v in self.head.state_dict().items()})
-        extra = {"sizes": vars(sizes_of(self.config)), "history": self.history, "record": self.record,
+        extra = {"sizes": vars(sizes_of(self.config)), "history": self.history, "record": self.provenance,
                  "text_dim": self.clap.dim if self.clap is not None else 0, "space": self.config.space()}
         return MethodState(tensors, extra)
 
@@ -255,7 +255,7 @@ class LGCavMae(Method):
             self.head.load_state_dict(head_tensors)
             self.head.eval()
         self.history = {k: [float(x) for x in v] for k, v in state.extra.get("history", {}).items() if k in TERMS}
-        self.record = dict(state.extra.get("record", {}))
+        self.provenance = dict(state.extra.get("record", {}))
 
     def save(self, directory: Path) -> None:
         super().save(directory)

@@ -43,13 +43,14 @@ class Candidates:
 
 @dataclass
 class TripletSet:
-    """The kept triplets: clip ids (rank order), their chosen captions and CLAP scores, and the record."""
+    """The kept triplets: clip ids (rank order), their chosen captions and CLAP scores, and their
+    provenance (what made them: captioner, CLAP, keep, counts; the folder's `RECORD` file)."""
 
     folder: Path
     ids: list[str]
     captions: list[str]
     scores: np.ndarray
-    record: dict[str, Any]
+    provenance: dict[str, Any]
 
 
 def _clean(text: str) -> str:

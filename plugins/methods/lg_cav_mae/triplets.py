@@ -84,7 +84,7 @@ class Generated:
 
     triplets: TripletSet
     clap: FrozenClap
-    clap_record: dict[str, Any]
+    clap_provenance: dict[str, Any]
     cached: bool
 
 
