@@ -33,6 +33,10 @@ SPACED = JsonForm(separators=(", ", ": "), default=None)
 that what is cached under them stays found."""
 
 
+SPACED_LISTS = JsonForm(separators=(", ", ": "), default=list)
+"""`json.dumps(obj, sort_keys=True, default=list)`'s bytes: the form of the synthetic backbones' keys."""
+
+
 def canonical_json(obj: Any) -> str:
     return CANONICAL.dumps(obj)
 

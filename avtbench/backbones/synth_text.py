@@ -9,13 +9,14 @@ through the same `from_pretrained` path that real checkpoints take.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from avtbench.backbones.synthetic import publish_backbone
 from avtbench.backbones.tokenizer import BASE_WORDS, SPECIAL_TOKENS, build_word_tokenizer, caption_words
+from avtbench.hashing import SPACED, hash_json
+from avtbench.toolkit.rng import seeded_rng
 
 SYNTH_TEXT_VERSION = 3
 """Bump when the recipe changes, so that old cache folders are not reused."""
@@ -42,7 +43,7 @@ def synth_text_key(words: list[str], texts: list[str], hidden_size: int, num_lay
                    schedule: MlmSchedule) -> str:
     payload = {"words": words, "texts": hashlib.sha256("\n".join(texts).encode()).hexdigest(), "hidden": hidden_size,
                "layers": num_layers, "seed": seed, "schedule": asdict(schedule), "v": SYNTH_TEXT_VERSION}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+    return hash_json(payload, form=SPACED)
 
 
 def ensure_synth_text(cache_dir: Path, texts: list[str], hidden_size: int = 768, num_layers: int = 2, seed: int = 0,
@@ -78,8 +79,7 @@ def _train_mlm(tokenizer: Any, texts: list[str], hidden_size: int, num_layers: i
                         num_attention_heads=heads, intermediate_size=2 * hidden_size, max_position_embeddings=128,
                         pad_token_id=vocab["[PAD]"])
     losses: list[float] = []
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded_rng(seed):
         encoder = BertModel(config)
         mlm = BertForMaskedLM(config)
         mlm.bert.load_state_dict(encoder.state_dict(), strict=False)

@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable, Protocol
 
 import numpy as np
-import torch
 from torch import Tensor, nn
 
 from avtbench.atomic import publish_folder
 from avtbench.backbones.contrastive import ContrastiveSchedule, caption_groups, fit_contrastive
 from avtbench.backbones.loading import load_pretrained, quiet_transformers, resolve_source, save_pretrained, synth_kind
 from avtbench.backbones.tokenizer import caption_words, vocabulary_tokenizer
+from avtbench.hashing import SPACED_LISTS, hash_json
+from avtbench.toolkit.rng import seeded_rng
 
 SYNTH_VERSION = 1
 """Bump when the synthetic recipe changes, so that old cache folders are not reused."""
@@ -110,7 +111,7 @@ def synth_key(kind: str, recipe: Any, fingerprint: str, vocabulary: Iterable[str
     """Cache key of a synthetic backbone: its settings, what it was trained on, its extra words."""
     payload = {"kind": kind, "config": dataclasses.asdict(recipe), "data": fingerprint,
                "words": caption_words(vocabulary), "v": SYNTH_VERSION}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=list).encode()).hexdigest()[:16]
+    return hash_json(payload, form=SPACED_LISTS)
 
 
 def synth_folder(cache_dir: Path, kind: str, key: str) -> Path:
@@ -182,8 +183,7 @@ def train_synth(recipe: SynthRecipe, inputs: np.ndarray, captions: list[str],
         features = recipe.features(processor, inputs)
     encoded = tokenizer(captions, padding=True, truncation=True, return_tensors="pt")
     tokens = {k: encoded[k] for k in ("input_ids", "attention_mask")}
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(recipe.schedule.seed)
+    with seeded_rng(recipe.schedule.seed):
         model = recipe.build(tokenizer)
 
         def embed(index: Tensor) -> tuple[Tensor, Tensor]:

@@ -6,8 +6,6 @@ which key every cache entry and cell, are computed once per dataset and run.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +13,7 @@ from typing import Any, Mapping, Protocol
 
 from avtbench.api import Dataset, DatasetSource, UserError
 from avtbench.config import setting
+from avtbench.hashing import SPACED, hash_json
 
 ROOT_SUFFIX = "_root"
 
@@ -144,7 +143,7 @@ class DatasetResolver:
                 self._fingerprints[name] = self.provider.fingerprint(name)
             else:
                 payload = {"real": str(real.resolve()), "files": _file_stats(real)}
-                self._fingerprints[name] = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+                self._fingerprints[name] = hash_json(payload, form=SPACED)
         return self._fingerprints[name]
 
     def origin(self, name: str) -> str:

@@ -1,13 +1,12 @@
 """The synthetic world as a dataset provider: the plan wires it in for datasets without a real root."""
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from avtbench.api import Dataset
+from avtbench.hashing import SPACED, hash_json
 from avtbench.synth.copies import WorldDatasets
 from avtbench.synth.profiles import PROFILE_KNOBS, profile_knobs
 from avtbench.synth.world import GENERATOR_VERSION, ensure_dataset
@@ -32,7 +31,7 @@ class SyntheticWorld:
         self.name = f"synthetic world {profile}/seed {seed}{' (knobs tuned)' if tuned else ''}"
 
     def _knob_hash(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self.knobs), sort_keys=True).encode()).hexdigest()[:8]
+        return hash_json(asdict(self.knobs), length=8, form=SPACED)
 
     def provides(self, dataset: str) -> bool:
         return dataset in self.datasets
@@ -43,7 +42,7 @@ class SyntheticWorld:
     def fingerprint(self, dataset: str) -> str:
         payload = {"synth": GENERATOR_VERSION, "profile": self.profile, "seed": self.seed, "name": dataset,
                    "knobs": asdict(self.knobs)}
-        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+        return hash_json(payload, form=SPACED)
 
     def descriptions(self, dataset: str) -> dict[str, str]:
         """Every class of the copy as the world's captions phrase it ("a dog barking"), as the copy declares."""
