@@ -17,7 +17,7 @@ from avtbench_plugins.tasks.avs_s4.scores import segmentation_scores
 from avtbench_plugins.tasks.avs_s4.task import AVSS4, AVSS4Config, steps_of
 from avtbench_plugins.tasks.avs_s4.train import SegSplit, first_frame_loss, fit_segmenter
 
-from .conftest import avtbench_cmd, cli_env
+from .conftest import CountingRows, avtbench_cmd, cli_env
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -165,6 +165,24 @@ def test_oracle_and_no_conditioning_encode_nothing(condition: str) -> None:
     assert task.conditioning({}, splits["test"], "test", "text").shape == ((5, 5, 23) if condition == "oracle" else (5, 5, 1))
     metrics = task.evaluate({}, splits, d, 0, "cpu", SilentProgress())
     assert metrics["miou"] == metrics["source_miou"]
+
+
+def test_lazy_frames_and_masks_are_read_by_batches_with_the_same_scores() -> None:
+    """The reader hands out lazy frames and masks (RowArrays): the task reads them a batch at a time
+    (CountingRows refuses a whole read) and scores exactly as on arrays in memory."""
+    splits, d = _tiny_splits(), Direction.parse("a2t")
+    reads: dict[str, list[int]] = {}
+    lazy = {name: Clips(c.ids, text=c.text, class_names=c.class_names,
+                        labels={k: CountingRows(v, reads.setdefault(f"{name}/{k}", [])) if k in ("frames", "masks") else v
+                                for k, v in c.labels.items()})
+            for name, c in splits.items()}
+    config = AVSS4Config(condition="oracle", epochs=2, width=4, batch_size=2, keep_masks=2)
+    eager, streamed = AVSS4(config), AVSS4(config)
+    assert streamed.evaluate({}, lazy, d, 0, "cpu", SilentProgress()) == eager.evaluate({}, splits, d, 0, "cpu", SilentProgress())
+    assert max(reads["train/frames"]) == 2 and max(reads["train/masks"]) == 2  # batch_size rows at a time
+    for got, expected in zip((streamed.samples.frames, streamed.samples.masks, streamed.samples.probs),
+                             (eager.samples.frames, eager.samples.masks, eager.samples.probs)):
+        np.testing.assert_array_equal(got, expected)
 
 
 def test_kept_masks_are_written_read_and_drawn(tmp_path: Path) -> None:

@@ -54,7 +54,7 @@ def test_layout_is_read_back_by_the_real_reader(tiny: Path) -> None:
         assert clips.labels["frames"].shape == (count, 5, size, size, 3)
         annotated = clips.labels["annotated"]
         assert annotated[:, 0].all() and annotated[:, 1:].all() == (split != "train")
-        assert clips.labels["masks"][annotated].reshape(annotated.sum(), -1).any(1).all()  # the object is always seen
+        assert clips.labels["masks"][:][annotated].reshape(annotated.sum(), -1).any(1).all()  # the object is always seen
         assert clips.text == [S4_PHRASES[CATEGORIES[k]] for k in clips.labels["category"]]
         raw_level = read_s4(tiny, split, level="raw")
         assert raw_level.audio.shape == (count, 80000) and np.abs(raw_level.audio).max() > 0.01

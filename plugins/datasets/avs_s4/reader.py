@@ -20,6 +20,9 @@ Clips: `audio` features [N, 5, D] or waveforms [N, 80000] by level; `visual` the
 level (None at the feature level: no method encodes them here); `text` each clip's category prompt;
 labels "frames" uint8 [N, 5, H, W, 3], "masks" uint8 [N, 5, H, W] 0/1, "annotated" bool [N, 5]
 (which masks exist) and "category" int64 [N] into `CATEGORIES`. Every bad file is a one-line UserError.
+The arrays of the files (audio, frames, masks) are lazy `RowArray`s: a clip's files are read, and
+checked, when its row is; only every file's presence and the first clip's frame size (and feature
+dimension) are checked up front, so memory does not grow with the split.
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ import numpy as np
 from avtbench.api import LEVELS, Clips, UserError
 from avtbench.data.files import read_text, require_dir, require_file
 from avtbench.data.raw import read_wave
+from avtbench.data.rows import PerClipRows, RowArray
 
 from .vocab import CATEGORIES, CMG_PROMPTS
 
@@ -72,9 +76,10 @@ def read_s4(root: Path, split: str, level: str = "features") -> Clips:
     if not rows:
         raise UserError(f"{root / META}: no clip of split {split!r}; {FIX}")
     prompts = read_prompts(root / PROMPTS) if (root / PROMPTS).exists() else dict(CMG_PROMPTS)
-    frames = _read_frames(root, rows)
-    masks, annotated = _read_masks(root, rows, frames.shape[2:4])
-    audio = _read_features(root, rows) if level == "features" else _read_waves(root, rows)
+    frames = _frames(root, rows)
+    masks = _masks(root, rows, frames.shape[2:4])
+    annotated = np.arange(FRAMES)[None, :] < np.array([_annotated(r) for r in rows])[:, None]
+    audio = _features(root, rows) if level == "features" else _waves(root, rows)
     text = [prompts[r.category] for r in rows]
     labels = {"frames": frames, "masks": masks, "annotated": annotated,
               "category": np.array([CATEGORIES.index(r.category) for r in rows], dtype=np.int64)}
@@ -125,31 +130,62 @@ def read_prompts(path: Path) -> dict[str, str]:
     return prompts
 
 
-def _read_frames(root: Path, rows: list[S4Row]) -> np.ndarray:
-    out: np.ndarray | None = None
-    for i, row in enumerate(rows):
+def _frames(root: Path, rows: list[S4Row]) -> RowArray:
+    """Lazy uint8 [N, 5, H, W, 3]: every frame must exist now; the first one is read for H and W."""
+    for row in rows:
+        for k in range(1, FRAMES + 1):
+            require_file(row.frame(root, "visual_frames", k), FIX)
+    first = _read_png(rows[0].frame(root, "visual_frames", 1), "RGB")
+    return PerClipRows(_Frames(root, rows, first.shape[:2]), len(rows), (FRAMES, *first.shape), np.uint8)
+
+
+def _masks(root: Path, rows: list[S4Row], size: tuple[int, ...]) -> RowArray:
+    """Lazy uint8 0/1 [N, 5, H, W] (the frames not annotated are 0): every annotated mask must exist now."""
+    for row in rows:
+        for k in range(1, _annotated(row) + 1):
+            require_file(row.frame(root, "gt_masks", k), FIX)
+    return PerClipRows(_Masks(root, rows, tuple(size)), len(rows), (FRAMES, *size), np.uint8)
+
+
+def _annotated(row: S4Row) -> int:
+    """How many of a clip's frames have a mask: the first only in train (S4's weak supervision), else all."""
+    return 1 if row.split == "train" else FRAMES
+
+
+@dataclass(frozen=True)
+class _Frames:
+    """Row i: the 5 RGB frames of rows[i], each checked to be of `size` (H, W)."""
+
+    root: Path
+    rows: list[S4Row]
+    size: tuple[int, ...]
+
+    def __call__(self, i: int) -> np.ndarray:
+        out = np.empty((FRAMES, *self.size, 3), dtype=np.uint8)
         for t in range(FRAMES):
-            path = row.frame(root, "visual_frames", t + 1)
+            path = self.rows[i].frame(self.root, "visual_frames", t + 1)
             image = _read_png(path, "RGB")
-            if out is None:
-                out = np.zeros((len(rows), FRAMES, *image.shape), dtype=np.uint8)
-            _check_size(path, image, out.shape[2:4])
-            out[i, t] = image
-    assert out is not None
-    return out
+            _check_size(path, image, self.size)
+            out[t] = image
+        return out
 
 
-def _read_masks(root: Path, rows: list[S4Row], size: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    masks = np.zeros((len(rows), FRAMES, *size), dtype=np.uint8)
-    annotated = np.zeros((len(rows), FRAMES), dtype=bool)
-    for i, row in enumerate(rows):
-        for t in range(1 if row.split == "train" else FRAMES):
-            path = row.frame(root, "gt_masks", t + 1)
+@dataclass(frozen=True)
+class _Masks:
+    """Row i: the 0/1 masks of rows[i] (pixels >= 128, or > 0 in a 0/1 mask), 0 where not annotated."""
+
+    root: Path
+    rows: list[S4Row]
+    size: tuple[int, ...]
+
+    def __call__(self, i: int) -> np.ndarray:
+        masks = np.zeros((FRAMES, *self.size), dtype=np.uint8)
+        for t in range(_annotated(self.rows[i])):
+            path = self.rows[i].frame(self.root, "gt_masks", t + 1)
             grey = _read_png(path, "L")
-            _check_size(path, grey, size)
-            masks[i, t] = grey > 0 if grey.max() <= 1 else grey >= 128
-            annotated[i, t] = True
-    return masks, annotated
+            _check_size(path, grey, self.size)
+            masks[t] = grey > 0 if grey.max() <= 1 else grey >= 128
+        return masks
 
 
 def _check_size(path: Path, image: np.ndarray, size: tuple[int, ...]) -> None:
@@ -170,37 +206,67 @@ def _read_png(path: Path, mode: str) -> np.ndarray:
         raise UserError(f"{path}: unreadable or truncated PNG ({detail}); {FIX}") from None
 
 
-def _read_features(root: Path, rows: list[S4Row]) -> np.ndarray:
-    out: np.ndarray | None = None
-    for i, row in enumerate(rows):
-        path = require_file(row.path(root, FEATURES, ".npy"), f"the feature level needs per-second audio features; {FIX}")
-        try:
-            array = np.load(path, allow_pickle=False)
-        except (OSError, ValueError, EOFError) as exc:
-            raise UserError(f"{path}: unreadable .npy file ({type(exc).__name__}); {FIX}") from None
-        dim = out.shape[2] if out is not None else (array.shape[1] if array.ndim == 2 else None)
-        if array.ndim != 2 or array.shape != (FRAMES, dim) or not np.issubdtype(array.dtype, np.number):
-            raise UserError(f"{path}: features of shape {array.shape} ({array.dtype}), expected numbers [{FRAMES}, "
-                            f"{dim or 'D'}] (one row per second, one D for all clips); {FIX}")
-        if not np.isfinite(array).all():
-            raise UserError(f"{path}: features contain NaN or inf; {FIX}")
-        if out is None:
-            out = np.zeros((len(rows), FRAMES, dim), dtype=np.float32)
-        out[i] = array
-    assert out is not None
-    return out
+FEATURE_FIX = f"the feature level needs per-second audio features; {FIX}"
 
 
-def _read_waves(root: Path, rows: list[S4Row]) -> np.ndarray:
-    length = FRAMES * SAMPLE_RATE
-    out = np.zeros((len(rows), length), dtype=np.float32)
-    for i, row in enumerate(rows):
-        path = require_file(row.path(root, "audio_wav", ".wav"), FIX)
+def _features(root: Path, rows: list[S4Row]) -> RowArray:
+    """Lazy float32 [N, 5, D]: every file must exist now; the first one is read (and checked) for D."""
+    for row in rows:
+        require_file(row.path(root, FEATURES, ".npy"), FEATURE_FIX)
+    dim = _load_features(rows[0].path(root, FEATURES, ".npy"), None).shape[1]
+    return PerClipRows(_Features(root, rows, dim), len(rows), (FRAMES, dim), np.float32)
+
+
+@dataclass(frozen=True)
+class _Features:
+    """Row i: the features of rows[i], checked to be numbers [5, dim] with no NaN or inf."""
+
+    root: Path
+    rows: list[S4Row]
+    dim: int
+
+    def __call__(self, i: int) -> np.ndarray:
+        return _load_features(self.rows[i].path(self.root, FEATURES, ".npy"), self.dim)
+
+
+def _load_features(path: Path, dim: int | None) -> np.ndarray:
+    """The array of a clip's .npy, checked to be numbers [5, dim] (dim None: any D) with no NaN or inf."""
+    require_file(path, FEATURE_FIX)
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise UserError(f"{path}: unreadable .npy file ({type(exc).__name__}); {FIX}") from None
+    dim = dim if dim is not None else (array.shape[1] if array.ndim == 2 else None)
+    if array.ndim != 2 or array.shape != (FRAMES, dim) or not np.issubdtype(array.dtype, np.number):
+        raise UserError(f"{path}: features of shape {array.shape} ({array.dtype}), expected numbers [{FRAMES}, "
+                        f"{dim or 'D'}] (one row per second, one D for all clips); {FIX}")
+    if not np.isfinite(array).all():
+        raise UserError(f"{path}: features contain NaN or inf; {FIX}")
+    return array
+
+
+def _waves(root: Path, rows: list[S4Row]) -> RowArray:
+    """Lazy float32 [N, 80000]: every file must exist now; each is read and checked when its row is."""
+    for row in rows:
+        require_file(row.path(root, "audio_wav", ".wav"), FIX)
+    return PerClipRows(_Waves(root, rows), len(rows), (FRAMES * SAMPLE_RATE,), np.float32)
+
+
+@dataclass(frozen=True)
+class _Waves:
+    """Row i: the wave of rows[i], 4.5 to 5.5 s cut or zero-padded to 5 s."""
+
+    root: Path
+    rows: list[S4Row]
+
+    def __call__(self, i: int) -> np.ndarray:
+        length = FRAMES * SAMPLE_RATE
+        path = require_file(self.rows[i].path(self.root, "audio_wav", ".wav"), FIX)
         wave = read_wave(path, FIX, format_fix="resample it (ffmpeg -ac 1 -ar 16000)")
         if abs(wave.shape[0] - length) > SAMPLE_RATE // 2:
             raise UserError(f"{path}: {wave.shape[0] / SAMPLE_RATE:g} s of audio, expected {FRAMES} s (4.5 to 5.5 s "
                             f"are cut or padded); {FIX}")
+        out = np.zeros(length, dtype=np.float32)
         kept = min(length, wave.shape[0])
-        out[i, :kept] = wave[:kept]
-    return out
-
+        out[:kept] = wave[:kept]
+        return out

@@ -125,11 +125,12 @@ class AVSS4(Task):
                             seed=seed, device=device, progress=progress)
         test = self._split(embeddings, splits, "test", tgt)
         probs = predict(fit.model, test.frames, test.cond, device)
-        metrics = segmentation_scores(probs, test.masks, c.eval_batch)
+        masks = test.masks[:]  # the test masks in memory (a lazy array read whole): a quarter of `probs`
+        metrics = segmentation_scores(probs, masks, c.eval_batch)
         if c.condition == "method":
             source = self._split(embeddings, splits, "test", src)
             metrics["source_miou"] = segmentation_scores(predict(fit.model, source.frames, source.cond, device),
-                                                         source.masks, c.eval_batch)["miou"]
+                                                         masks, c.eval_batch)["miou"]
         else:
             metrics["source_miou"] = metrics["miou"]
         metrics.update(val_miou=100.0 * fit.val_miou[fit.best_epoch - 1], best_epoch=float(fit.best_epoch),
