@@ -202,3 +202,11 @@ def test_rows_decoded_from_per_clip_files_are_copied_once_into_an_npy(tmp_path: 
     assert len(loads) == 30, "reading the copy decodes nothing"
     memory = MemoryRows(data)
     assert decoded_copy(memory, tmp_path / "other.npy") is memory and not (tmp_path / "other.npy").exists()
+
+
+def test_a_boolean_row_mask_selects_rows_as_numpy_does_and_any_other_shape_is_refused() -> None:
+    data = np.arange(24, dtype=np.float32).reshape(6, 4)
+    mask = np.array([True, False, True, False, False, True])
+    assert np.array_equal(MemoryRows(data)[mask], data[mask])
+    with pytest.raises(IndexError, match=r"boolean row mask must have shape \(6,\)"):
+        MemoryRows(data)[np.ones((6, 4), dtype=bool)]  # numpy would mask two axes; rows are one

@@ -57,6 +57,9 @@ class RowArray(ABC):
         else:
             rows = np.asarray(first)
             if rows.dtype == bool:
+                if rows.shape != (len(self),):  # numpy would index the first axes by it; rows are one axis
+                    raise IndexError(f"a boolean row mask must have shape ({len(self)},), got {rows.shape}; "
+                                     "read the rows first (array[:]) to mask more axes")
                 rows = np.flatnonzero(rows)
             rows = rows.astype(np.int64)
             if rows.size and (rows.min() < -len(self) or rows.max() >= len(self)):
