@@ -33,7 +33,7 @@ class ConverterGroup(click.Group):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         try:
-            rows = [(c.name, f"{c.summary} (writes the {c.dataset} format)") for c in _converters().cards()]
+            rows = [(c.name, f"{c.summary} [dataset {c.dataset}]") for c in _converters().cards()]
         except Exception:  # a broken plugin never hides the help; `avtbench list` names it
             rows = []
         with formatter.section("Converters"):
