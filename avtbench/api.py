@@ -37,7 +37,7 @@ Cards (`avtbench.cards`, hook `avtbench_cards`): a plugin's entry-point module m
 instead of classes: `MethodCard(name=, target="pkg.method:MyMethod", version=, summary=, status=,
 modalities=)`, `TaskCard(..., directions=, main_metric=, datasets=)`, `DatasetCard(name=, target=,
 format=, splits=, classes=)`, `PlotCard(name=, target=, method=, summary=)`, `CommandCard(name=,
-target=, summary=)`. `avtbench list` and `--help` read only the cards; the target is imported when
+target=, summary=)`, `ConverterCard(name=, target=, dataset=, summary=)` (a `Converter`). `avtbench list` and `--help` read only the cards; the target is imported when
 the method, task, ... is first used, and must then say what its card says (a mismatch is a one-line
 error naming the field). A `Method` or `Task` class takes name, version, summary, status and its
 modalities (directions, main metric, datasets) from its card when its body sets `card = CARD`, so
