@@ -81,8 +81,9 @@ def vggsound_avel40k(meta: Path, audio_dir: Path, video_dir: Path, out: Path, pr
         tally = writer.tally
         earlier = f" ({tally.earlier:,} handled by an earlier run)" if tally.earlier else ""
         other = f"; {left_out:,} row(s) of other splits left out" if left_out else ""
-        log.summary(f"converted {tally.converted:,} of {len(rows):,} videos into {out}{earlier}; {_skipped(tally)}{other}; "
-                    f"skipped videos in {out / 'skipped.tsv'}; next: --set data.corpus_root={out}", stdout=True)
+        listed = f" (listed in {out / 'skipped.tsv'})" if tally.skipped else ""
+        log.summary(f"converted {tally.converted:,} of {len(rows):,} videos into {out}{earlier}; {_skipped(tally)}{listed}"
+                    f"{other}; next: --set data.corpus_root={out}", stdout=True)
 
 
 @contextmanager
