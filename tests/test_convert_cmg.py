@@ -232,3 +232,15 @@ def test_the_zip_member_is_found_as_cmg_finds_it(tmp_path: Path) -> None:
         archive.writestr("readme.txt", b"hello")
     with pytest.raises(Skip, match=r"x.zip: no member named \*.pkl\* \(it holds readme.txt\)"):
         load_feature(path)
+
+
+def test_converters_are_listed_from_their_cards_and_an_unknown_one_is_one_line(tmp_path: Path) -> None:
+    probe = ("import sys\nfrom avtbench.cli import main\ntry:\n    main(['convert', '--help'])\nexcept SystemExit as exc:\n"
+             "    assert not exc.code\nassert 'avtbench_plugins.datasets.corpus.convert_cmg' not in sys.modules\n"
+             "assert 'numpy' not in sys.modules and 'torch' not in sys.modules\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=cli_env(tmp_path), timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "vggsound-avel40k  CMG's VGGSound-AVEL 40K release" in " ".join(out.stdout.split("\n"))
+    unknown = CliRunner().invoke(main, ["convert", "vggsound-avel4k"])
+    assert unknown.exit_code == 2
+    assert unknown.stderr == "error: unknown converter 'vggsound-avel4k'; did you mean 'vggsound-avel40k'? (see `avtbench list`)\n"

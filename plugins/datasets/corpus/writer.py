@@ -26,7 +26,7 @@ from typing import Any, Callable
 import numpy as np
 
 from avtbench.api import UserError
-from avtbench.atomic import atomic_path, publish_folder, write_text_atomic
+from avtbench.atomic import atomic_path, publish_folder, remove_dead_temps, write_text_atomic
 from avtbench.data.captions import CAPTION_HEADER, CAPTIONS_FILE
 from avtbench.data.files import FEATURE_KEY
 
@@ -107,6 +107,7 @@ class CorpusWriter:
         self.out, self.job = Path(out), job
         self.staging = self.out / STAGING
         if not (self.staging / JOB).exists():
+            remove_dead_temps(self.staging)  # what a run killed while making the staging folder left
             publish_folder(self.staging, self._create)
         stored = _json(self.staging / JOB)
         difference = job.difference(stored)
