@@ -37,7 +37,7 @@ Cards (`avtbench.cards`, hook `avtbench_cards`): a plugin's entry-point module m
 instead of classes: `MethodCard(name=, target="pkg.method:MyMethod", version=, summary=, status=,
 modalities=)`, `TaskCard(..., directions=, main_metric=, datasets=)`, `DatasetCard(name=, target=,
 format=, splits=, classes=)`, `PlotCard(name=, target=, method=, summary=)`, `CommandCard(name=,
-target=, summary=)`. `avtbench list` and `--help` read only the cards; the target is imported when
+target=, summary=)`, `ConverterCard(name=, target=, dataset=, summary=)` (a `Converter`). `avtbench list` and `--help` read only the cards; the target is imported when
 the method, task, ... is first used, and must then say what its card says (a mismatch is a one-line
 error naming the field). A `Method` or `Task` class takes name, version, summary, status and its
 modalities (directions, main metric, datasets) from its card when its body sets `card = CARD`, so
@@ -54,9 +54,11 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, M
 
 from avtbench.clips import Clips
 from avtbench.errors import DamagedArtifact, UserError, saved_part
+from avtbench.layout import ArrayFile, ClipFiles, SplitLayout
 from avtbench.synthetic_copy import CopyRequest, SyntheticCopy
 
 if TYPE_CHECKING:
+    import click
     import torch
 
     from avtbench.cards import MethodCard, TaskCard
@@ -74,7 +76,7 @@ LEVELS: tuple[str, ...] = ("features", "raw")
 T = TypeVar("T")
 
 __all__ = ["DEFAULT_CORPUS", "SyntheticCopy", "CopyRequest", "API_VERSION", "UserError", "DamagedArtifact", "saved_part", "Direction", "Clips", "Method", "MethodState", "Task", "Dataset",
-           "DatasetSource", "Progress", "SilentProgress", "NoConfig"]
+           "DatasetSource", "Progress", "SilentProgress", "NoConfig", "SplitLayout", "ClipFiles", "ArrayFile", "Converter"]
 
 
 @dataclass(frozen=True)
@@ -255,6 +257,8 @@ class Dataset:
     synthetic: how the synthetic world writes the dataset (`SyntheticCopy`: writer, sizes per world
              profile, the descriptions its captions use); a dataset that declares one runs with no data
              root, like the built-ins. None: only real roots.
+    layout:  optional, `layout(root, split) -> SplitLayout` (`avtbench.layout`): the files a split reads,
+             listed without reading them, for `avtbench data check`; None: it checks through the reader only.
     """
 
     name: str
@@ -264,6 +268,7 @@ class Dataset:
     class_names: tuple[str, ...] = ()
     descriptions: Mapping[str, str] = field(default_factory=dict)
     synthetic: SyntheticCopy | None = None
+    layout: Callable[[Path, str], SplitLayout] | None = None
 
     def __post_init__(self) -> None:
         if self.synthetic is not None and not isinstance(self.synthetic, SyntheticCopy):
@@ -273,9 +278,22 @@ class Dataset:
         return self.descriptions.get(class_name, class_name.lower())
 
 
-# The contract of `Dataset.synthetic` lives in its own module (it knows nothing of the classes above);
-# imported here, beside the one class that uses it, and re-exported as part of the api.
+@dataclass(frozen=True)
+class Converter:
+    """A command writing a declared dataset's on-disk format from files released in another layout:
+    `avtbench convert <command name> ...` (card `avtbench.cards.ConverterCard`, whose target this is)."""
 
+    dataset: str
+    """The dataset whose format it writes (what `data.<dataset>_root` then points at)."""
+    command: "click.Command"
+
+    @property
+    def name(self) -> str:
+        return str(self.command.name)
+
+
+# The contracts of `Dataset.synthetic` and `Dataset.layout` live in their own modules (they know nothing
+# of the classes above); imported at the top and re-exported as part of the api.
 
 
 @dataclass

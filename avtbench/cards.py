@@ -1,4 +1,4 @@
-"""Cards: what a plugin says about each method, task, dataset, plot and command it provides, readable
+"""Cards: what a plugin says about each method, task, dataset, plot, command and converter it provides, readable
 without importing the code behind it (hook `avtbench_cards`).
 
 A card holds what `avtbench list` and `avtbench --help` print, and `target`, the "module:attribute" of
@@ -17,7 +17,8 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
-__all__ = ["Card", "MethodCard", "TaskCard", "DatasetCard", "PlotCard", "CommandCard", "CARD_TYPES", "first_sentence"]
+__all__ = ["Card", "MethodCard", "TaskCard", "DatasetCard", "PlotCard", "CommandCard", "ConverterCard", "CARD_TYPES",
+           "first_sentence"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -149,7 +150,26 @@ class CommandCard(Card):
         return cls(name=obj.name, target=target, summary=obj.short_help or first_sentence(obj.help or ""))
 
 
-CARD_TYPES: dict[str, type[Card]] = {c.kind: c for c in (MethodCard, TaskCard, DatasetCard, PlotCard, CommandCard)}
+@dataclass(frozen=True, kw_only=True)
+class ConverterCard(Card):
+    """A converter (`avtbench convert NAME`): writes a declared dataset's on-disk format from files released
+    in another layout. Its target is an `avtbench.api.Converter`."""
+
+    kind: ClassVar[str] = "converter"
+    dataset: str = ""
+    """The declared dataset whose format it writes (`Converter.dataset`)."""
+    summary: str = ""
+    """What `avtbench convert --help` prints beside it (the first sentence of its command's help)."""
+
+    @classmethod
+    def of(cls, obj: Any, target: str = "") -> "ConverterCard":
+        command = obj.command
+        return cls(name=obj.name, target=target, dataset=obj.dataset,
+                   summary=command.short_help or first_sentence(command.help or ""))
+
+
+CARD_TYPES: dict[str, type[Card]] = {c.kind: c for c in (MethodCard, TaskCard, DatasetCard, PlotCard, CommandCard,
+                                                         ConverterCard)}
 """Card type by kind, in the order `avtbench list` shows the kinds."""
 
 

@@ -1,5 +1,5 @@
-"""Command line: `avtbench run`, `list`, `table`, `plot`, and the commands plugins add
-(hooks `avtbench_cards`, `avtbench_commands`). Heavy imports happen inside commands only; plugins are
+"""Command line: `avtbench run`, `list`, `table`, `plot`, `check`, `convert` and `data` (`datacli.py`), and
+the commands plugins add (hooks `avtbench_cards`, `avtbench_commands`). Heavy imports happen inside commands only; plugins are
 discovered when a command that is not built in is asked for and by `--help`, which lists the plugins'
 commands from their cards (a command's module is imported when it is invoked)."""
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
+from avtbench.datacli import convert, data
 from avtbench.errors import UserError
 from avtbench.toolkit.commands import cli_guard
 
@@ -94,6 +95,9 @@ def main() -> None:
 
     Installed plugins may add commands of their own: `avtbench list` shows them."""
 
+
+main.add_command(convert)
+main.add_command(data)
 
 @main.command()
 @click.option("--method", "-m", "methods", multiple=True, required=True, help="Method name(s); repeat or comma-separate.")
@@ -221,6 +225,8 @@ def list_plugins() -> None:
         console.print("plots: " + ", ".join(f"{c.name} ({c.subject()})" for c in reg.plots.cards()))
     if reg.commands:
         console.print("plugin commands: " + ", ".join(sorted(reg.commands)))
+    if reg.converters:
+        console.print("converters (avtbench convert NAME): " + ", ".join(f"{c.name} (writes {c.dataset})" for c in reg.converters.cards()))
     for failure in reg.failures:
         state = "unusable plugin" if failure.unusable else "failed plugin"
         console.print(f"[red]{state}[/] {escape(f'{failure.plugin} ({failure.target}): {failure.error}')}", highlight=False)

@@ -27,8 +27,9 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 @hookspec
 def avtbench_cards() -> "list[Card]":
-    """Return the cards (`avtbench.cards.MethodCard`, `TaskCard`, `DatasetCard`, `PlotCard`, `CommandCard`) of
-    what this plugin provides; each card's `target` ("module:attribute") is imported only when first used."""
+    """Return the cards (`avtbench.cards.MethodCard`, `TaskCard`, `DatasetCard`, `PlotCard`, `CommandCard`,
+    `ConverterCard`) of what this plugin provides; each card's `target` ("module:attribute") is imported only
+    when first used. Converters come as cards only (`avtbench convert NAME`)."""
 
 
 @hookspec

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 import pluggy
 
 from avtbench import hookspecs
-from avtbench.cards import Card, CommandCard, DatasetCard, MethodCard, PlotCard, TaskCard
+from avtbench.cards import Card, CommandCard, ConverterCard, DatasetCard, MethodCard, PlotCard, TaskCard
 from avtbench.catalog import Catalog, PluginFailure, UnusablePlugin, describe
 from avtbench.errors import UserError
 
 if TYPE_CHECKING:
     import click
 
-    from avtbench.api import Dataset, Method, Task
+    from avtbench.api import Converter, Dataset, Method, Task
     from avtbench.plots import Plot
 
 __all__ = ["GROUP", "PluginFailure", "UnusablePlugin", "Registry", "discover", "registry"]
@@ -41,6 +41,8 @@ class Registry:
     plots: "Catalog[Plot]" = field(init=False)
     commands: "Catalog[click.Command]" = field(init=False)
     """click commands contributed by plugins, by name."""
+    converters: "Catalog[Converter]" = field(init=False)
+    """`avtbench convert NAME`'s converters, by name (cards only)."""
 
     def __post_init__(self) -> None:
         self.methods = Catalog(MethodCard, _subclass_of("Method"), self.failures)
@@ -48,10 +50,11 @@ class Registry:
         self.datasets = Catalog(DatasetCard, _instance_of("avtbench.api", "Dataset"), self.failures)
         self.plots = Catalog(PlotCard, _instance_of("avtbench.plots", "Plot"), self.failures)
         self.commands = Catalog(CommandCard, _click_command, self.failures)
+        self.converters = Catalog(ConverterCard, _instance_of("avtbench.api", "Converter"), self.failures)
 
     def catalogs(self) -> dict[str, Catalog]:
         return {"method": self.methods, "task": self.tasks, "dataset": self.datasets, "plot": self.plots,
-                "command": self.commands}
+                "command": self.commands, "converter": self.converters}
 
     @property
     def origins(self) -> dict[str, str]:
@@ -63,7 +66,7 @@ class Registry:
         twin = Registry(list(self.failures))
         twin.methods, twin.tasks = self.methods.copy(twin.failures), self.tasks.copy(twin.failures)
         twin.datasets, twin.plots = self.datasets.copy(twin.failures), self.plots.copy(twin.failures)
-        twin.commands = self.commands.copy(twin.failures)
+        twin.commands, twin.converters = self.commands.copy(twin.failures), self.converters.copy(twin.failures)
         return twin
 
     def method(self, name: str) -> type[Method]:
@@ -77,6 +80,9 @@ class Registry:
 
     def plot(self, name: str) -> Plot:
         return _lookup(self.plots, name)
+
+    def converter(self, name: str) -> Converter:
+        return _lookup(self.converters, name)
 
     def require_checkable(self, name: str) -> None:
         """For `avtbench check`: return when `name` is an installed method or task, or a plugin that failed

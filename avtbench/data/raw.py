@@ -12,6 +12,7 @@ length and frame size, are checked up front.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -20,6 +21,7 @@ import numpy as np
 
 from avtbench.api import UserError
 from avtbench.data.rows import PerClipRows, RowArray
+from avtbench.layout import ClipFiles
 
 SAMPLE_RATE = 16000
 
@@ -65,6 +67,26 @@ def read_raw(
         paths = [_find(folder / "masks", stems(name), ".png", fix) for name in names]
         masks = PerClipRows(_Strips(paths, segments, size, "L", fix), len(names), (segments, size, size), np.uint8)
     return RawLevel(audio=audio, visual=visual, masks=masks)
+
+
+def raw_files(root: Path, names: list[str], file_names: Callable[[str], list[str]] | None = None) -> tuple[ClipFiles, ...]:
+    """The raw level's per-clip files of the clips `names` (for a dataset's `layout`, `avtbench.layout`):
+    waveforms, frames and, where raw/masks/ exists, masks; none when the dataset has no raw/ folder.
+    A clip's file is the first of its `file_names` stems that exists (else the first stem)."""
+    folder = Path(root) / "raw"
+    if not folder.is_dir():
+        return ()
+    stems = file_names or (lambda name: [name])
+    kinds = [("raw audio", "audio", ".wav"), ("raw frames", "frames", ".png")]
+    if (folder / "masks").is_dir():
+        kinds.append(("raw masks", "masks", ".png"))
+    found = []
+    for kind, sub, suffix in kinds:
+        present = set(os.listdir(folder / sub)) if (folder / sub).is_dir() else set()
+        paths = [folder / sub / next((s + suffix for s in stems(n) if s + suffix in present), stems(n)[0] + suffix)
+                 for n in names]
+        found.append(ClipFiles(kind, folder / sub, tuple(paths), f"*{suffix}"))
+    return tuple(found)
 
 
 @dataclass(frozen=True)
