@@ -9,6 +9,7 @@ frozen semantic encoder (the shared discrete space), `code_indices` their indice
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from pathlib import Path
 
@@ -22,10 +23,11 @@ from avtbench.data.npyfile import NpyRows, NpyWriter
 from avtbench.toolkit import seeded_rng
 
 from . import CARD
-from .config import MODALITY_SETS, UnifiedVQConfig
+from .config import MODALITY_SETS, REFERENCE_BEHAVIOUR, UnifiedVQConfig
 from .losses import LossWeights, total_loss
 from .model import InputDims, UnifiedVQModel
 from .usage import CodebookUsage
+from .vocabulary import KEPT_TOKEN_IDS, numbers_as_bert_uncased
 
 
 class UnifiedVQ(Method):
@@ -75,6 +77,8 @@ class UnifiedVQ(Method):
             dims = self._dims(data)
             self.model = model = UnifiedVQModel(cfg, dims).to(self.device)
             result = self._train(model, data, progress)
+        if "text" in mods:
+            result["text_token_filter"] = float(self.kept_token_ids() is not None)
         return result
 
     def _clip_steps(self, corpus: Clips, mods: tuple[str, ...]) -> int:
@@ -200,15 +204,27 @@ class UnifiedVQ(Method):
             self._text_backbone = (tokenizer, model.to(self.device))
         return self._text_backbone
 
+    def kept_token_ids(self) -> Tensor | None:
+        """The token ids `token_features` keeps (CMG's vocabulary, `token_filter=reference` with a
+        tokenizer numbering as bert-base-uncased does), or None: every word token is kept."""
+        if self.config.token_filter != "reference":
+            return None
+        tokenizer, _ = self._backbone()
+        if not numbers_as_bert_uncased(tokenizer.get_vocab()):
+            return None
+        return torch.tensor(sorted(KEPT_TOKEN_IDS), device=self.device)
+
     @torch.no_grad()
     def token_features(self, captions: list[str], chunk: int = 256) -> Tensor:
         """Frozen token features of captions aligned to `text_steps` steps: [B, T, hidden].
 
-        As in the reference collate (`collate_func_AVT` in `code/src/pretrain.py`): the whole caption
-        goes through the frozen encoder, the contextual features of its word tokens ([CLS], [SEP] and
-        padding dropped) are kept in order, truncated to T and zero-padded to T.
+        As in the reference collate (`collate_func_AVT` in `code/src/pretrain.py:97-139`): the whole
+        caption goes through the frozen encoder, the contextual features of its word tokens ([CLS],
+        [SEP] and padding dropped, and under `token_filter=reference` every token outside CMG's
+        vocabulary, `kept_token_ids`) are kept in order, truncated to T and zero-padded to T.
         """
         tokenizer, model = self._backbone()
+        kept = self.kept_token_ids()
         out = []
         for start in range(0, len(captions), chunk):
             texts = [str(c) for c in captions[start:start + chunk]]
@@ -218,6 +234,8 @@ class UnifiedVQ(Method):
             enc = {k: v.to(self.device) for k, v in enc.items()}
             hidden = model(**enc).last_hidden_state.float()
             keep = enc["attention_mask"].bool() & ~special.to(self.device)
+            if kept is not None:
+                keep &= torch.isin(enc["input_ids"], kept)
             slot = keep.long().cumsum(1) - 1
             keep &= slot < self.text_steps
             feats = hidden.new_zeros(hidden.shape[0], self.text_steps, hidden.shape[-1])
@@ -274,13 +292,16 @@ class UnifiedVQ(Method):
         tensors = {f"model.{k}": v.detach().cpu() for k, v in model.state_dict().items() if k.startswith(keep)}
         if self.usage is not None:
             tensors["usage.masks"] = self.usage.to_tensor()
-        extra = {"dims": model.dims.as_list(), "text_steps": self.text_steps, "text_corpus": list(self.text_corpus)}
+        extra = {"dims": model.dims.as_list(), "text_steps": self.text_steps, "text_corpus": list(self.text_corpus),
+                 "behaviour": {k: getattr(self.config, k) for k in REFERENCE_BEHAVIOUR}}
         return MethodState(tensors, extra)
 
     def load_state(self, state: MethodState) -> None:
+        """Restore `state`, with the behaviour settings it was made under."""
         dims = InputDims.from_list(state.extra["dims"])
         self.text_steps = int(state.extra["text_steps"])
         self.text_corpus = list(state.extra["text_corpus"])
+        self.config = dataclasses.replace(self.config, **state.extra.get("behaviour", {}))
         self._text_backbone = None
         model = UnifiedVQModel(self.config, dims, training_parts=False)
         model.load_state_dict({k[len("model."):]: v for k, v in state.tensors.items() if k.startswith("model.")})
