@@ -8,6 +8,7 @@ code's widths and schedule (haihuangcode/CMG `code/src/pretrain.py`, `pretrain.s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from avtbench.api import UserError
@@ -15,7 +16,11 @@ from avtbench.config import setting
 
 REFERENCE_BEHAVIOUR: dict[str, str] = {"spatial_pool": "sum", "residual_relu": "inplace", "cmcm_normaliser": "sum_eps",
                                        "token_filter": "reference", "idle_counting": "always"}
-"""What the reference code computes, setting by setting (see `UnifiedVQConfig`): the defaults."""
+"""What the reference code computes, setting by setting (see `UnifiedVQConfig`): the defaults, and what a
+released checkpoint always runs with."""
+
+REFERENCE_HEADS = 4
+"""Attention heads of the reference's temporal encoders (`EncoderLayer(d_model, nhead=4)`, main_model_2.py:22)."""
 
 MODALITY_SETS: dict[str, tuple[str, ...]] = {
     "audio,visual": ("audio", "visual"),
@@ -88,7 +93,8 @@ class UnifiedVQConfig:
 
     The reference code's behaviour where it departs from what it evidently means. Each defaults to
     what the reference code computes (haihuangcode/CMG @ 3b31fa0, `code/src/model/main_model_2.py`
-    and `code/src/pretrain.py`); the intended form is one setting away:
+    and `code/src/pretrain.py`); the intended form is one setting away. A released checkpoint is
+    always run with the reference's (see `REFERENCE_BEHAVIOUR`):
     spatial_pool: how `Video_Semantic_Encoder` pools the 7x7 positions. "sum" (reference): its
         `nn.Softmax(dim=-1)` (main_model_2.py:97) is applied at :112 to scores of shape
         [B*T, H*W, 1] before the transpose, so it normalises a size-1 axis and every spatial weight
@@ -116,6 +122,10 @@ class UnifiedVQConfig:
         (`UnifiedVQ.encode`) only looks codes up and never counts, as the reference's
         `*_VQ_Encoder` methods (:284-306) do not; the setting matters to code that runs the
         training forward pass in eval mode.
+    checkpoint: a released CMG checkpoint (`torch.save` dict with `Encoder_parameters`, as
+        `code/src/pretrain.py:390-406` writes it) to evaluate instead of pretraining; "" pretrains.
+        Its sizes must be this config's (`preset=paper` for the released AVT file); it runs with
+        `REFERENCE_BEHAVIOUR` whatever the settings above, and says so (`UnifiedVQ.load_released`).
     """
 
     modalities: Literal["audio,visual", "audio,text", "audio,visual,text"] = "audio,visual"
@@ -166,6 +176,7 @@ class UnifiedVQConfig:
     cmcm_normaliser: Literal["sum_eps", "cross_entropy"] = "sum_eps"
     token_filter: Literal["reference", "none"] = "reference"
     idle_counting: Literal["always", "train"] = "always"
+    checkpoint: str = ""
     preset: Literal["default", "paper", "tiny"] = "default"
 
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
@@ -200,6 +211,17 @@ class UnifiedVQConfig:
         if self.embedding_dim % self.semantic_heads:
             raise UserError(f"unified_vq.embedding_dim ({self.embedding_dim}) must be a multiple of "
                             f"unified_vq.semantic_heads ({self.semantic_heads})")
+        if self.checkpoint:
+            self._check_released()
+
+    def _check_released(self) -> None:
+        """A released checkpoint exists, and `semantic_heads` is the reference's 4 (`model/main_model_2.py:22`),
+        which no shape in the file shows: another count would load and compute something else."""
+        if not Path(self.checkpoint).expanduser().is_file():
+            raise UserError(f"unified_vq.checkpoint {self.checkpoint} is not a file; give the path of a released CMG checkpoint")
+        if self.semantic_heads != REFERENCE_HEADS:
+            raise UserError(f"unified_vq.checkpoint is a released CMG model, whose transformers have {REFERENCE_HEADS} heads "
+                            f"(main_model_2.py:22); unified_vq.semantic_heads is {self.semantic_heads}: set it to {REFERENCE_HEADS}")
 
     @property
     def modality_list(self) -> tuple[str, ...]:

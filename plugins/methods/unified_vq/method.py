@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -20,12 +21,14 @@ from torch import Tensor
 from avtbench.api import Batch, Clips, Method, MethodState, Progress, UserError
 from avtbench.data.loader import batch_rows, batches
 from avtbench.data.npyfile import NpyRows, NpyWriter
+from avtbench.logs import LIBRARY_LOG
 from avtbench.toolkit import seeded_rng
 
 from . import CARD
 from .config import MODALITY_SETS, REFERENCE_BEHAVIOUR, UnifiedVQConfig
 from .losses import LossWeights, total_loss
 from .model import InputDims, UnifiedVQModel
+from .released import input_dims, mapped_state, read_released, unused_tensors
 from .usage import CodebookUsage
 from .vocabulary import KEPT_TOKEN_IDS, numbers_as_bert_uncased
 
@@ -43,10 +46,42 @@ class UnifiedVQ(Method):
         self.text_steps = config.text_steps
         self.text_corpus: list[str] = []
         self._text_backbone: tuple[object, object] | None = None
+        self.released = False
+        """Whether the weights are a released CMG checkpoint's (`load_released`)."""
 
     @classmethod
     def validate(cls, config: UnifiedVQConfig) -> None:
         config.check()
+
+    # ------------------------------------------------------------------ released checkpoints
+
+    @classmethod
+    def released_checkpoint(cls, config: UnifiedVQConfig) -> str | None:
+        """The released CMG checkpoint to evaluate instead of pretraining (`unified_vq.checkpoint`), or None."""
+        return config.checkpoint or None
+
+    def load_released(self, path: str | Path) -> dict[str, Any]:
+        """Take the encoding weights of a released CMG checkpoint (`released.py`) and return what the
+        record keeps of it. It always runs with the reference's behaviour (`REFERENCE_BEHAVIOUR`): a
+        setting that differs is overridden, said in one line on the library log and in the stats."""
+        path = Path(path).expanduser()
+        raw = read_released(path)
+        forced = {k: v for k, v in REFERENCE_BEHAVIOUR.items() if getattr(self.config, k) != v}
+        if forced:
+            self.config = dataclasses.replace(self.config, **forced)
+            LIBRARY_LOG.warning(f"unified_vq: the released checkpoint {path.name} runs as the reference code does: "
+                                + ", ".join(f"{k}={v}" for k, v in forced.items()) + " (overriding the settings)")
+        mods = self.config.modality_list
+        model = UnifiedVQModel(self.config, input_dims(raw, mods, path), training_parts=False)
+        wanted = model.state_dict()
+        model.load_state_dict(mapped_state(raw, wanted, path, mods))
+        self.model = model.to(self.device).eval()
+        self.usage, self.text_steps, self.text_corpus = None, self.config.text_steps, []
+        self._text_backbone, self.released = None, True
+        epoch = raw.get("epoch")
+        return {"released_epoch": int(epoch) if isinstance(epoch, int) else -1, "released_tensors": len(wanted),
+                "released_unused_tensors": unused_tensors(raw, len(wanted)),
+                "released_forced": ",".join(f"{k}={v}" for k, v in forced.items())}
 
     @classmethod
     def modalities_for(cls, config: UnifiedVQConfig) -> tuple[str, ...]:
@@ -56,6 +91,9 @@ class UnifiedVQ(Method):
 
     def pretrain(self, corpus: Clips, workdir: Path, progress: Progress) -> dict[str, float]:
         cfg = self.config
+        if cfg.checkpoint:
+            raise UserError(f"unified_vq.checkpoint is set ({cfg.checkpoint}): a released checkpoint is loaded "
+                            "(Method.load_released), not pretrained; this runner asked to pretrain it")
         mods = cfg.modality_list
         for m in mods:
             if not corpus.has(m):
@@ -259,8 +297,20 @@ class UnifiedVQ(Method):
                 "set unified_vq.modalities to include it"
             )
         if modality == "text":
-            return self.token_features(list(batch))
+            return self._checked_text(self.token_features(list(batch)), model.dims.text)
         return torch.as_tensor(batch, dtype=torch.float32).to(self.device)
+
+    def _checked_text(self, features: Tensor, width: int) -> Tensor:
+        """Token features the text BiLSTM can read: a released checkpoint's reads BERT-base's 768-d ones."""
+        from avtbench.backbones.text import SYNTH_TEXT
+
+        if self.released and self.config.text_encoder == SYNTH_TEXT:
+            raise UserError("a released CMG checkpoint reads captions through BERT; set unified_vq.text_encoder="
+                            "bert-base-uncased (or a local copy of it) to encode text with it")
+        if features.shape[-1] != width:
+            raise UserError(f"unified_vq's text BiLSTM reads {width}-wide token features, but unified_vq.text_encoder="
+                            f"{self.config.text_encoder} gives {features.shape[-1]}-wide ones")
+        return features
 
     @torch.no_grad()
     def encode(self, modality: str, batch: Batch) -> Tensor:
@@ -293,15 +343,17 @@ class UnifiedVQ(Method):
         if self.usage is not None:
             tensors["usage.masks"] = self.usage.to_tensor()
         extra = {"dims": model.dims.as_list(), "text_steps": self.text_steps, "text_corpus": list(self.text_corpus),
-                 "behaviour": {k: getattr(self.config, k) for k in REFERENCE_BEHAVIOUR}}
+                 "behaviour": {k: getattr(self.config, k) for k in REFERENCE_BEHAVIOUR}, "released": self.released}
         return MethodState(tensors, extra)
 
     def load_state(self, state: MethodState) -> None:
-        """Restore `state`, with the behaviour settings it was made under."""
+        """Restore `state`, with the behaviour settings it was made under (a released checkpoint's are the
+        reference's, whatever this config says)."""
         dims = InputDims.from_list(state.extra["dims"])
         self.text_steps = int(state.extra["text_steps"])
         self.text_corpus = list(state.extra["text_corpus"])
         self.config = dataclasses.replace(self.config, **state.extra.get("behaviour", {}))
+        self.released = bool(state.extra.get("released", False))
         self._text_backbone = None
         model = UnifiedVQModel(self.config, dims, training_parts=False)
         model.load_state_dict({k[len("model."):]: v for k, v in state.tensors.items() if k.startswith("model.")})
