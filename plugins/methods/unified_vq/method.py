@@ -297,16 +297,17 @@ class UnifiedVQ(Method):
                 "set unified_vq.modalities to include it"
             )
         if modality == "text":
-            return self._checked_text(self.token_features(list(batch)), model.dims.text)
+            return self._text_input(list(batch), model.dims.text)
         return torch.as_tensor(batch, dtype=torch.float32).to(self.device)
 
-    def _checked_text(self, features: Tensor, width: int) -> Tensor:
+    def _text_input(self, captions: list[str], width: int) -> Tensor:
         """Token features the text BiLSTM can read: a released checkpoint's reads BERT-base's 768-d ones."""
         from avtbench.backbones.text import SYNTH_TEXT
 
         if self.released and self.config.text_encoder == SYNTH_TEXT:
             raise UserError("a released CMG checkpoint reads captions through BERT; set unified_vq.text_encoder="
                             "bert-base-uncased (or a local copy of it) to encode text with it")
+        features = self.token_features(captions)
         if features.shape[-1] != width:
             raise UserError(f"unified_vq's text BiLSTM reads {width}-wide token features, but unified_vq.text_encoder="
                             f"{self.config.text_encoder} gives {features.shape[-1]}-wide ones")
