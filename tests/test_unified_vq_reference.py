@@ -139,18 +139,24 @@ def _kept_ids(method: UnifiedVQ, caption: str) -> list[int]:
 def test_token_filter_keeps_cmg_words_with_bert_uncased_numbering(tmp_path: Path) -> None:
     from transformers import BertTokenizer
 
-    outside = next(i for i in range(5000, BERT_UNCASED_SIZE) if i not in KEPT_TOKEN_IDS)
-    words = {"man": 2158, "dog": 3899, "zebra": outside}
+    outside = [i for i in range(5000, BERT_UNCASED_SIZE) if i not in KEPT_TOKEN_IDS][:3]
+    inside = sorted(KEPT_TOKEN_IDS - {1037, 2158, 3899})[-1]
+    words = {"man": 2158, "dog": 3899, "zebra": outside[0], "ze": inside, "##bu": outside[1], "xx": outside[2]}
     assert {2158, 3899, 1037} <= KEPT_TOKEN_IDS and len(CMG_TOKEN_IDS) == 1046 and 0 not in KEPT_TOKEN_IDS
     tokenizer = BertTokenizer(str(_bert_like_vocabulary(tmp_path, words)))
     assert numbers_as_bert_uncased(tokenizer.get_vocab())
-    kept = {}
+    assert tokenizer.tokenize("a zebra zebu") == ["a", "zebra", "ze", "##bu"]
+    methods = {}
     for token_filter in ("reference", "none"):
-        method = UnifiedVQ(UnifiedVQConfig(token_filter=token_filter, text_steps=5))
-        method._text_backbone = (tokenizer, _IdsAsFeatures())
-        kept[token_filter] = _kept_ids(method, "a man zebra dog")
-    assert kept["reference"] == [1037, 2158, 3899, 0, 0]  # pretrain.py:106-109 drops the word outside cnt.pkl
-    assert kept["none"] == [1037, 2158, outside, 3899, 0]
+        methods[token_filter] = UnifiedVQ(UnifiedVQConfig(token_filter=token_filter, text_steps=5))
+        methods[token_filter]._text_backbone = (tokenizer, _IdsAsFeatures())
+    # pretrain.py:106-109 drops the word outside cnt.pkl, and the word BERT splits ("zebu": ze ##bu) whole
+    assert _kept_ids(methods["reference"], "a man zebra zebu dog") == [1037, 2158, 3899, 0, 0]
+    assert _kept_ids(methods["none"], "a man zebra zebu dog") == [1037, 2158, outside[0], inside, outside[1]]
+    # BERT reads 25 tokens with [CLS] and [SEP]: the 24th word is cut before the filter sees it
+    long = " ".join(["xx"] * 22 + ["man", "dog"])
+    assert _kept_ids(methods["reference"], long) == [2158, 0, 0, 0, 0]
+    assert _kept_ids(methods["none"], long) == [outside[2]] * 5
 
 
 def test_token_filter_has_nothing_to_filter_by_in_another_numbering(tmp_path: Path) -> None:
@@ -162,4 +168,4 @@ def test_token_filter_has_nothing_to_filter_by_in_another_numbering(tmp_path: Pa
     assert not numbers_as_bert_uncased(tokenizer.get_vocab())
     method = UnifiedVQ(dataclasses.replace(UnifiedVQConfig(), text_steps=4))
     method._text_backbone = (tokenizer, _IdsAsFeatures())
-    assert method.kept_token_ids() is None and _kept_ids(method, "a man zebra") == [5, 6, 7, 0]
+    assert method.reference_tokens() is None and _kept_ids(method, "a man zebra") == [5, 6, 7, 0]

@@ -109,12 +109,13 @@ class UnifiedVQConfig:
         modalities, :703-705 for three): -log(E_ii / (sum_j E_ij + 1e-5)) with E = exp(S - min S);
         "cross_entropy": the softmax cross-entropy -log(E_ii / sum_j E_ij); they differ by less than
         1e-5 / B per modality pair (every E_ij >= 1).
-    token_filter: which caption tokens reach the text BiLSTM. "reference" (pretrain.py:106-109):
-        only tokens whose BERT vocabulary index is one of the 1,046 of CMG's `cnt.pkl`
-        (`vocabulary.CMG_TOKEN_IDS`), the others dropped after BERT has read the whole caption;
-        this needs a tokenizer with BERT's uncased vocabulary (`bert-base-uncased`), and with any
-        other (`synth://text`, whose words have ids of its own) every word token is kept and
-        pretraining reports `text_token_filter` 0. "none": every word token is kept.
+    token_filter: which caption tokens reach the text BiLSTM. "reference" (pretrain.py:106-109 on
+        what bert-embedding 1.0.1 hands it, see `vocabulary.py`): BERT reads the caption's first 25
+        tokens, and only words whose BERT vocabulary index is one of the 1,046 of CMG's `cnt.pkl`
+        (`vocabulary.CMG_TOKEN_IDS`) are kept, a word BERT splits into pieces never; this needs a
+        tokenizer with BERT's uncased vocabulary (`bert-base-uncased`), and with any other
+        (`synth://text`, whose words have ids of its own) every word token is kept and pretraining
+        reports `text_token_filter` 0. "none": every word token of the whole caption is kept.
     idle_counting: when the codebook counts idle codes and re-seeds dead ones. "always" (reference:
         main_model_2.py:773-790 for three modalities, :1137-1152 for two, sit after the
         `if self.training:` block of :739 / :1112, not in it): every forward pass of the codebook

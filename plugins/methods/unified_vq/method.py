@@ -30,7 +30,7 @@ from .losses import LossWeights, total_loss
 from .model import InputDims, UnifiedVQModel
 from .released import input_dims, mapped_state, read_released, unused_tensors
 from .usage import CodebookUsage
-from .vocabulary import KEPT_TOKEN_IDS, numbers_as_bert_uncased
+from .vocabulary import REFERENCE_MAX_TOKENS, ReferenceTokens, numbers_as_bert_uncased
 
 
 class UnifiedVQ(Method):
@@ -116,7 +116,7 @@ class UnifiedVQ(Method):
             self.model = model = UnifiedVQModel(cfg, dims).to(self.device)
             result = self._train(model, data, progress)
         if "text" in mods:
-            result["text_token_filter"] = float(self.kept_token_ids() is not None)
+            result["text_token_filter"] = float(self.reference_tokens() is not None)
         return result
 
     def _clip_steps(self, corpus: Clips, mods: tuple[str, ...]) -> int:
@@ -242,15 +242,14 @@ class UnifiedVQ(Method):
             self._text_backbone = (tokenizer, model.to(self.device))
         return self._text_backbone
 
-    def kept_token_ids(self) -> Tensor | None:
-        """The token ids `token_features` keeps (CMG's vocabulary, `token_filter=reference` with a
-        tokenizer numbering as bert-base-uncased does), or None: every word token is kept."""
+    def reference_tokens(self) -> ReferenceTokens | None:
+        """CMG's tokenization (`token_filter=reference` with a tokenizer numbering as bert-base-uncased
+        does), or None: every word token of the whole caption is kept."""
         if self.config.token_filter != "reference":
             return None
         tokenizer, _ = self._backbone()
-        if not numbers_as_bert_uncased(tokenizer.get_vocab()):
-            return None
-        return torch.tensor(sorted(KEPT_TOKEN_IDS), device=self.device)
+        vocabulary = tokenizer.get_vocab()
+        return ReferenceTokens.for_vocabulary(vocabulary, self.device) if numbers_as_bert_uncased(vocabulary) else None
 
     @torch.no_grad()
     def token_features(self, captions: list[str], chunk: int = 256) -> Tensor:
@@ -258,22 +257,24 @@ class UnifiedVQ(Method):
 
         As in the reference collate (`collate_func_AVT` in `code/src/pretrain.py:97-139`): the whole
         caption goes through the frozen encoder, the contextual features of its word tokens ([CLS],
-        [SEP] and padding dropped, and under `token_filter=reference` every token outside CMG's
-        vocabulary, `kept_token_ids`) are kept in order, truncated to T and zero-padded to T.
+        [SEP] and padding dropped) are kept in order, truncated to T and zero-padded to T. Under
+        `token_filter=reference` (`reference_tokens`), as CMG's `bert_embedding`: BERT reads the
+        caption's first 25 tokens, and only one-piece words of CMG's vocabulary are kept.
         """
         tokenizer, model = self._backbone()
-        kept = self.kept_token_ids()
+        reference = self.reference_tokens()
+        longest = REFERENCE_MAX_TOKENS if reference is not None else min(getattr(tokenizer, "model_max_length", 512), 512)
         out = []
         for start in range(0, len(captions), chunk):
             texts = [str(c) for c in captions[start:start + chunk]]
             enc = tokenizer(texts, padding=True, truncation=True, return_special_tokens_mask=True, return_tensors="pt",
-                            max_length=min(getattr(tokenizer, "model_max_length", 512), 512))
+                            max_length=longest)
             special = enc.pop("special_tokens_mask").bool()
             enc = {k: v.to(self.device) for k, v in enc.items()}
             hidden = model(**enc).last_hidden_state.float()
             keep = enc["attention_mask"].bool() & ~special.to(self.device)
-            if kept is not None:
-                keep &= torch.isin(enc["input_ids"], kept)
+            if reference is not None:
+                keep &= reference.keeps(enc["input_ids"])
             slot = keep.long().cumsum(1) - 1
             keep &= slot < self.text_steps
             feats = hidden.new_zeros(hidden.shape[0], self.text_steps, hidden.shape[-1])

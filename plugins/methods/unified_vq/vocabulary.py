@@ -1,15 +1,27 @@
-"""The caption vocabulary of the reference code: `CMG_TOKEN_IDS`.
+"""The caption vocabulary of the reference code: `CMG_TOKEN_IDS`, and how it tokenizes (`ReferenceTokens`).
 
 CMG keeps a caption token only if its BERT vocabulary index is a key of the dict pickled in the
 repository's `cnt.pkl` (haihuangcode/CMG @ 3b31fa0, read at `code/src/pretrain.py:56-57`, applied
 at :106-109 and :68-71), and is not 0. The indices are of BERT's uncased WordPiece vocabulary as
-`bert_embedding` numbers it (gluonnlp's `book_corpus_wiki_en_uncased`), and they read as
-`bert-base-uncased`'s: its first entries are 1037 "a", 2158 "man", 2003 "is", 1999 "in", 1996
-"the", and every index but 0 is above 1000, past the special tokens. Listed in the dict's order,
-which is the compact id CMG gives each word (position 0 to 1,045); as data, from
+`bert_embedding` numbers it (gluonnlp's `book_corpus_wiki_en_uncased`: [PAD] 1, [CLS] 2, [SEP] 3 by
+bert-embedding 1.0.1 `bert_embedding/bert.py:173-176`, and 0 where gluonnlp keeps its unknown
+token), and from 104 on they read as `bert-base-uncased`'s: its first entries are 1037 "a", 2158 "man", 2003 "is", 1999 "in", 1996
+"the", and every index but 0 is above 1000. Listed in the dict's order, which is the compact id CMG
+gives each word (position 0 to 1,045); as data, from
 `shared/data/reference-layouts/cmg-token-vocabulary.txt`, never unpickled here.
+
+What CMG's `bert_embedding` hands the filter are words, not WordPiece pieces: a caption is cut to
+25 tokens with [CLS] and [SEP] (bert-embedding 1.0.1 `bert.py:42`, `BERTSentenceTransform` :89-91)
+before BERT reads it, and the `##` pieces of a word are merged into it (`oov`, :180-188), so a word
+BERT splits is looked up whole, found in no vocabulary, and gets the unknown index 0, which
+pretrain.py:107 drops. `ReferenceTokens` does the same on `bert-base-uncased`'s pieces.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
 
 CMG_TOKEN_IDS: tuple[int, ...] = (
     0, 1037, 2158, 2003, 15927, 1999, 2601, 3061, 1996, 2690, 2502, 3124, 2007, 3899, 2379, 5742, 4770,
@@ -94,3 +106,31 @@ def numbers_as_bert_uncased(vocabulary: dict[str, int]) -> bool:
     """Whether a tokenizer's vocabulary (token -> index) is BERT's uncased one, the only numbering in
     which `KEPT_TOKEN_IDS` mean CMG's words (`synth://text` numbers its own words)."""
     return len(vocabulary) == BERT_UNCASED_SIZE and all(vocabulary.get(t) == i for t, i in BERT_UNCASED_ANCHORS)
+
+
+REFERENCE_MAX_TOKENS = 25
+"""Tokens BERT reads of a caption in the reference, [CLS] and [SEP] included (bert-embedding 1.0.1 `bert.py:42`)."""
+
+
+@dataclass(frozen=True)
+class ReferenceTokens:
+    """Which WordPiece tokens of a caption CMG's tokenization keeps: a one-piece word whose index is in
+    `KEPT_TOKEN_IDS`; every piece of a word split in several is dropped (see the module docstring)."""
+
+    kept: Tensor
+    """The kept indices, sorted."""
+    continuation: Tensor
+    """[vocabulary size] bool: whether the token of each index is a `##` piece."""
+
+    @classmethod
+    def for_vocabulary(cls, vocabulary: dict[str, int], device: str | torch.device = "cpu") -> "ReferenceTokens":
+        continuation = torch.zeros(len(vocabulary), dtype=torch.bool)
+        continuation[[i for token, i in vocabulary.items() if token.startswith("##")]] = True
+        return cls(torch.tensor(sorted(KEPT_TOKEN_IDS), device=device), continuation.to(device))
+
+    def keeps(self, input_ids: Tensor) -> Tensor:
+        """[B, L] bool: the positions of `input_ids` [B, L] the reference keeps."""
+        piece = self.continuation[input_ids]
+        split = piece.clone()
+        split[:, :-1] |= piece[:, 1:]  # the head of a word whose next token continues it
+        return torch.isin(input_ids, self.kept) & ~split
