@@ -5,7 +5,7 @@ from avtbench.hookspecs import hookimpl
 CARD = MethodCard(
     name="unified_vq",
     target="avtbench_plugins.methods.unified_vq.method:UnifiedVQ",
-    version="3",
+    version="4",
     modalities=("audio", "visual", "text"),
     summary="CMG / Uni-Code: shared VQ codebook with MM-EMA, CMCM, Cross-CPC and CLUB (NeurIPS 2023)",
 )

@@ -8,10 +8,19 @@ code's widths and schedule (haihuangcode/CMG `code/src/pretrain.py`, `pretrain.s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from avtbench.api import UserError
 from avtbench.config import setting
+
+REFERENCE_BEHAVIOUR: dict[str, str] = {"spatial_pool": "sum", "residual_relu": "inplace", "cmcm_normaliser": "sum_eps",
+                                       "token_filter": "reference", "idle_counting": "always"}
+"""What the reference code computes, setting by setting (see `UnifiedVQConfig`): the defaults, and what a
+released checkpoint always runs with."""
+
+REFERENCE_HEADS = 4
+"""Attention heads of the reference's temporal encoders (`EncoderLayer(d_model, nhead=4)`, main_model_2.py:22)."""
 
 MODALITY_SETS: dict[str, tuple[str, ...]] = {
     "audio,visual": ("audio", "visual"),
@@ -81,6 +90,43 @@ class UnifiedVQConfig:
         grad_clip 0 turns clipping off; batch_size is at least 2 (the contrastive terms need pairs).
     preset: "default", "paper" or "tiny" (see PRESETS); applied by the core before the other settings.
         "tiny" is a few-second smoke size (what `avtbench check` uses), not a setting for results.
+
+    The reference code's behaviour where it departs from what it evidently means. Each defaults to
+    what the reference code computes (haihuangcode/CMG @ 3b31fa0, `code/src/model/main_model_2.py`
+    and `code/src/pretrain.py`); the intended form is one setting away. A released checkpoint is
+    always run with the reference's (see `REFERENCE_BEHAVIOUR`):
+    spatial_pool: how `Video_Semantic_Encoder` pools the 7x7 positions. "sum" (reference): its
+        `nn.Softmax(dim=-1)` (main_model_2.py:97) is applied at :112 to scores of shape
+        [B*T, H*W, 1] before the transpose, so it normalises a size-1 axis and every spatial weight
+        is exactly 1: the pool is a plain sum over positions of the channel-attended map, and the
+        spatial-attention layers get no gradient. "softmax": the weights are a softmax over the
+        positions, as the reference's own audio-guided attention does (`model/models.py:221`).
+    residual_relu: the residual block of the visual specific encoder and decoder. "inplace"
+        (reference): its first `nn.ReLU(True)` (main_model_2.py:47) overwrites the block's input
+        before `x + self.res_block(x)` (:56) reads it, so it computes relu(x) + f(relu(x));
+        "separate": x + f(relu(x)), the residual form the block is written as.
+    cmcm_normaliser: the CMCM loss's normaliser. "sum_eps" (reference, main_model_2.py:1089 for two
+        modalities, :703-705 for three): -log(E_ii / (sum_j E_ij + 1e-5)) with E = exp(S - min S);
+        "cross_entropy": the softmax cross-entropy -log(E_ii / sum_j E_ij); they differ by less than
+        1e-5 / B per modality pair (every E_ij >= 1).
+    token_filter: which caption tokens reach the text BiLSTM. "reference" (pretrain.py:106-109 on
+        what bert-embedding 1.0.1 hands it, see `vocabulary.py`): BERT reads the caption's first 25
+        tokens, and only words whose BERT vocabulary index is one of the 1,046 of CMG's `cnt.pkl`
+        (`vocabulary.CMG_TOKEN_IDS`) are kept, a word BERT splits into pieces never; this needs a
+        tokenizer with BERT's uncased vocabulary (`bert-base-uncased`), and with any other
+        (`synth://text`, whose words have ids of its own) every word token is kept and pretraining
+        reports `text_token_filter` 0. "none": every word token of the whole caption is kept.
+    idle_counting: when the codebook counts idle codes and re-seeds dead ones. "always" (reference:
+        main_model_2.py:773-790 for three modalities, :1137-1152 for two, sit after the
+        `if self.training:` block of :739 / :1112, not in it): every forward pass of the codebook
+        counts, in eval mode too; "train": only training passes count. Encoding
+        (`UnifiedVQ.encode`) only looks codes up and never counts, as the reference's
+        `*_VQ_Encoder` methods (:284-306) do not; the setting matters to code that runs the
+        training forward pass in eval mode.
+    checkpoint: a released CMG checkpoint (`torch.save` dict with `Encoder_parameters`, as
+        `code/src/pretrain.py:390-406` writes it) to evaluate instead of pretraining; "" pretrains.
+        Its sizes must be this config's (`preset=paper` for the released AVT file); it runs with
+        `REFERENCE_BEHAVIOUR` whatever the settings above, and says so (`UnifiedVQ.load_released`).
     """
 
     modalities: Literal["audio,visual", "audio,text", "audio,visual,text"] = "audio,visual"
@@ -126,6 +172,12 @@ class UnifiedVQConfig:
     lr_milestones: tuple[int, ...] = setting((10, 20, 30), low=1)
     lr_gamma: float = setting(0.5, above=0, high=1)
     max_steps: int = setting(0, low=0)
+    spatial_pool: Literal["sum", "softmax"] = "sum"
+    residual_relu: Literal["inplace", "separate"] = "inplace"
+    cmcm_normaliser: Literal["sum_eps", "cross_entropy"] = "sum_eps"
+    token_filter: Literal["reference", "none"] = "reference"
+    idle_counting: Literal["always", "train"] = "always"
+    checkpoint: str = ""
     preset: Literal["default", "paper", "tiny"] = "default"
 
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
@@ -160,6 +212,17 @@ class UnifiedVQConfig:
         if self.embedding_dim % self.semantic_heads:
             raise UserError(f"unified_vq.embedding_dim ({self.embedding_dim}) must be a multiple of "
                             f"unified_vq.semantic_heads ({self.semantic_heads})")
+        if self.checkpoint:
+            self._check_released()
+
+    def _check_released(self) -> None:
+        """A released checkpoint exists, and `semantic_heads` is the reference's 4 (`model/main_model_2.py:22`),
+        which no shape in the file shows: another count would load and compute something else."""
+        if not Path(self.checkpoint).expanduser().is_file():
+            raise UserError(f"unified_vq.checkpoint {self.checkpoint} is not a file; give the path of a released CMG checkpoint")
+        if self.semantic_heads != REFERENCE_HEADS:
+            raise UserError(f"unified_vq.checkpoint is a released CMG model, whose transformers have {REFERENCE_HEADS} heads "
+                            f"(main_model_2.py:22); unified_vq.semantic_heads is {self.semantic_heads}: set it to {REFERENCE_HEADS}")
 
     @property
     def modality_list(self) -> tuple[str, ...]:

@@ -30,16 +30,25 @@ class TemporalEncoder(nn.Module):
         return self.layers(self.project(x))
 
 
+SPATIAL_POOLS = ("sum", "softmax")
+RESIDUAL_RELUS = ("inplace", "separate")
+
+
 class VisualAttentionPool(nn.Module):
     """Channel then spatial self-attention pooling of a feature map: [B, T, H, W, C] -> [B, T, C].
 
     Channel: squeeze-excitation on the spatial mean, a = sigmoid(W2 relu(W1 mean_hw v)),
-    v' = v * a + v. Spatial: weights softmax_hw(tanh(w . (relu(A v'_hw) * relu(G mean_hw v)))),
-    output sum_hw weight_hw v'_hw.
+    v' = v * a + v. Spatial, `spatial="softmax"`: weights softmax_hw(tanh(w . (relu(A v'_hw) *
+    relu(G mean_hw v)))), output sum_hw weight_hw v'_hw. `spatial="sum"`, what the reference
+    computes (its softmax normalises a size-1 axis, see `UnifiedVQConfig.spatial_pool`): every
+    weight is 1, output sum_hw v'_hw; A, G and w are kept (a checkpoint holds them) but unused.
     """
 
-    def __init__(self, channels: int, reduction: int = 8) -> None:
+    def __init__(self, channels: int, reduction: int = 8, spatial: str = "softmax") -> None:
         super().__init__()
+        if spatial not in SPATIAL_POOLS:
+            raise ValueError(f"spatial must be one of {SPATIAL_POOLS}, got {spatial!r}")
+        self.spatial = spatial
         squeezed = max(channels // reduction, 1)
         half = max(channels // 2, 1)
         self.excite = nn.Sequential(nn.Linear(channels, squeezed, bias=False), nn.ReLU(),
@@ -53,6 +62,8 @@ class VisualAttentionPool(nn.Module):
         v = v.reshape(b * t, h * w, c)
         mean = v.mean(1)
         v = v * self.excite(mean).unsqueeze(1) + v
+        if self.spatial == "sum":
+            return v.sum(1).reshape(b, t, c)
         query = torch.relu(self.local_query(v)) * torch.relu(self.global_query(mean)).unsqueeze(1)
         weights = torch.softmax(torch.tanh(self.score(query)).squeeze(-1), dim=-1)
         return torch.bmm(weights.unsqueeze(1), v).reshape(b, t, c)
@@ -61,9 +72,9 @@ class VisualAttentionPool(nn.Module):
 class VisualSemanticEncoder(nn.Module):
     """Attention pooling over space, then the temporal transformer: [B, T, H, W, C] -> [B, T, D]."""
 
-    def __init__(self, channels: int, d_model: int = 256, **temporal: int | float) -> None:
+    def __init__(self, channels: int, d_model: int = 256, spatial: str = "softmax", **temporal: int | float) -> None:
         super().__init__()
-        self.pool = VisualAttentionPool(channels)
+        self.pool = VisualAttentionPool(channels, spatial=spatial)
         self.temporal = TemporalEncoder(channels, d_model, **temporal)
 
     def forward(self, v: Tensor) -> Tensor:
@@ -114,12 +125,20 @@ def _spatial_padding(height: int, width: int) -> int:
 
 
 class _Residual(nn.Module):
-    def __init__(self, channels: int) -> None:
+    """x + f(relu(x)) with f = conv1x1 . relu . conv3x3 ("separate"), or relu(x) + f(relu(x))
+    ("inplace", what the reference's in-place first ReLU makes of it; `UnifiedVQConfig.residual_relu`)."""
+
+    def __init__(self, channels: int, relu: str = "separate") -> None:
         super().__init__()
+        if relu not in RESIDUAL_RELUS:
+            raise ValueError(f"relu must be one of {RESIDUAL_RELUS}, got {relu!r}")
+        self.relu = relu
         self.block = nn.Sequential(nn.ReLU(), nn.Conv2d(channels, channels, 3, padding=1, bias=False),
                                    nn.ReLU(), nn.Conv2d(channels, channels, 1, bias=False))
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.relu == "inplace":
+            x = torch.relu(x)
         return x + self.block(x)
 
 
@@ -130,14 +149,14 @@ class VisualSpecificEncoder(nn.Module):
     spatially pooled map sent back to C channels by a 2-layer MLP, as in the reference.
     """
 
-    def __init__(self, channels: int, hidden: int, height: int, width: int) -> None:
+    def __init__(self, channels: int, hidden: int, height: int, width: int, residual_relu: str = "separate") -> None:
         super().__init__()
         pad = _spatial_padding(height, width)
         half = max(hidden // 2, 1)
         self.convs = nn.Sequential(
             nn.Conv2d(channels, half, 3, padding=pad), nn.ReLU(),
             nn.Conv2d(half, hidden, 3, padding=pad), nn.ReLU(),
-            nn.Conv2d(hidden, hidden, 1), _Residual(hidden), nn.ReLU(),
+            nn.Conv2d(hidden, hidden, 1), _Residual(hidden, residual_relu), nn.ReLU(),
         )
         self.to_club = nn.Sequential(nn.Linear(hidden, half), nn.ReLU(), nn.Linear(half, channels))
 
@@ -152,13 +171,14 @@ class VisualSpecificEncoder(nn.Module):
 class VisualDecoder(nn.Module):
     """Reconstruct [B, T, H, W, C] from the specific map concatenated with the (broadcast, projected) code."""
 
-    def __init__(self, hidden: int, channels: int, code_dim: int, height: int, width: int) -> None:
+    def __init__(self, hidden: int, channels: int, code_dim: int, height: int, width: int,
+                 residual_relu: str = "separate") -> None:
         super().__init__()
         pad = _spatial_padding(height, width)
         half = max(hidden // 2, 1)
         self.from_code = nn.Linear(code_dim, code_dim)
         self.deconvs = nn.Sequential(
-            nn.ConvTranspose2d(hidden + code_dim, half, 3, padding=pad), _Residual(half), nn.ReLU(),
+            nn.ConvTranspose2d(hidden + code_dim, half, 3, padding=pad), _Residual(half, residual_relu), nn.ReLU(),
             nn.ConvTranspose2d(half, channels, 3, padding=pad), nn.ReLU(),
             nn.ConvTranspose2d(channels, channels, 1),
         )

@@ -9,8 +9,10 @@ frozen semantic encoder (the shared discrete space), `code_indices` their indice
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -19,13 +21,16 @@ from torch import Tensor
 from avtbench.api import Batch, Clips, Method, MethodState, Progress, UserError
 from avtbench.data.loader import batch_rows, batches
 from avtbench.data.npyfile import NpyRows, NpyWriter
+from avtbench.logs import LIBRARY_LOG
 from avtbench.toolkit import seeded_rng
 
 from . import CARD
-from .config import MODALITY_SETS, UnifiedVQConfig
+from .config import MODALITY_SETS, REFERENCE_BEHAVIOUR, UnifiedVQConfig
 from .losses import LossWeights, total_loss
 from .model import InputDims, UnifiedVQModel
+from .released import input_dims, mapped_state, read_released, unused_tensors
 from .usage import CodebookUsage
+from .vocabulary import REFERENCE_MAX_TOKENS, ReferenceTokens, numbers_as_bert_uncased
 
 
 class UnifiedVQ(Method):
@@ -41,10 +46,42 @@ class UnifiedVQ(Method):
         self.text_steps = config.text_steps
         self.text_corpus: list[str] = []
         self._text_backbone: tuple[object, object] | None = None
+        self.released = False
+        """Whether the weights are a released CMG checkpoint's (`load_released`)."""
 
     @classmethod
     def validate(cls, config: UnifiedVQConfig) -> None:
         config.check()
+
+    # ------------------------------------------------------------------ released checkpoints
+
+    @classmethod
+    def released_checkpoint(cls, config: UnifiedVQConfig) -> str | None:
+        """The released CMG checkpoint to evaluate instead of pretraining (`unified_vq.checkpoint`), or None."""
+        return config.checkpoint or None
+
+    def load_released(self, path: str | Path) -> dict[str, Any]:
+        """Take the encoding weights of a released CMG checkpoint (`released.py`) and return what the
+        record keeps of it. It always runs with the reference's behaviour (`REFERENCE_BEHAVIOUR`): a
+        setting that differs is overridden, said in one line on the library log and in the stats."""
+        path = Path(path).expanduser()
+        raw = read_released(path)
+        forced = {k: v for k, v in REFERENCE_BEHAVIOUR.items() if getattr(self.config, k) != v}
+        if forced:
+            self.config = dataclasses.replace(self.config, **forced)
+            LIBRARY_LOG.warning(f"unified_vq: the released checkpoint {path.name} runs as the reference code does: "
+                                + ", ".join(f"{k}={v}" for k, v in forced.items()) + " (overriding the settings)")
+        mods = self.config.modality_list
+        model = UnifiedVQModel(self.config, input_dims(raw, mods, path), training_parts=False)
+        wanted = model.state_dict()
+        model.load_state_dict(mapped_state(raw, wanted, path, mods))
+        self.model = model.to(self.device).eval()
+        self.usage, self.text_steps, self.text_corpus = None, self.config.text_steps, []
+        self._text_backbone, self.released = None, True
+        epoch = raw.get("epoch")
+        return {"released_epoch": int(epoch) if isinstance(epoch, int) else -1, "released_tensors": len(wanted),
+                "released_unused_tensors": unused_tensors(raw, len(wanted)),
+                "released_forced": ",".join(f"{k}={v}" for k, v in forced.items())}
 
     @classmethod
     def modalities_for(cls, config: UnifiedVQConfig) -> tuple[str, ...]:
@@ -54,6 +91,9 @@ class UnifiedVQ(Method):
 
     def pretrain(self, corpus: Clips, workdir: Path, progress: Progress) -> dict[str, float]:
         cfg = self.config
+        if cfg.checkpoint:
+            raise UserError(f"unified_vq.checkpoint is set ({cfg.checkpoint}): a released checkpoint is loaded "
+                            "(Method.load_released), not pretrained; this runner asked to pretrain it")
         mods = cfg.modality_list
         for m in mods:
             if not corpus.has(m):
@@ -75,6 +115,8 @@ class UnifiedVQ(Method):
             dims = self._dims(data)
             self.model = model = UnifiedVQModel(cfg, dims).to(self.device)
             result = self._train(model, data, progress)
+        if "text" in mods:
+            result["text_token_filter"] = float(self.reference_tokens() is not None)
         return result
 
     def _clip_steps(self, corpus: Clips, mods: tuple[str, ...]) -> int:
@@ -200,24 +242,39 @@ class UnifiedVQ(Method):
             self._text_backbone = (tokenizer, model.to(self.device))
         return self._text_backbone
 
+    def reference_tokens(self) -> ReferenceTokens | None:
+        """CMG's tokenization (`token_filter=reference` with a tokenizer numbering as bert-base-uncased
+        does), or None: every word token of the whole caption is kept."""
+        if self.config.token_filter != "reference":
+            return None
+        tokenizer, _ = self._backbone()
+        vocabulary = tokenizer.get_vocab()
+        return ReferenceTokens.for_vocabulary(vocabulary, self.device) if numbers_as_bert_uncased(vocabulary) else None
+
     @torch.no_grad()
     def token_features(self, captions: list[str], chunk: int = 256) -> Tensor:
         """Frozen token features of captions aligned to `text_steps` steps: [B, T, hidden].
 
-        As in the reference collate (`collate_func_AVT` in `code/src/pretrain.py`): the whole caption
-        goes through the frozen encoder, the contextual features of its word tokens ([CLS], [SEP] and
-        padding dropped) are kept in order, truncated to T and zero-padded to T.
+        As in the reference collate (`collate_func_AVT` in `code/src/pretrain.py:97-139`): the whole
+        caption goes through the frozen encoder, the contextual features of its word tokens ([CLS],
+        [SEP] and padding dropped) are kept in order, truncated to T and zero-padded to T. Under
+        `token_filter=reference` (`reference_tokens`), as CMG's `bert_embedding`: BERT reads the
+        caption's first 25 tokens, and only one-piece words of CMG's vocabulary are kept.
         """
         tokenizer, model = self._backbone()
+        reference = self.reference_tokens()
+        longest = REFERENCE_MAX_TOKENS if reference is not None else min(getattr(tokenizer, "model_max_length", 512), 512)
         out = []
         for start in range(0, len(captions), chunk):
             texts = [str(c) for c in captions[start:start + chunk]]
             enc = tokenizer(texts, padding=True, truncation=True, return_special_tokens_mask=True, return_tensors="pt",
-                            max_length=min(getattr(tokenizer, "model_max_length", 512), 512))
+                            max_length=longest)
             special = enc.pop("special_tokens_mask").bool()
             enc = {k: v.to(self.device) for k, v in enc.items()}
             hidden = model(**enc).last_hidden_state.float()
             keep = enc["attention_mask"].bool() & ~special.to(self.device)
+            if reference is not None:
+                keep &= reference.keeps(enc["input_ids"])
             slot = keep.long().cumsum(1) - 1
             keep &= slot < self.text_steps
             feats = hidden.new_zeros(hidden.shape[0], self.text_steps, hidden.shape[-1])
@@ -241,8 +298,21 @@ class UnifiedVQ(Method):
                 "set unified_vq.modalities to include it"
             )
         if modality == "text":
-            return self.token_features(list(batch))
+            return self._text_input(list(batch), model.dims.text)
         return torch.as_tensor(batch, dtype=torch.float32).to(self.device)
+
+    def _text_input(self, captions: list[str], width: int) -> Tensor:
+        """Token features the text BiLSTM can read: a released checkpoint's reads BERT-base's 768-d ones."""
+        from avtbench.backbones.text import SYNTH_TEXT
+
+        if self.released and self.config.text_encoder == SYNTH_TEXT:
+            raise UserError("a released CMG checkpoint reads captions through BERT; set unified_vq.text_encoder="
+                            "bert-base-uncased (or a local copy of it) to encode text with it")
+        features = self.token_features(captions)
+        if features.shape[-1] != width:
+            raise UserError(f"unified_vq's text BiLSTM reads {width}-wide token features, but unified_vq.text_encoder="
+                            f"{self.config.text_encoder} gives {features.shape[-1]}-wide ones")
+        return features
 
     @torch.no_grad()
     def encode(self, modality: str, batch: Batch) -> Tensor:
@@ -274,13 +344,18 @@ class UnifiedVQ(Method):
         tensors = {f"model.{k}": v.detach().cpu() for k, v in model.state_dict().items() if k.startswith(keep)}
         if self.usage is not None:
             tensors["usage.masks"] = self.usage.to_tensor()
-        extra = {"dims": model.dims.as_list(), "text_steps": self.text_steps, "text_corpus": list(self.text_corpus)}
+        extra = {"dims": model.dims.as_list(), "text_steps": self.text_steps, "text_corpus": list(self.text_corpus),
+                 "behaviour": {k: getattr(self.config, k) for k in REFERENCE_BEHAVIOUR}, "released": self.released}
         return MethodState(tensors, extra)
 
     def load_state(self, state: MethodState) -> None:
+        """Restore `state`, with the behaviour settings it was made under (a released checkpoint's are the
+        reference's, whatever this config says)."""
         dims = InputDims.from_list(state.extra["dims"])
         self.text_steps = int(state.extra["text_steps"])
         self.text_corpus = list(state.extra["text_corpus"])
+        self.config = dataclasses.replace(self.config, **state.extra.get("behaviour", {}))
+        self.released = bool(state.extra.get("released", False))
         self._text_backbone = None
         model = UnifiedVQModel(self.config, dims, training_parts=False)
         model.load_state_dict({k[len("model."):]: v for k, v in state.tensors.items() if k.startswith("model.")})

@@ -69,12 +69,13 @@ class UnifiedVQModel(nn.Module):
         if "audio" in self.modalities:
             self.semantic["audio"] = TemporalEncoder(dims.audio, d, **temporal)
         if "visual" in self.modalities:
-            self.semantic["visual"] = VisualSemanticEncoder(dims.channels, d, **temporal)
+            self.semantic["visual"] = VisualSemanticEncoder(dims.channels, d, spatial=config.spatial_pool, **temporal)
         if "text" in self.modalities:
             self.text_lstm = TextLSTM(dims.text, config.text_lstm_hidden)
             self.semantic["text"] = TemporalEncoder(self.text_lstm.output_dim, d, **temporal)
         self.codebook = UnifiedCodebook(config.codebook_size, d, config.ema_decay, config.commitment_cost,
-                                        config.reset_after, config.active_window)
+                                        config.reset_after, config.active_window,
+                                        cmcm_normaliser=config.cmcm_normaliser, idle_counting=config.idle_counting)
         self.training_parts = training_parts
         if not training_parts:
             return
@@ -86,8 +87,10 @@ class UnifiedVQModel(nn.Module):
             self.decoders["audio"] = LinearDecoder(config.audio_hidden, dims.audio, d)
             self.club["audio"] = CLUB(d, config.audio_hidden, config.club_hidden)
         if "visual" in self.modalities:
-            self.specific["visual"] = VisualSpecificEncoder(dims.channels, config.video_hidden, dims.height, dims.width)
-            self.decoders["visual"] = VisualDecoder(config.video_hidden, dims.channels, d, dims.height, dims.width)
+            self.specific["visual"] = VisualSpecificEncoder(dims.channels, config.video_hidden, dims.height, dims.width,
+                                                            config.residual_relu)
+            self.decoders["visual"] = VisualDecoder(config.video_hidden, dims.channels, d, dims.height, dims.width,
+                                                    config.residual_relu)
             self.club["visual"] = CLUB(d, dims.channels, config.club_hidden)
         if "text" in self.modalities:
             self.specific["text"] = LinearSpecificEncoder(self.text_lstm.output_dim, config.text_hidden)

@@ -13,6 +13,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 
+CMCM_NORMALISERS = ("sum_eps", "cross_entropy")
+IDLE_COUNTING = ("always", "train")
+
+
 @dataclass
 class QuantizerOutput:
     """Per modality: straight-through quantized features [B,T,D], code indices [B,T] and the
@@ -42,8 +46,15 @@ class UnifiedCodebook(nn.Module):
     """
 
     def __init__(self, size: int = 400, dim: int = 256, decay: float = 0.99, commitment_cost: float = 0.25,
-                 reset_after: int = 300, active_window: int = 100, epsilon: float = 1e-5) -> None:
+                 reset_after: int = 300, active_window: int = 100, epsilon: float = 1e-5,
+                 cmcm_normaliser: str = "cross_entropy", idle_counting: str = "train") -> None:
         super().__init__()
+        if cmcm_normaliser not in CMCM_NORMALISERS:
+            raise ValueError(f"cmcm_normaliser must be one of {CMCM_NORMALISERS}, got {cmcm_normaliser!r}")
+        if idle_counting not in IDLE_COUNTING:
+            raise ValueError(f"idle_counting must be one of {IDLE_COUNTING}, got {idle_counting!r}")
+        self.cmcm_normaliser = cmcm_normaliser
+        self.idle_counting = idle_counting
         self.decay = decay
         self.commitment_cost = commitment_cost
         self.reset_after = reset_after
@@ -80,7 +91,9 @@ class UnifiedCodebook(nn.Module):
         return x + (codes - x).detach(), indices
 
     def forward(self, features: dict[str, Tensor]) -> QuantizerOutput:
-        """Quantize every modality's semantic features [B,T,D]; in training mode also update the codebook.
+        """Quantize every modality's semantic features [B,T,D]; in training mode also update the codebook
+        (MM-EMA), and count idle codes (re-seeding dead ones) in training mode, or in any mode when
+        `idle_counting` is "always" (the reference).
 
         Losses are computed against the codes as they were before this batch's EMA update, as in
         the reference. Commitment for modality m (reference weights):
@@ -106,6 +119,7 @@ class UnifiedCodebook(nn.Module):
         if self.training:
             flats = {m: features[m].detach().reshape(-1, features[m].shape[-1]).to(self.embedding.dtype) for m in names}
             self.ema_update(flats, {m: indices[m].reshape(-1) for m in names})
+        if self.training or self.idle_counting == "always":
             self.reset_idle([indices[m].reshape(-1) for m in names])
         quantized = {m: features[m] + (codes[m] - features[m]).detach() for m in names}
         return QuantizerOutput(quantized, indices, commitment, cmcm, perplexity)
@@ -172,9 +186,11 @@ class UnifiedCodebook(nn.Module):
 
         For each modality, p_m(b) = mean_t softmax_k(-||x_m(b,t) - e_k||) is a soft code histogram
         of clip b. The clip-pair score S_ab(i, j) = p_a(i) . log p_b(j) + p_b(i) . log p_a(j) is
-        trained with a cross-entropy over the batch that picks j = i:
-            L_ab = -1/B sum_i log softmax_j S_ab(i, j),   CMCM = 1/2 sum_{pairs a<b} L_ab.
-        Gradients reach the features, never the codebook (a buffer).
+        trained to pick j = i over the batch:
+            L_ab = -1/B sum_i log( E_ii / (sum_j E_ij + eps) ),   CMCM = 1/2 sum_{pairs a<b} L_ab,
+        with E = exp(S_ab - min S_ab) and eps = 1e-5 for `cmcm_normaliser="sum_eps"` (the reference),
+        eps = 0 (a softmax cross-entropy) for "cross_entropy". Gradients reach the features, never
+        the codebook (a buffer).
         """
         names = list(features)
         hist = {}
@@ -188,6 +204,17 @@ class UnifiedCodebook(nn.Module):
             for bname in names[i + 1:]:
                 pa, pb = hist[a], hist[bname]
                 score = pa @ torch.log(pb + 1e-10).t() + pb @ torch.log(pa + 1e-10).t()
-                target = torch.arange(score.shape[0], device=score.device)
-                total = total + F.cross_entropy(score, target)
+                total = total + self._match_loss(score)
         return 0.5 * total
+
+    def _match_loss(self, score: Tensor) -> Tensor:
+        """-1/B sum_i log(E_ii / (sum_j E_ij + eps)), E = exp(score - min score): eps = `epsilon` for
+        "sum_eps", 0 for "cross_entropy" (then the shift cancels). The sum is taken in log space,
+        log(sum_j E_ij + eps) = logaddexp(logsumexp_j (score_ij - min), log eps), so no exp overflows."""
+        target = torch.arange(score.shape[0], device=score.device)
+        if self.cmcm_normaliser == "cross_entropy":
+            return F.cross_entropy(score, target)
+        shifted = score - score.min()
+        log_eps = torch.full((), self.epsilon, dtype=score.dtype, device=score.device).log()
+        normaliser = torch.logaddexp(torch.logsumexp(shifted, dim=1), log_eps)
+        return (normaliser - shifted.diagonal()).mean()
