@@ -96,6 +96,9 @@ class LGCavMaeConfig:
         the synthetic backbones (ignored for real ones); the CLAP recipe is
         `avtbench.toolkit.synthetic_clap_recipe`, cmcr's too, so both methods share one cached `synth://clap`.
     encode_batch: segments per forward pass when encoding.
+    checkpoint: a released CAV-MAE pretrained checkpoint (`cav-mae-scale++.pth`, `cav-mae-base.pth`, ...;
+        see `released.py`) to evaluate as it is, without pretraining: with `preset=paper` (CAV-MAE's
+        sizes) and `text_guidance=false` (the file holds no text MLP). Empty: pretrain.
     preset: "default", "paper" or "tiny" (a few-second smoke size for `avtbench check`).
     """
 
@@ -150,6 +153,7 @@ class LGCavMaeConfig:
     synth_clap_epochs: int = setting(20, low=1)
     synth_clap_seed: int = setting(0, low=0, high=2**32 - 1)
     encode_batch: int = setting(256, low=1)
+    checkpoint: str = ""
     preset: Literal["default", "paper", "tiny"] = "default"
 
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
