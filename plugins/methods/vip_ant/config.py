@@ -77,6 +77,10 @@ class VipAntConfig:
         fixed rather than the method seed: VIP-ANT starts every run from the same pretrained CLIP,
         and the cached backbone is then trained once for all method seeds.
     encode_batch: segments per audio-ViT forward pass when encoding.
+    checkpoint: a released VIP-ANT checkpoint (`00071478.pth` and the others of the reference's README;
+        see `released.py`) whose audio encoder is evaluated as it is, without pretraining: with
+        `preset=paper` (its audio geometry) and `clip` set to the CLIP it was trained against (OpenAI's
+        ViT-B/32, e.g. a folder of openai/clip-vit-base-patch32). Empty: pretrain.
     preset: "default", "paper" or "tiny" (see PRESETS); applied by the core before the other settings.
         "tiny" is a few-second smoke size (what `avtbench check` uses), not a setting for results.
     """
@@ -108,6 +112,7 @@ class VipAntConfig:
     synth_clip_image_size: int = setting(128, low=32)
     synth_clip_seed: int = setting(0, low=0, high=2**32 - 1)
     encode_batch: int = setting(512, low=1)
+    checkpoint: str = ""
     preset: Literal["default", "paper", "tiny"] = "default"
 
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {

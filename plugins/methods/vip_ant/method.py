@@ -20,6 +20,9 @@ Saved method (`save` / `load`): `tensors.safetensors` holds the audio ViT and th
 frozen CLIP itself as `save_pretrained` writes it (safetensors weights, tokenizer, image
 processor), so that `load` rebuilds `encode` through `from_pretrained` with no cache and no
 retraining (a synthetic CLIP could not be rebuilt without the corpus).
+
+Released checkpoints: `--set vip_ant.checkpoint=00071478.pth` (with `preset=paper` and `clip` set to
+OpenAI's ViT-B/32) evaluates VIP-ANT's own audio encoder without pretraining (`released.py`).
 """
 from __future__ import annotations
 
@@ -45,6 +48,7 @@ from .config import SAMPLE_RATE, VipAntConfig
 from .frontend import fbank_images, segment_count, segment_windows
 from .model import VipAntAudio
 from .pairs import PAIR_SOURCES, image_caption_pairs
+from .released import load_vip_ant
 
 CLIP_FOLDER = "clip"
 """Where `save` puts the frozen CLIP inside the method's folder."""
@@ -71,9 +75,28 @@ class VipAnt(Method):
             raise UserError(f"vip_ant.clip {config.clip!r} is no synthetic backbone; the synthetic CLIP is {SYNTH_CLIP}")
         if config.synth_clip_pairs not in PAIR_SOURCES:
             raise UserError(f"vip_ant.synth_clip_pairs must be one of {', '.join(PAIR_SOURCES)}, got {config.synth_clip_pairs!r}")
+        if config.checkpoint and config.clip.startswith("synth://"):
+            raise UserError("vip_ant.checkpoint is a released VIP-ANT audio encoder, aligned to OpenAI's CLIP: set "
+                            "vip_ant.clip to that CLIP (e.g. a folder of openai/clip-vit-base-patch32), not a synthetic one")
         if config.frames < 32 or config.num_mel_bins < 32:
             raise UserError(f"vip_ant needs at least 32 FBANK frames and 32 mel bins for its 32x32 patches; "
                             f"got {config.frames} frames and {config.num_mel_bins} bins")
+
+    @classmethod
+    def released_checkpoint(cls, config: VipAntConfig) -> str | None:
+        return config.checkpoint or None
+
+    def load_released(self, path: Path) -> dict[str, float]:
+        """A released VIP-ANT checkpoint's audio encoder and temperatures (`released.py`) on top of the
+        configured CLIP, read without unpickling anything but tensors, containers and its config as data."""
+        cfg = self.config
+        self.validate(cfg)
+        model, tokenizer, preprocess = load_clip(cfg.clip, self.cache_dir, setting="vip_ant.clip")
+        self.clip = FrozenClip(model, tokenizer, preprocess, self.device)
+        net = VipAntAudio.from_clip(self.clip.model, cfg)
+        stats = load_vip_ant(Path(path), net)
+        self.net, self.history = net.to(self.device).eval(), {}
+        return stats
 
     # ------------------------------------------------------------------ pretraining
 
