@@ -230,7 +230,7 @@ class LGCavMae(Method):
                 raise UserError(f"lg_cav_mae encodes raw frames [B, T, S, S, 3], got shape {tuple(x.shape)}")
             steps, frames = x.shape[1], x.reshape(-1, *x.shape[2:]).cpu()
             for s in range(0, frames.shape[0], cfg.encode_batch):
-                out.append(model.embed(images=frame_inputs(frames[s:s + cfg.encode_batch], cfg.image_size).to(self.device))[1])
+                out.append(model.embed(images=frame_inputs(frames[s:s + cfg.encode_batch], cfg.image_size, cfg.frame_resize).to(self.device))[1])
         return steps, torch.cat(out)
 
     def _in_space(self, embedded: Tensor, modality: str) -> Tensor:
