@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -178,7 +179,9 @@ def test_the_file_is_hashed_once_and_other_content_is_another_cell(rel_registry,
     first = make_plan(rel_registry, ["rel_method"], ["rel_task"], [], [0, 1, 2], _document(root, released), cache)
     again = make_plan(rel_registry, ["rel_method"], ["rel_task"], [], [0], _document(root, released), cache)
     assert len(reads) == 1 and again.cells[0].cell.cell_hash == first.cells[0].cell.cell_hash
-    np.save(released, np.eye(4, dtype=np.float32) * 3)
+    before = released.stat().st_mtime_ns
+    np.save(released, np.eye(4, dtype=np.float32) * 3)  # same size: the cache tells them apart by mtime
+    os.utime(released, ns=(before + 10**9, before + 10**9))  # file times can be coarser than two writes
     changed = make_plan(rel_registry, ["rel_method"], ["rel_task"], [], [0], _document(root, released), cache)
     assert changed.cells[0].checkpoint != first.cells[0].checkpoint
     assert changed.cells[0].cell.cell_hash != first.cells[0].cell.cell_hash
