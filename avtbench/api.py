@@ -11,7 +11,10 @@ Lifecycle of a method, as the runner drives it:
    (`--cache`), under which a method keeps the pretrained backbones it builds;
 3. either `method.pretrain(corpus, workdir, progress)` on the unlabeled corpus (`workdir` is an
    empty scratch folder that is deleted afterwards) and then `method.save(directory)`, or, when the
-   checkpoint is cached, `method.load(directory)`;
+   checkpoint is cached, `method.load(directory)`; or, when `Method.released_checkpoint(config)`
+   names a file (a checkpoint its authors released), `method.load_released(path)` instead of both:
+   nothing is pretrained, the file's sha256 is the checkpoint key (computed at plan time, where a
+   missing file is a one-line error) and the embeddings are cached under it as usual;
 4. `method.encode(modality, batch)` -> float tensor [B, T, D], in eval mode, for each split.
 
 `save`/`load` write and read `MethodState`: tensors (safetensors, `tensors.safetensors`) plus a
@@ -233,6 +236,19 @@ class Method(_FromCard, ABC):
     @abstractmethod
     def load_state(self, state: MethodState) -> None:
         """Restore what `state` returned (possibly in another process, on another device)."""
+
+    @classmethod
+    def released_checkpoint(cls, config: Any) -> str | None:
+        """The path of a released checkpoint that `config` names (a `checkpoint` setting, say), to be
+        evaluated as it is instead of pretraining this method; None (the default): pretrain on the corpus."""
+        return None
+
+    def load_released(self, path: Path) -> dict[str, float]:
+        """Load the released checkpoint at `path` (what `released_checkpoint` named) into this instance,
+        ready to `encode`; return a few summary numbers for the record (its `pretrain.stats`). Called
+        instead of `pretrain` and `load`; a file of another layout is a one-line `UserError` naming the
+        first key that does not fit. By default a method loads no released checkpoint."""
+        raise UserError(f"method {self.name!r} loads no released checkpoints; drop the checkpoint setting to pretrain it")
 
     def save(self, directory: Path) -> None:
         self.state().save(directory)

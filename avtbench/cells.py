@@ -18,10 +18,13 @@ class Cell:
     method_config: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     task_config: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     data: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    released: str = ""
+    """The sha256 of the released checkpoint the method loads instead of pretraining (empty: none): a
+    file of other content at the same path is another cell."""
 
     def identity(self, with_seed: bool = True) -> dict[str, Any]:
         ident = {
-            "method": [self.method, self.method_version, self.method_config],
+            "method": self._method_identity(),
             "task": [self.task, self.task_version, self.task_config],
             "direction": self.direction,
             "data": self.data,
@@ -39,9 +42,13 @@ class Cell:
         """Same for every seed of a configuration: the key under which seeds are aggregated."""
         return hash_json(self.identity(with_seed=False), length=12)
 
+    def _method_identity(self) -> list[Any]:
+        identity: list[Any] = [self.method, self.method_version, self.method_config]
+        return identity + [{"released": self.released}] if self.released else identity
+
     @property
     def method_hash(self) -> str:
-        return hash_json([self.method, self.method_version, self.method_config], length=8)
+        return hash_json(self._method_identity(), length=8)
 
     @property
     def column_hash(self) -> str:

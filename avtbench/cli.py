@@ -319,7 +319,7 @@ def plot(name, method, direction, seed, config_file, sets, results, cache_dir, d
                 if direction is not None:
                     raise UserError(f"plot {name!r} draws a pretrained method, not a cell; drop -d")
                 subject, info = pretrained(figure.method, seed, document, where)
-                out.debug(f"checkpoint {info.checkpoint} {'reused from the cache' if info.cached else 'pretrained and cached'}")
+                out.debug(f"checkpoint {info.checkpoint} {info.describe()}")
         out.summary(f"wrote {figure.draw(subject, Path(out_path))}", stdout=True)
 
 
@@ -372,8 +372,7 @@ def _tell(out: Any, escape: Callable[[str], str], event: Any) -> None:
             line += f" -> {event.path}"
         out.info(f"done    {line}", f"[green]done[/]    {escape(line)}")
         pretrain, timings = record.pretrain, record.timings
-        out.debug(f"{label}: checkpoint {pretrain.checkpoint} "
-                  f"{'reused from the cache' if pretrain.cached else 'pretrained and cached'}; "
+        out.debug(f"{label}: checkpoint {pretrain.checkpoint} {pretrain.describe()}; "
                   f"pretrain {timings.pretrain_s:.1f}s, encode {timings.encode_s:.1f}s, "
                   f"evaluate {timings.evaluate_s:.1f}s; record {event.path}")
     elif event.kind == "cached":

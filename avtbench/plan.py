@@ -6,7 +6,9 @@ that has no real root.
 from __future__ import annotations
 
 import difflib
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from avtbench import config as cfg
@@ -35,6 +37,19 @@ class PlannedCell:
     """The key of the pretrained method this cell needs (`checkpoint_key`), computed once, here."""
     data_settings: dict[str, Any]
     """The `data` section the cell's datasets resolve from (real roots, profile, world seed)."""
+    released: Path | None = None
+    """The released checkpoint the method loads instead of pretraining (`Method.released_checkpoint`);
+    then `checkpoint` is that file's sha256."""
+
+    @property
+    def encoder_key(self) -> str:
+        """What the cell's embeddings are cached under (with the data and modality): the checkpoint key;
+        for a released checkpoint also the method's name, version and settings, which the file's sha256
+        does not cover (a setting of how it encodes, say)."""
+        if self.released is None:
+            return self.checkpoint
+        cell = self.cell
+        return hash_json([self.checkpoint, cell.method, cell.method_version, cell.method_config], length=24)
 
     def order(self) -> CellOrder:
         """What a worker needs to rebuild this cell (`rebuild_cell`), as plain data."""
@@ -75,6 +90,46 @@ def checkpoint_key(method_cls: type[Method], method_config: Any, corpus_fingerpr
     return hash_json({"method": identity, "corpus": corpus_fingerprint, "seed": seed}, length=24)
 
 
+def released_file(method_cls: type[Method], method_config: Any) -> Path | None:
+    """The released checkpoint `method_config` names (`Method.released_checkpoint`), which must be a file;
+    None when the method is to be pretrained."""
+    named = method_cls.released_checkpoint(method_config)
+    if not named:
+        return None
+    path = Path(named).expanduser()
+    if not path.is_file():
+        raise UserError(f"{method_cls.name}: the released checkpoint {named} is not a file; fix the path "
+                        "its settings name, or drop it to pretrain the method")
+    return path.resolve()
+
+
+_SHA256: dict[tuple[str, int, int], str] = {}
+"""sha256 of the files hashed so far, by (path, size, mtime): every cell of a grid asks for the same file."""
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 (hex) of the file at `path`, read once per path, size and modification time."""
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _SHA256:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        _SHA256[key] = digest.hexdigest()
+    return _SHA256[key]
+
+
+def method_checkpoint(method_cls: type[Method], method_config: Any, corpus_fingerprint: str,
+                      seed: int) -> tuple[str, Path | None]:
+    """(checkpoint key, released file): the sha256 of the released checkpoint the config names, or,
+    for a method to pretrain, `checkpoint_key`."""
+    released = released_file(method_cls, method_config)
+    if released is not None:
+        return file_sha256(released), released
+    return checkpoint_key(method_cls, method_config, corpus_fingerprint, seed), None
+
+
 def data_resolver(registry: Registry, document: cfg.Document, cache: ArtifactCache) -> DatasetResolver:
     """The run's datasets: real roots from the `data` section, the synthetic world for the rest."""
     datasets = registry.datasets.loaded()  # a dataset plugin that fails to import is left out, named in failures
@@ -108,6 +163,7 @@ def make_plan(
     skipped: list[str] = []
     for method_name in methods:
         method_cls, m_config = method_config(registry, method_name, document)
+        released_file(method_cls, m_config)  # a released checkpoint that is not there fails before anything else
         for task_name in tasks:
             task_cls = registry.task(task_name)
             t_config = cfg.build(task_cls.config_class, document.get(task_name, {}), task_name)
@@ -127,11 +183,12 @@ def make_plan(
 
 def _planned(method_cls: type[Method], task_cls: type[Task], m_config: Any, t_config: Any, direction: Direction,
              seed: int, data: DatasetResolver, identity: dict[str, Any], data_settings: dict[str, Any]) -> PlannedCell:
+    key, released = method_checkpoint(method_cls, m_config, identity["fingerprints"][method_cls.corpus], seed)
     cell = Cell(method=method_cls.name, task=task_cls.name, direction=direction.name, seed=seed,
                 method_version=str(method_cls.version), task_version=str(task_cls.version),
-                method_config=cfg.to_dict(m_config), task_config=cfg.to_dict(t_config), data=identity)
-    key = checkpoint_key(method_cls, m_config, identity["fingerprints"][method_cls.corpus], seed)
-    return PlannedCell(cell, method_cls, task_cls, m_config, t_config, direction, key, data_settings)
+                method_config=cfg.to_dict(m_config), task_config=cfg.to_dict(t_config), data=identity,
+                released=key if released is not None else "")
+    return PlannedCell(cell, method_cls, task_cls, m_config, t_config, direction, key, data_settings, released)
 
 
 def rebuild_cell(registry: Registry, order: CellOrder, cache: ArtifactCache) -> tuple[PlannedCell, DatasetResolver]:

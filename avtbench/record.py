@@ -38,17 +38,30 @@ class PretrainInfo:
     """How long the checkpoint took to train, whoever trained it."""
     stats: dict[str, Any] = field(default_factory=dict)
     environment: dict[str, Any] | None = None
+    released: dict[str, Any] | None = None
+    """{"path": ..., "sha256": ...} when the method was not pretrained but loaded from a released
+    checkpoint (`checkpoint` is then that sha256); None otherwise (and not written)."""
+
+    def describe(self) -> str:
+        """Where the pretrained method came from, in a few words."""
+        if self.released is not None:
+            return f"loaded from the released file {self.released.get('path')}"
+        return "reused from the cache" if self.cached else "pretrained and cached"
 
     def to_json(self) -> dict[str, Any]:
-        return {"checkpoint": self.checkpoint, "cached": self.cached, "stats": self.stats,
+        data = {"checkpoint": self.checkpoint, "cached": self.cached, "stats": self.stats,
                 "trained_s": self.trained_s, "environment": self.environment}
+        if self.released is not None:
+            data["released"] = self.released
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> PretrainInfo:
         data = _mapping(data, "pretrain")
+        released = data.get("released")
         return cls(checkpoint=str(data.get("checkpoint", "")), cached=bool(data.get("cached", False)),
                    trained_s=data.get("trained_s"), stats=dict(data.get("stats") or {}),
-                   environment=data.get("environment"))
+                   environment=data.get("environment"), released=dict(released) if isinstance(released, dict) else None)
 
 
 @dataclass(frozen=True)

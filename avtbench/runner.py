@@ -84,10 +84,11 @@ class Runner:
         needs = task.needs(planned.direction, splits)
         method, pretrain_info = self.pretrained_method(planned.method_cls, planned.method_config, planned.cell.seed,
                                                        planned.checkpoint,
-                                                       check=lambda inputs: _check_inputs(planned, splits, needs, inputs))
+                                                       check=lambda inputs: _check_inputs(planned, splits, needs, inputs),
+                                                       released=planned.released)
         encode_started = time.perf_counter()
         embeddings = {
-            (split, modality): self.embed(method, planned.checkpoint, splits[split], modality)
+            (split, modality): self.embed(method, planned.encoder_key, splits[split], modality)
             for split, modality in needs
         }
         evaluate_started = time.perf_counter()
@@ -102,9 +103,12 @@ class Runner:
         return record
 
     def pretrained_method(self, method_cls: type[Method], method_config: Any, seed: int, key: str,
-                          check: Callable[[dict[str, list[int]]], None] = lambda inputs: None) -> tuple[Method, PretrainInfo]:
+                          check: Callable[[dict[str, list[int]]], None] = lambda inputs: None,
+                          released: Path | None = None) -> tuple[Method, PretrainInfo]:
         """The method pretrained on its corpus with this config and seed: from the cache, or trained and
-        cached, under the checkpoint's lock (a second process wanting it waits, then loads it).
+        cached, under the checkpoint's lock (a second process wanting it waits, then loads it). With
+        `released` (a released checkpoint, `key` its sha256) nothing is pretrained: the method loads
+        that file (`Method.load_released`) and nothing is written to the cache.
 
         `check(inputs)` sees the per-segment input shapes of the corpus the method was (or is about to
         be) pretrained on, before any training, so that data of another shape fails first."""
@@ -119,6 +123,8 @@ class Runner:
             np.random.seed(seed)
             return method_cls(method_config, device=self.device, seed=seed, cache_dir=self.cache.root)
 
+        if released is not None:
+            return self._released(fresh(), released, key)
         with self.cache.lock(f"checkpoint-{key}"):
             method = fresh()
             if self.cache.has_checkpoint(key):
@@ -145,6 +151,16 @@ class Runner:
             self.cache.publish_checkpoint(key, method.save, meta)
             return method, PretrainInfo(key, cached=False, seconds=seconds, trained_s=seconds, stats=stats,
                                         environment=environment)
+
+    def _released(self, method: Method, path: Path, sha256: str) -> tuple[Method, PretrainInfo]:
+        """`method` with the released checkpoint at `path` loaded, and what the record says of it."""
+        started = time.perf_counter()
+        stats = dict(method.load_released(path) or {})
+        seconds = time.perf_counter() - started
+        self.log(f"loaded {method.name} from the released checkpoint {path} (sha256 {sha256[:12]}...) in {seconds:.1f}s")
+        return method, PretrainInfo(sha256, cached=False, seconds=0.0, trained_s=None, stats=stats,
+                                    environment=current_environment(self.device).to_dict(),
+                                    released={"path": str(path), "sha256": sha256})
 
     def _load_checkpoint(self, method: Method, key: str, seed: int,
                          check: Callable[[dict[str, list[int]]], None]) -> PretrainInfo | None:

@@ -259,12 +259,14 @@ def test_paper_preset_has_the_published_sizes():
     assert (paper.mask_ratio_audio, paper.mask_ratio_visual, paper.contrast_tau, paper.visual_patch) == (0.75, 0.75, 0.05, 16)
     assert (paper.contrast_weight, paper.text_weight, paper.keep, paper.norm_pix_loss) == (0.01, 0.01, 30, True)
     assert not paper.contrast_bidirectional and paper.warmup_steps == 0
-    assert (paper.epochs, paper.batch_size) == (12, 64)
+    assert (paper.epochs, paper.batch_size) == (25, 120)  # CAV-MAE's VGGSound script (config.py)
+    assert (paper.lr_decay, paper.lr_decay_start, paper.lr_decay_every, paper.frame_resize) == (0.5, 10, 5, "pil")
     default = LGCavMaeConfig()
     # the default deviates from CAV-MAE's objective where a from-scratch model learnt no alignment (config.py)
     assert (default.mask_ratio_audio, default.mask_ratio_visual, default.contrast_tau) == (0.5, 0.5, 0.05)
     assert (default.contrast_weight, default.text_weight, default.keep, default.norm_pix_loss) == (1.0, 0.01, 30, True)
     assert default.contrast_bidirectional and default.space() == "concat"
+    assert default.lr_decay == 1.0 and default.frame_resize == "torch"
     assert build(LGCavMaeConfig, {"text_guidance": False}, "lg_cav_mae").space() == "av"
     LGCavMae.validate(paper)
     LGCavMae.validate(default)

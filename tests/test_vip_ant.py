@@ -150,10 +150,13 @@ def test_plugin_is_registered_at_the_raw_level():
 
 def test_paper_preset_restores_the_reference_settings():
     config = build(VipAntConfig, {"preset": "paper"}, "vip_ant")
-    assert config.batch_size == 432 and config.lr == 5e-4 and config.weight_decay == 1e-6 and config.grad_clip == 0.5
+    assert config.batch_size == 432 and config.lr == 5e-4 and config.weight_decay == 1e-6 and config.grad_clip == 0
+    assert (config.optimizer, config.lars_lr_weights, config.lars_lr_biases, config.warmup_epochs) == ("lars", 0.2, 4.8e-3, 10)
+    assert config.epochs == 25 and config.frame_resize == "pil"
     assert config.frames == 1000 and tuple(config.stride) == (16, 24) and config.num_mel_bins == 128
     default = VipAntConfig()
     assert default.frames == 100 and default.clip == "synth://clip" and default.synth_clip_pairs == "captions"
+    assert default.grad_clip == 0 and default.optimizer == "adam" and default.frame_resize == "torch"
     assert (default.fbank_mean, default.fbank_std) == (FBANK_MEAN, FBANK_STD) == (-4.93839311, 5.75751113)
 
 

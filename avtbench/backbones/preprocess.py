@@ -19,15 +19,27 @@ def _size_value(size: Any, key: str) -> int | None:
     return int(value) if value is not None else None
 
 
+RESIZES = ("torch", "pil")
+"""How frames are resized: "torch" (torch's antialiased bicubic on the float frames, rounded to whole
+values) or "pil" (PIL's bicubic filter on the 8-bit image, which is what torchvision's `Resize` does to a
+PIL image: the pipelines of the original CLIP and of most reference code). PIL's cubic kernel has a = -0.5
+and torch's a = -0.75, so the two differ by a few grey levels on smooth images."""
+
+
 class ImagePreprocess:
     """uint8 frames [B, H, W, 3] -> pixel values [B, 3, h, w] as the loaded image processor specifies.
 
     Follows `CLIPImageProcessor`'s recipe (resize the shortest edge, centre crop, rescale by 1/255,
-    normalize with the processor's mean and std) in torch on the whole batch; the bicubic resize is
-    torch's antialiased one rather than PIL's, rounded to integers as PIL's uint8 output is.
+    normalize with the processor's mean and std) on the whole batch. `resize` (`RESIZES`): "torch"
+    (default) resizes with torch's antialiased bicubic, rounded to integers as PIL's uint8 output is,
+    and crops at (size - crop) // 2; "pil" resizes each frame with PIL's bicubic filter on the 8-bit
+    image and crops where torchvision's `CenterCrop` does (rounding (size - crop) / 2).
     """
 
-    def __init__(self, processor: Any) -> None:
+    def __init__(self, processor: Any, resize: str = "torch") -> None:
+        if resize not in RESIZES:
+            raise ValueError(f"resize must be one of {RESIZES}, got {resize!r}")
+        self.resize = resize
         self.processor = processor
         size = getattr(processor, "size", None) or {}
         crop = getattr(processor, "crop_size", None) or {}
@@ -45,11 +57,15 @@ class ImagePreprocess:
         x = torch.as_tensor(np.asarray(frames) if not isinstance(frames, Tensor) else frames)
         if x.dim() != 4 or x.shape[-1] != 3:
             raise ValueError(f"expected frames [B, H, W, 3], got {tuple(x.shape)}")
-        x = x.permute(0, 3, 1, 2).float()
-        if self.do_resize:
-            x = _resize(x, self._target(x.shape[-2], x.shape[-1]))
+        pil = self.resize == "pil"
+        if pil and self.do_resize:
+            x = pil_bicubic(x, self._target(x.shape[1], x.shape[2]))
+        else:
+            x = x.permute(0, 3, 1, 2).float()
+            if self.do_resize:
+                x = _resize(x, self._target(x.shape[-2], x.shape[-1]))
         if self.do_crop:
-            x = _center_crop(x, self.crop)
+            x = center_crop(x, self.crop, rounded=pil)
         return ((x * self.scale) - self.mean) / self.std
 
     def _target(self, height: int, width: int) -> tuple[int, int]:
@@ -66,7 +82,23 @@ def _resize(x: Tensor, size: tuple[int, int]) -> Tensor:
     return F.interpolate(x, size=size, mode="bicubic", align_corners=False, antialias=True).round().clamp(0, 255)
 
 
-def _center_crop(x: Tensor, crop: tuple[int, int]) -> Tensor:
+def pil_bicubic(frames: np.ndarray | Tensor, size: tuple[int, int]) -> Tensor:
+    """Frames [B, H, W, 3] of whole values 0..255 resized to `size` (height, width) by PIL's bicubic
+    filter on the 8-bit image, as torchvision's `Resize(..., BICUBIC)` resizes a PIL image -> float
+    [B, 3, height, width] of whole values."""
+    from PIL import Image
+
+    x = torch.as_tensor(np.asarray(frames) if not isinstance(frames, Tensor) else frames)
+    pixels = (x if x.dtype == torch.uint8 else x.float().round().clamp(0, 255).to(torch.uint8)).cpu().numpy()
+    height, width = int(size[0]), int(size[1])
+    out = np.stack([np.asarray(Image.fromarray(frame, "RGB").resize((width, height), Image.Resampling.BICUBIC))
+                    for frame in pixels]) if len(pixels) else np.zeros((0, height, width, 3), np.uint8)
+    return torch.from_numpy(out).permute(0, 3, 1, 2).float()
+
+
+def center_crop(x: Tensor, crop: tuple[int, int], rounded: bool = False) -> Tensor:
+    """The centre `crop` (height, width) of [B, C, H, W], zero-padded first where smaller. The corner is
+    at (size - crop) // 2, or with `rounded` at round((size - crop) / 2) as torchvision's `CenterCrop`."""
     height, width = x.shape[-2:]
     ch, cw = crop
     if (height, width) == (ch, cw):
@@ -75,7 +107,8 @@ def _center_crop(x: Tensor, crop: tuple[int, int]) -> Tensor:
         x = F.pad(x, (max(0, (cw - width) // 2), max(0, cw - width - (cw - width) // 2),
                       max(0, (ch - height) // 2), max(0, ch - height - (ch - height) // 2)))
         height, width = x.shape[-2:]
-    top, left = (height - ch) // 2, (width - cw) // 2
+    offset = (lambda extra: int(round(extra / 2.0))) if rounded else (lambda extra: extra // 2)
+    top, left = offset(height - ch), offset(width - cw)
     return x[..., top:top + ch, left:left + cw]
 
 

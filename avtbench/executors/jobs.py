@@ -95,12 +95,14 @@ class Outcome:
 
 
 def two_stages(plan: Plan, context: WorkerContext) -> tuple[list[Job], list[Job]]:
-    """(one pretraining job per distinct checkpoint key, one job per cell), in plan order."""
+    """(one pretraining job per distinct checkpoint key, one job per cell), in plan order; a cell that
+    loads a released checkpoint needs no pretraining job."""
     pretrain: dict[str, Job] = {}
     cells = []
     for planned in plan.cells:
         job = Job(planned.order(), context)
-        pretrain.setdefault(planned.checkpoint, job)
+        if planned.released is None:
+            pretrain.setdefault(planned.checkpoint, job)
         cells.append(job)
     return list(pretrain.values()), cells
 

@@ -30,12 +30,13 @@ class SerialExecutor:
         return grid.report
 
     def _pretrain(self, grid: GridRun) -> dict[str, CellFailure]:
-        """Stage 1: every checkpoint the cells to run need, each once; checkpoint key -> failure."""
+        """Stage 1: every checkpoint the cells to run need, each once (a released one is loaded by its
+        cells, not pretrained); checkpoint key -> failure."""
         broken: dict[str, CellFailure] = {}
         seen: set[str] = set()
         for planned in grid.plan.cells:
             key = planned.checkpoint
-            if key in seen or grid.runner.cache.has_checkpoint(key) \
+            if planned.released is not None or key in seen or grid.runner.cache.has_checkpoint(key) \
                     or triage(grid.store, planned.cell, grid.overwrite, grid.retry_failed) != "run":
                 continue
             seen.add(key)

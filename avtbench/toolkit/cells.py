@@ -78,7 +78,7 @@ def pretrained(method: str, seed: int = 0, settings: dict[str, Any] | None = Non
     """The method `method` pretrained on its corpus under `settings` with `seed`: from the cache, or
     pretrained and cached, exactly as a grid's cells get it (same checkpoint key)."""
     from avtbench.cache import ArtifactCache
-    from avtbench.plan import checkpoint_key, data_resolver, method_config
+    from avtbench.plan import data_resolver, method_checkpoint, method_config
     from avtbench.plugins import registry
     from avtbench.runner import Runner, resolve_device
 
@@ -88,8 +88,8 @@ def pretrained(method: str, seed: int = 0, settings: dict[str, Any] | None = Non
     data = data_resolver(reg, document, cache)
     cache.prepare()
     runner = Runner(cache, data, resolve_device(where.device), where.progress, where.log)
-    key = checkpoint_key(method_cls, config, data.fingerprint(method_cls.corpus), seed)
-    return runner.pretrained_method(method_cls, config, seed, key)
+    key, released = method_checkpoint(method_cls, config, data.fingerprint(method_cls.corpus), seed)
+    return runner.pretrained_method(method_cls, config, seed, key, released=released)
 
 
 def configured(method: str, settings: dict[str, Any] | None = None) -> tuple[type[Method], Any]:

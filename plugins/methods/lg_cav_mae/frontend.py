@@ -7,8 +7,11 @@ segment's window is `window_seconds` long, centred on the segment and kept insid
 window longer than the clip is the whole clip (the `paper` preset: 10 s of audio padded to 1024
 frames, as CAV-MAE pads a 10 s clip), so then every segment of a clip sees the same audio.
 
-Frames: uint8 [N, S, S, 3] -> [N, 3, image_size, image_size], bicubic resize (antialiased), scaled
-to [0, 1] and normalised with ImageNet statistics (CAV-MAE's Resize + ToTensor + Normalize).
+Frames: uint8 [N, S, S, 3] -> [N, 3, image_size, image_size], resized, scaled to [0, 1] and
+normalised with ImageNet statistics (CAV-MAE's `Resize(224, BICUBIC)`, `CenterCrop(224)`, `ToTensor`,
+`Normalize` on a PIL image, `src/dataloader.py:124-128`). The resize is `frame_resize`: "torch" (ours:
+torch's antialiased bicubic straight to the square, no rounding) or "pil" (CAV-MAE's: PIL's bicubic
+filter on the 8-bit image, the shorter side to `image_size`, then the centre crop as torchvision's).
 Not reproduced: the pretraining noise augmentation (random noise and time roll of the FBANK).
 """
 from __future__ import annotations
@@ -20,6 +23,7 @@ from torch import Tensor
 
 from avtbench.api import UserError
 from avtbench.audio import fbank as kaldi
+from avtbench.backbones.preprocess import center_crop, pil_bicubic
 
 from . import constants as C
 from .config import SAMPLE_RATE, LGCavMaeConfig
@@ -62,12 +66,18 @@ def fbank_inputs(windows: Tensor, config: LGCavMaeConfig, chunk: int = 256) -> T
     return torch.cat(out) if out else torch.zeros(0, config.audio_frames, config.num_mel_bins)
 
 
-def frame_inputs(frames: Tensor | np.ndarray, size: int) -> Tensor:
-    """uint8 frames [N, S, S, 3] -> normalised pixels [N, 3, size, size]."""
+def frame_inputs(frames: Tensor | np.ndarray, size: int, resize: str = "torch") -> Tensor:
+    """uint8 frames [N, H, W, 3] -> normalised pixels [N, 3, size, size], resized as `resize` says."""
     x = torch.as_tensor(np.asarray(frames) if not isinstance(frames, Tensor) else frames)
     if x.dim() != 4 or x.shape[-1] != 3:
         raise UserError(f"lg_cav_mae encodes RGB frames [N, S, S, 3], got shape {tuple(x.shape)}")
-    x = x.permute(0, 3, 1, 2).float()
+    if resize == "pil":
+        height, width = x.shape[1:3]
+        short, long = sorted((height, width))
+        target = (size, int(size * long / short)) if height <= width else (int(size * long / short), size)
+        x = center_crop(pil_bicubic(x, target), (size, size), rounded=True)
+    else:
+        x = x.permute(0, 3, 1, 2).float()
     if tuple(x.shape[-2:]) != (size, size):
         x = F.interpolate(x, size=(size, size), mode="bicubic", align_corners=False, antialias=True)
     x = (x / 255.0).clamp(0, 1)

@@ -22,6 +22,9 @@ rows each batch needs (`avtbench.data.npyfile`; not a memory map, whose touched 
 Saved method: `tensors.safetensors` (`model.*`, `head.*`), `state.json` (sizes, loss history, the
 backbones and the triplets used), and with text guidance `clap/`, the frozen CLAP as
 `save_pretrained` writes it, so `load` needs neither the cache nor the corpus.
+
+Released checkpoints: `--set lg_cav_mae.checkpoint=cav-mae-scale++.pth` (with `preset=paper` and
+`text_guidance=false`) evaluates CAV-MAE's own pretrained model without pretraining (`released.py`).
 """
 from __future__ import annotations
 
@@ -47,6 +50,7 @@ from . import triplets
 from .config import SAMPLE_RATE, SYNTH_CAPTIONER, LGCavMaeConfig
 from .frontend import fbank_inputs, frame_inputs, segment_count, segment_windows
 from .model import CavMae, CavMaeSizes
+from .released import load_cav_mae
 from .text import FrozenClap, TextHead
 from .training import TERMS, TextTargets, train
 
@@ -99,6 +103,9 @@ class LGCavMae(Method):
             width, heads = getattr(config, f"{prefix}width"), getattr(config, f"{prefix}heads")
             if width % heads or width % 4:
                 raise UserError(f"lg_cav_mae.{prefix}width {width} must be divisible by 4 and by {prefix}heads {heads}")
+        if config.checkpoint and config.text_guidance:
+            raise UserError("lg_cav_mae.checkpoint names a CAV-MAE checkpoint, which holds no text MLP: "
+                            "set lg_cav_mae.text_guidance=false to evaluate it")
         if not config.text_guidance and config.embedding_space in ("text", "concat"):
             raise UserError(f"lg_cav_mae.embedding_space={config.embedding_space} needs the text MLP, which "
                             "text_guidance=false does not train; use embedding_space=av or auto")
@@ -106,6 +113,19 @@ class LGCavMae(Method):
     @classmethod
     def modalities_for(cls, config: LGCavMaeConfig) -> tuple[str, ...]:
         return ("audio", "visual", "text") if config.space() != "av" else ("audio", "visual")
+
+    @classmethod
+    def released_checkpoint(cls, config: LGCavMaeConfig) -> str | None:
+        return config.checkpoint or None
+
+    def load_released(self, path: Path) -> dict[str, float]:
+        """CAV-MAE's released pretrained model (with its decoder), strictly mapped (`released.py`)."""
+        self.validate(self.config)
+        model = CavMae(sizes_of(self.config))
+        count = load_cav_mae(Path(path), model)
+        self.model, self.head, self.clap = model.to(self.device).eval(), None, None
+        self.history, self.provenance = {}, {"text_guidance": False, "released": str(path)}
+        return {"released_tensors": float(count)}
 
     # ------------------------------------------------------------------ pretraining
 
@@ -210,7 +230,7 @@ class LGCavMae(Method):
                 raise UserError(f"lg_cav_mae encodes raw frames [B, T, S, S, 3], got shape {tuple(x.shape)}")
             steps, frames = x.shape[1], x.reshape(-1, *x.shape[2:]).cpu()
             for s in range(0, frames.shape[0], cfg.encode_batch):
-                out.append(model.embed(images=frame_inputs(frames[s:s + cfg.encode_batch], cfg.image_size).to(self.device))[1])
+                out.append(model.embed(images=frame_inputs(frames[s:s + cfg.encode_batch], cfg.image_size, cfg.frame_resize).to(self.device))[1])
         return steps, torch.cat(out)
 
     def _in_space(self, embedded: Tensor, modality: str) -> Tensor:

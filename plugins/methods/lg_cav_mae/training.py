@@ -77,13 +77,13 @@ class PairFbank(RowArray):
 class PairFrames(RowArray):
     """Normalised frames [N * T, 3, size, size] of every (clip, segment) pair, flat index b * T + t."""
 
-    def __init__(self, visual: Any, size: int) -> None:
-        self.visual, self.size, self.segments = visual, size, visual.shape[1]
+    def __init__(self, visual: Any, size: int, resize: str = "torch") -> None:
+        self.visual, self.size, self.resize, self.segments = visual, size, resize, visual.shape[1]
         self.shape, self.dtype = (len(visual) * self.segments, 3, size, size), np.dtype(np.float32)
 
     def read(self, rows: np.ndarray) -> np.ndarray:
         frames = SegmentRows(self.visual, rows // self.segments, rows % self.segments)[:]
-        return frame_inputs(frames, self.size).numpy()
+        return frame_inputs(frames, self.size, self.resize).numpy()
 
 
 def step_losses(model: CavMae, head: TextHead | None, fbank: Tensor, images: Tensor, rows: Tensor,
@@ -115,20 +115,31 @@ def pairs_of_epoch(rows: np.ndarray, segments: int, per_clip: int, generator: to
     return repeated[order], steps[order]
 
 
+def lr_factor(config: LGCavMaeConfig, step: int, epoch: int) -> float:
+    """The share of `config.lr` at global step `step` (0 first) of epoch `epoch` (0 first): a linear rise
+    over the first `warmup_steps` steps, times `lr_decay` for every milestone epoch passed (the epochs
+    `lr_decay_start`, + `lr_decay_every`, ...: with CAV-MAE's 10 and 5, epochs 11-15 (1-based) run at
+    half the rate, as its `MultiStepLR(range(10, 1000, 5))` stepped after each epoch does,
+    `src/traintest_cavmae.py:57,168`)."""
+    warm = min(1.0, (step + 1) / config.warmup_steps) if config.warmup_steps else 1.0
+    passed = 0 if epoch < config.lr_decay_start else (epoch - config.lr_decay_start) // config.lr_decay_every + 1
+    return warm * config.lr_decay ** passed
+
+
 def train(model: CavMae, head: TextHead | None, audio: Any, visual: Any, rows: np.ndarray,
           text: TextTargets, config: LGCavMaeConfig, device: str, seed: int, progress: Progress) -> History:
     """Adam (CAV-MAE's betas and weight decay) over `config.epochs` (at most `config.max_steps` steps in
-    all), the lr rising linearly over the first `config.warmup_steps` steps; the batches' inputs are
-    read and computed through the DataLoader. Returns the mean of each term per epoch."""
+    all) at `lr_factor` times `config.lr`; the batches' inputs are read and computed through the
+    DataLoader. Returns the mean of each term per epoch."""
     params = list(model.parameters()) + (list(head.parameters()) if head is not None else [])
     optimizer = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay, betas=(0.95, 0.999))
     generator = torch.Generator().manual_seed(seed)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min(1.0, (step + 1) / config.warmup_steps) if config.warmup_steps else 1.0)
-    inputs, segments = {"fbank": PairFbank(audio, config), "frames": PairFrames(visual, config.image_size)}, visual.shape[1]
+    step = 0
+    inputs = {"fbank": PairFbank(audio, config), "frames": PairFrames(visual, config.image_size, config.frame_resize)}
+    segments = visual.shape[1]
     history, steps_left = History(), config.max_steps or None
     model.train()
-    for _ in progress.track(range(config.epochs), total=config.epochs, description="lg_cav_mae pretraining"):
+    for epoch in progress.track(range(config.epochs), total=config.epochs, description="lg_cav_mae pretraining"):
         if steps_left == 0:
             break
         epoch_rows, epoch_steps = pairs_of_epoch(rows, segments, config.segments_per_clip, generator)
@@ -139,8 +150,10 @@ def train(model: CavMae, head: TextHead | None, audio: Any, visual: Any, rows: n
             terms = step_losses(model, head, batch["fbank"], batch["frames"], torch.from_numpy(index // segments), text, config)
             optimizer.zero_grad()
             terms["loss"].backward()
+            for group in optimizer.param_groups:
+                group["lr"] = config.lr * lr_factor(config, step, epoch)
             optimizer.step()
-            scheduler.step()
+            step += 1
             for k in TERMS:
                 sums[k] += float(terms[k].detach())
         steps_left = None if steps_left is None else steps_left - len(index_batches)

@@ -5,7 +5,7 @@ from avtbench.hookspecs import hookimpl
 CARD = MethodCard(
     name="vip_ant",
     target="avtbench_plugins.methods.vip_ant.method:VipAnt",
-    version="4",
+    version="5",
     modalities=("audio", "visual", "text"),
     summary="VIP-ANT: audio ViT from CLIP's image tower aligned to frozen CLIP through frames (NAACL 2022)",
 )

@@ -8,9 +8,10 @@ ViT-B/32 image tower (zhaoyanpeng/vipant `cvap/module/val.py`, `ViTPreEncoder` a
 - the FBANK [frames, mel] is a one-channel image with time as rows and mel bins as columns;
 - patches keep the tower's 32x32 kernel but overlap, with stride 16 along time and 24 along
   frequency (`constants.PATCH_STRIDE`);
-- the patch-embedding kernel is the tower's RGB kernel averaged over its three input channels;
+- the patch-embedding kernel is the tower's RGB kernel averaged over its three input channels
+  (`cvap/module/val.py:236-247`);
 - the class token's position is kept and the image's square grid of patch positions is resized to
-  the audio grid by bilinear interpolation (align_corners=False);
+  the audio grid by bilinear interpolation, align_corners=False (`cvap/module/val.py:534-553`);
 - everything else (class embedding, pre/post layer norms, transformer layers, projection) starts as
   a copy of the image tower.
 

@@ -1,10 +1,12 @@
 """VIP-ANT's audio front end on the benchmark's clips: segment windows -> normalized FBANK images.
 
-The recipe is VIP-ANT's (`cvap/data/audio/transform.py` and `configs/running/audio/default.yaml`),
-computed by the core's generic `avtbench.audio.fbank`: the window's mean is removed, Kaldi FBANK
-with a Hann window, 128 mel bins, 25 ms frames every 10 ms, no dither; the log-mel is zero-padded
-(or cut) to the ViT's frame count and then normalized with VIP-ANT's AudioSet statistics
-(`constants.py`, or `fbank_mean` / `fbank_std` of the config). The "batched" backend computes all
+The recipe is VIP-ANT's (`configs/running/audio/default.yaml`, read by `cvap/data/audio/transform.py`),
+computed by the core's generic `avtbench.audio.fbank`: the window's mean is removed (`zero_mean_wf:
+True`, `:13`), Kaldi FBANK with a Hann window (`window_type: hanning`, `:11`), 128 mel bins (`:12`),
+frames every 10 ms (`frame_shift: 10`, `:8`; 25 ms long, Kaldi's default), no dither (`dither: 0.0`,
+`:6`); the log-mel is zero-padded (or cut) to the ViT's frame count (`cvap/data/image_audio.py:196-198`)
+and then normalized with VIP-ANT's AudioSet statistics (`constants.py`, or `fbank_mean` / `fbank_std`
+of the config). The "batched" backend computes all
 windows at once (`fbank_batch`); the "reference" one calls `fbank` per window (slow), and the
 tests check they agree.
 """

@@ -8,18 +8,25 @@ reaches audio through CLIP's frozen text tower without any audio-text pairs. An 
 stage adds audio-text InfoNCE on captions that CLIP retrieves for the frames (`curation`).
 
 Deviation from the paper, for the benchmark's [B, T, D] contract: VIP-ANT embeds a 10 s AudioSet
-clip (1000 FBANK frames, `configs/running/audio/default.yaml`) against one random frame of it
-(`cvap/dataset/audioset_cap.py`); here each one-second segment's audio window
+clip (1000 FBANK frames, `configs/running/audio/default.yaml:2`) against one random frame of it
+(`cvap/data/image_audio.py:146`); here each one-second segment's audio window
 (`window_seconds`, 1 s by default; the `paper` preset uses 10 s) is embedded and paired with that
 segment's frame, so pretraining sees N x T pairs and `encode` returns one embedding per segment.
-Not reproduced: the reference's LARS wrapper and warm-up (`configs/optimizer/standard.yaml`; its
-VA script turns warm-up off), SpecAugment-style FBANK masking and mixup.
+The reference's optimiser, LARS with its own warm-up and cosine schedule (`use_lars: True`,
+`configs/optimizer/standard.yaml:1`; see `lars.py`), is `optimizer=lars`, the `paper` preset's
+(`optimizer.warmup=False` in `bash/run_bimodal_va.sh:26` only gates the warm-up of the non-LARS
+branch, `cvap/monitor/cvalp.py:187`, so the LARS warm-up runs); the default is Adam (ours). Not
+reproduced: the training-time FBANK masking (`fbank_transforms`, `configs/running/audio/default.yaml:18-21`,
+applied at `cvap/data/image_audio.py:205-206`) and mixed precision (`cvap/monitor/cvalp.py:201`).
 
 Saved method (`save` / `load`): `tensors.safetensors` holds the audio ViT and the temperatures,
 `state.json` the audio geometry, the loss histories and which CLIP was used, and `clip/` the
 frozen CLIP itself as `save_pretrained` writes it (safetensors weights, tokenizer, image
 processor), so that `load` rebuilds `encode` through `from_pretrained` with no cache and no
 retraining (a synthetic CLIP could not be rebuilt without the corpus).
+
+Released checkpoints: `--set vip_ant.checkpoint=00071478.pth` (with `preset=paper` and `clip` set to
+OpenAI's ViT-B/32) evaluates VIP-ANT's own audio encoder without pretraining (`released.py`).
 """
 from __future__ import annotations
 
@@ -35,6 +42,7 @@ from avtbench.api import Batch, Clips, DamagedArtifact, Method, MethodState, Pro
 from avtbench.backbones.clip import load_clip
 from avtbench.backbones.frozen import FrozenClip
 from avtbench.backbones.loading import SYNTH_CLIP, save_pretrained
+from avtbench.backbones.preprocess import ImagePreprocess
 from avtbench.data.blocks import fingerprint
 from avtbench.data.loader import batch_rows, batches
 from avtbench.toolkit import seeded_rng, synthetic_clip_recipe
@@ -43,8 +51,10 @@ from . import CARD
 from . import curation, sources
 from .config import SAMPLE_RATE, VipAntConfig
 from .frontend import fbank_images, segment_count, segment_windows
+from .lars import Lars, LarsSchedule, lars_groups
 from .model import VipAntAudio
 from .pairs import PAIR_SOURCES, image_caption_pairs
+from .released import load_vip_ant
 
 CLIP_FOLDER = "clip"
 """Where `save` puts the frozen CLIP inside the method's folder."""
@@ -64,6 +74,9 @@ class VipAnt(Method):
         self.history: dict[str, list[float]] = {}
         self.steps_left: int | None = None
         """Optimiser steps pretraining may still take (None: no `max_steps`)."""
+        self.schedule: LarsSchedule | None = None
+        self.step_index = 0
+        """LARS's rate schedule (None with Adam) and the step of the current stage it is at."""
 
     @classmethod
     def validate(cls, config: VipAntConfig) -> None:
@@ -71,9 +84,28 @@ class VipAnt(Method):
             raise UserError(f"vip_ant.clip {config.clip!r} is no synthetic backbone; the synthetic CLIP is {SYNTH_CLIP}")
         if config.synth_clip_pairs not in PAIR_SOURCES:
             raise UserError(f"vip_ant.synth_clip_pairs must be one of {', '.join(PAIR_SOURCES)}, got {config.synth_clip_pairs!r}")
+        if config.checkpoint and config.clip.startswith("synth://"):
+            raise UserError("vip_ant.checkpoint is a released VIP-ANT audio encoder, aligned to OpenAI's CLIP: set "
+                            "vip_ant.clip to that CLIP (e.g. a folder of openai/clip-vit-base-patch32), not a synthetic one")
         if config.frames < 32 or config.num_mel_bins < 32:
             raise UserError(f"vip_ant needs at least 32 FBANK frames and 32 mel bins for its 32x32 patches; "
                             f"got {config.frames} frames and {config.num_mel_bins} bins")
+
+    @classmethod
+    def released_checkpoint(cls, config: VipAntConfig) -> str | None:
+        return config.checkpoint or None
+
+    def load_released(self, path: Path) -> dict[str, float]:
+        """A released VIP-ANT checkpoint's audio encoder and temperatures (`released.py`) on top of the
+        configured CLIP, read without unpickling anything but tensors, containers and its config as data."""
+        cfg = self.config
+        self.validate(cfg)
+        model, tokenizer, preprocess = load_clip(cfg.clip, self.cache_dir, setting="vip_ant.clip")
+        self.clip = self._frozen_clip(model, tokenizer, preprocess)
+        net = VipAntAudio.from_clip(self.clip.model, cfg)
+        stats = load_vip_ant(Path(path), net)
+        self.net, self.history = net.to(self.device).eval(), {}
+        return stats
 
     # ------------------------------------------------------------------ pretraining
 
@@ -118,7 +150,7 @@ class VipAnt(Method):
             fingerprint=fingerprint(*pairs) if pairs else None, config=synthetic_clip_recipe(cfg),
             vocabulary=self._vocabulary(corpus), setting="vip_ant.clip",
         )
-        return FrozenClip(model, tokenizer, preprocess, self.device)
+        return self._frozen_clip(model, tokenizer, preprocess)
 
     def clip_pairs(self, corpus: Clips, visual: Any) -> tuple[Any, list[str]]:
         """The synthetic CLIP's training pairs from the corpus's first half, as `synth_clip_pairs`
@@ -134,6 +166,10 @@ class VipAnt(Method):
                             "half of the corpus to train synth://clip")
         return frames, captions
 
+    def _frozen_clip(self, model: Any, tokenizer: Any, preprocess: ImagePreprocess) -> FrozenClip:
+        """The frozen CLIP, its frames resized as `frame_resize` says."""
+        return FrozenClip(model, tokenizer, ImagePreprocess(preprocess.processor, self.config.frame_resize), self.device)
+
     @staticmethod
     def _vocabulary(corpus: Clips) -> list[str]:
         return [c for clip in corpus.caption_lists() for c in clip]
@@ -144,7 +180,7 @@ class VipAnt(Method):
         `max_steps` bounds the steps of both together."""
         cfg, net = self.config, self.net
         assert net is not None and self.clip is not None
-        optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        optimizer = self._optimizer(data["frames"].shape[0], cfg.epochs)
         generator = torch.Generator().manual_seed(self.seed)
         self.history = {"loss_va": [], "loss_at": []}
         self.steps_left = cfg.max_steps or None
@@ -154,9 +190,23 @@ class VipAnt(Method):
                 break
             stats = self._epoch(data, None, optimizer, generator)
         if cfg.curation != "none" and cfg.curation_epochs > 0 and self.steps_left != 0:
+            if cfg.optimizer == "lars":  # the reference's audio-text fine-tuning is a run of its own, schedule and all
+                optimizer = self._optimizer(data["frames"].shape[0], cfg.curation_epochs)
             stats = self._curation(data, corpus, pool, workdir, optimizer, generator, progress)
         stats["logit_scale_va"] = float(net.logit_scale_va.detach().exp())
         return stats
+
+    def _optimizer(self, segments: int, epochs: int) -> torch.optim.Optimizer:
+        """Adam (ours), or VIP-ANT's LARS with its per-step schedule over `epochs` epochs of `segments` pairs."""
+        cfg, net = self.config, self.net
+        assert net is not None
+        self.schedule, self.step_index = None, 0
+        if cfg.optimizer == "adam":
+            return torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        steps_per_epoch = sum(1 for _ in batch_rows([np.arange(segments)], cfg.batch_size, min_rows=2))
+        self.schedule = LarsSchedule(cfg.batch_size, steps_per_epoch, epochs, cfg.warmup_epochs,
+                                     cfg.lars_lr_weights, cfg.lars_lr_biases)
+        return Lars(lars_groups(net), weight_decay=cfg.weight_decay)
 
     def _curation(self, data: dict[str, Any], corpus: Clips, pool: list[str], workdir: Path,
                   optimizer: torch.optim.Optimizer, generator: torch.Generator, progress: Progress) -> dict[str, float]:
@@ -200,7 +250,10 @@ class VipAnt(Method):
             loss.backward()
             if cfg.grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip)
+            if self.schedule is not None:
+                self.schedule.apply(optimizer, self.step_index)
             optimizer.step()
+            self.step_index += 1
             sums["loss_va"] += float(loss_va.detach())
             steps += 1
         if self.steps_left is not None:
@@ -287,7 +340,7 @@ class VipAnt(Method):
             raise DamagedArtifact(f"saved vip_ant in {directory} holds no CLIP folder; delete it to retrain")
         with saved_part(f"the CLIP folder of the saved vip_ant in {directory}"):
             model, tokenizer, preprocess = load_clip(str(folder), self.cache_dir, setting="vip_ant.clip")
-        self.clip = FrozenClip(model, tokenizer, preprocess, self.device)
+        self.clip = self._frozen_clip(model, tokenizer, preprocess)
         self.load_state(state)
 
 
