@@ -46,11 +46,12 @@ def _shape(section: str, name: str, ours: dict[str, torch.Tensor], released: lis
     return tuple(min(d, 3) for d in released)
 
 
-def write_released(path: Path, kind: str, config: UnifiedVQConfig, only: tuple[str, ...] = (), seed: int = 0) -> dict:
+def write_released(path: Path, kind: str, config: UnifiedVQConfig, only: tuple[str, ...] = (), seed: int = 0,
+                   dims: InputDims = DIMS) -> dict:
     """A file in the released layout `kind` ("avt", "av") at `config`'s sizes: random float64 weights, float
     `unactivated_count`, Adam states, `epoch` and `total_step`; `only` keeps those top-level keys alone."""
     generator = torch.Generator().manual_seed(seed)
-    ours = UnifiedVQModel(config, DIMS, training_parts=False).state_dict()
+    ours = UnifiedVQModel(config, dims, training_parts=False).state_dict()
     layout = LAYOUTS[kind]
     checkpoint: dict = {}
     for key in layout["top_level_keys"]:
@@ -229,3 +230,35 @@ def test_the_released_names_and_shapes_map_onto_the_paper_preset(kind: str) -> N
     unread = {name.split(".")[0] for (section, name) in set(layout) - set(mapped)
               if section == "Encoder_parameters" and ".encoder_layer." not in name}
     assert unread == {"Video_encoder", "Audio_encoder"} | ({"Text_encoder"} if kind == "avt" else set())
+
+
+def test_a_released_file_runs_a_cell_keyed_by_its_sha256_without_pretraining(tmp_path: Path, session_cache: Path) -> None:
+    """The core and unified_vq together: `avtbench run --set unified_vq.checkpoint=FILE` on the tiny world."""
+    import hashlib
+
+    from click.testing import CliRunner
+
+    from avtbench.cli import main
+    from avtbench.store import ResultStore
+    from avtbench_plugins.datasets.corpus.reader import read_split
+
+    from .conftest import tiny_world_root
+
+    corpus = read_split(tiny_world_root(session_cache) / "corpus", "all")
+    height, width, channels = corpus.visual.shape[2:]
+    dims = InputDims(audio=corpus.audio.shape[2], height=height, width=width, channels=channels)
+    config = tiny("audio,visual", text_encoder="synth://text")
+    released = tmp_path / "AV_released.pt"
+    write_released(released, "av", config, only=("Encoder_parameters", "epoch"), dims=dims)
+    sizes = [f"unified_vq.{k}={getattr(config, k)}" for k in
+             ("codebook_size", "embedding_dim", "semantic_ff_dim", "semantic_heads", "text_lstm_hidden")]
+    args = ["run", "-m", "unified_vq", "-t", "ave", "-d", "a2v", "--cache", str(session_cache), "--device", "cpu",
+            "--results", str(tmp_path / "results"), "--set", "data.profile=tiny", "--set", "ave.epochs=2",
+            "--set", "unified_vq.modalities=audio,visual", "--set", f"unified_vq.checkpoint={released}"]
+    for setting in sizes:
+        args += ["--set", setting]
+    out = CliRunner().invoke(main, args)
+    assert out.exit_code == 0, out.output
+    [record] = ResultStore(tmp_path / "results").records()
+    assert record.pretrain.checkpoint == hashlib.sha256(released.read_bytes()).hexdigest()[:len(record.pretrain.checkpoint)]
+    assert record.pretrain.cached is False and 0 <= record.main_value <= 100
