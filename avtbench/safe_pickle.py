@@ -40,43 +40,127 @@ class AllowList:
 
 
 def _numpy_names() -> dict[tuple[str, str], Any]:
-    import numpy as np
-
-    try:
-        from numpy._core.multiarray import _reconstruct  # numpy >= 2
-    except ImportError:  # numpy 1.x
-        from numpy.core.multiarray import _reconstruct
-    names: dict[tuple[str, str], Any] = {("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype}
+    """numpy's pickle forms, each through a stand-in that builds plain numeric data only: numpy's own
+    `dtype` and `ndarray` are never handed to the pickle, since a dtype rebuilt from pickled state can
+    hide an object field and make numpy read the file's bytes as pointers."""
+    names: dict[tuple[str, str], Any] = {("numpy", "ndarray"): _NDARRAY, ("numpy", "dtype"): _PickledDType}
     for module in ("numpy.core.multiarray", "numpy._core.multiarray"):  # pickles name either, by numpy version
-        names[(module, "_reconstruct")] = _reconstruct
+        names[(module, "_reconstruct")] = _PickledArray
         names[(module, "scalar")] = _scalar
     for module in ("numpy.core.numeric", "numpy._core.numeric"):  # protocol 5 writes arrays so
         names[(module, "_frombuffer")] = _frombuffer
-    for kind in dir(np.dtypes):
-        if kind.endswith("DType"):
-            names[("numpy.dtypes", kind)] = getattr(np.dtypes, kind)
     return names
 
 
-def _frombuffer(buffer: Any, dtype: Any, shape: tuple[int, ...], order: str) -> Any:
-    """numpy's protocol-5 array form, rebuilt from its buffer."""
+_NDARRAY = ("numpy", "ndarray")
+"""What the pickle's `numpy.ndarray` stands for: a marker `_reconstruct` expects, never called."""
+_PLAIN_KINDS = "biufc"
+"""bool, signed and unsigned int, float, complex: the only dtype kinds admitted."""
+
+
+class _PickledDType:
+    """numpy's pickled `dtype(spec, align, copy)` + its state: the spec and byte order kept as data."""
+
+    def __init__(self, spec: Any = None, align: Any = False, copy: Any = True) -> None:
+        self.spec, self.order, self.structured = spec, "=", False
+
+    def __setstate__(self, state: Any) -> None:
+        if not isinstance(state, tuple) or len(state) < 2:
+            raise pickle.UnpicklingError("a dtype state of an unknown form")
+        self.order = state[1]
+        self.structured = any(part is not None for part in state[2:5])  # subarray, names, fields
+
+    def plain(self) -> Any:
+        """The numpy dtype it describes, when that is a plain numeric one; UnpicklingError otherwise."""
+        import numpy as np
+
+        if self.structured or not isinstance(self.spec, str) or self.order not in ("<", ">", "|", "="):
+            raise pickle.UnpicklingError(f"a dtype other than a plain number ({self.spec!r:.40})")
+        dtype = np.dtype(self.spec)
+        if dtype.kind not in _PLAIN_KINDS or dtype.fields is not None or dtype.subdtype is not None:
+            raise pickle.UnpicklingError(f"a dtype other than a plain number ({self.spec!r:.40})")
+        return dtype.newbyteorder(self.order) if self.order in "<>" else dtype
+
+
+class _PickledArray:
+    """numpy's `_reconstruct(ndarray, shape, typecode)` + `__setstate__`: the array is made from the
+    state's bytes and plain dtype alone, and swapped in for this stand-in when the load ends."""
+
+    def __init__(self, cls: Any = None, shape: Any = (0,), typecode: Any = b"b") -> None:
+        if cls is not _NDARRAY:
+            raise pickle.UnpicklingError("_reconstruct of something other than numpy.ndarray")
+        self.array: Any = None
+
+    def __setstate__(self, state: Any) -> None:
+        if not isinstance(state, tuple) or len(state) != 5:
+            raise pickle.UnpicklingError("an array state of an unknown form")
+        _, shape, dtype, fortran, data = state
+        self.array = _from_bytes(data, dtype, shape, "F" if fortran else "C")
+
+
+def _plain(dtype: Any) -> Any:
+    if not isinstance(dtype, _PickledDType):
+        raise pickle.UnpicklingError("an array whose dtype is not a pickled numpy dtype")
+    return dtype.plain()
+
+
+def _from_bytes(data: Any, dtype: Any, shape: Any, order: str) -> Any:
     import numpy as np
 
+    if not isinstance(data, (bytes, bytearray, memoryview, pickle.PickleBuffer)):
+        raise pickle.UnpicklingError("array data that is not bytes")
+    if not isinstance(shape, tuple) or not all(isinstance(n, int) and n >= 0 for n in shape):
+        raise pickle.UnpicklingError("an array shape that is not a tuple of sizes")
+    return np.frombuffer(bytes(data), dtype=_plain(dtype)).reshape(shape, order=order).copy()
+
+
+def _frombuffer(buffer: Any, dtype: Any, shape: Any, order: Any) -> Any:
+    """numpy's protocol-5 array form, `_frombuffer(buffer, dtype, shape, order)`."""
     if order not in ("C", "F"):
-        raise pickle.UnpicklingError(f"array order {order!r}")
-    return np.frombuffer(buffer, dtype=dtype).reshape(shape, order=order).copy()
+        raise pickle.UnpicklingError(f"array order {order!r:.20}")
+    return _from_bytes(buffer, dtype, shape, order)
 
 
-def _scalar(dtype: Any, data: bytes = b"") -> Any:
+def _scalar(dtype: Any, data: Any = b"") -> Any:
     """numpy's pickled scalar, `scalar(dtype, bytes)`, rebuilt from its bytes."""
     import numpy as np
 
-    return np.frombuffer(data, dtype=dtype, count=1)[0] if data else np.zeros((), dtype=dtype)[()]
+    plain = _plain(dtype)
+    if not isinstance(data, bytes) or len(data) not in (0, plain.itemsize):
+        raise pickle.UnpicklingError("scalar data of the wrong size")
+    return np.frombuffer(data, dtype=plain, count=1)[0] if data else np.zeros((), dtype=plain)[()]
 
 
-_CONTAINERS = {("builtins", name): getattr(builtins, name) for name in
-               ("list", "dict", "tuple", "set", "frozenset", "bytearray", "complex", "slice", "range")}
+def _bytearray(source: Any = b"", *args: Any) -> bytearray:
+    """bytearray from bytes only (`bytearray(n)` would allocate n zeros the file asks for)."""
+    if not isinstance(source, (bytes, bytearray, str)) or (isinstance(source, str) and args not in ((), ("latin1",), ("latin-1",))):
+        raise pickle.UnpicklingError("bytearray from other than bytes")
+    return bytearray(source, *args) if isinstance(source, str) else bytearray(source)
+
+
+_CONTAINERS: dict[tuple[str, str], Any] = {("builtins", name): getattr(builtins, name) for name in
+                                           ("list", "dict", "tuple", "set", "frozenset", "complex", "slice")}
+_CONTAINERS[("builtins", "bytearray")] = _bytearray
 _CONTAINERS[("collections", "OrderedDict")] = collections.OrderedDict
+
+
+def _swap_stand_ins(value: Any, depth: int = 0) -> Any:
+    """`value` with every `_PickledArray` replaced by its array (and no `_PickledDType` left over)."""
+    if depth > 200:
+        raise pickle.UnpicklingError("data nested more than 200 deep")
+    if isinstance(value, _PickledArray):
+        if value.array is None:
+            raise pickle.UnpicklingError("an array without its state")
+        return value.array
+    if isinstance(value, _PickledDType):
+        return value.plain()
+    if isinstance(value, (list, tuple)):
+        swapped = [_swap_stand_ins(v, depth + 1) for v in value]
+        return type(value)(swapped) if isinstance(value, list) or type(value) is tuple else value
+    if isinstance(value, dict):
+        for key in list(value):
+            value[key] = _swap_stand_ins(value[key], depth + 1)
+    return value
 
 
 def _latin1_bytes(text: str, encoding: str = "latin1") -> bytes:
@@ -122,9 +206,10 @@ def restricted_load(file: IO[bytes] | str | Path, allow: AllowList, source: str 
             return restricted_load(handle, allow, source, persistent_load)
     source = source or getattr(file, "name", "a pickle")
     try:
-        return _Restricted(file, allow, source, persistent_load).load()
+        return _swap_stand_ins(_Restricted(file, allow, source, persistent_load).load())
     except RefusedPickle:
         raise
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
+            MemoryError, OverflowError, RuntimeError, RecursionError) as exc:
         raise UserError(f"{source} is not a readable pickle ({type(exc).__name__}: {exc}); "
                         "the file is damaged or of another format") from None
