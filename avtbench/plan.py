@@ -55,7 +55,7 @@ class PlannedCell:
         """What a worker needs to rebuild this cell (`rebuild_cell`), as plain data."""
         cell = self.cell
         return CellOrder(cell.method, cell.task, cell.direction, cell.seed, cell.method_config, cell.task_config,
-                         self.data_settings, cell.cell_hash, self.checkpoint)
+                         self.data_settings, cell.cell_hash, self.checkpoint, cell.config_hash)
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,9 @@ class CellOrder:
     data_settings: dict[str, Any]
     cell_hash: str
     checkpoint: str
+    config_hash: str = ""
+    """Where the cell's record and failure go in the store (`store.CellPlace`), so that a worker that
+    cannot rebuild the cell can still record why."""
 
     def label(self) -> str:
         return f"{self.method} / {self.task} / {self.direction} / seed {self.seed}"

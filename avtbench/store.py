@@ -14,13 +14,26 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Any, Iterator, Literal, Protocol
 
 from avtbench.atomic import move_aside, prepare_folder, write_text_atomic
 from avtbench.cells import Cell
 from avtbench.record import CellFailure, CellRecord, IncompleteRecord
 
 FAILURE_SUFFIX = ".failure.json"
+
+
+class CellPlace(Protocol):
+    """What names a cell's place in the store: a `Cell`, or a job's `plan.CellOrder`."""
+
+    method: str
+    task: str
+    direction: str
+    seed: int
+    config_hash: str
+    cell_hash: str
+
+    def label(self) -> str: ...
 RecordState = Literal["missing", "done", "corrupt"]
 
 
@@ -32,7 +45,7 @@ class ResultStore:
         """Create the store folder now, so that a bad `--results` path fails before any work."""
         prepare_folder(self.root, "--results")
 
-    def path(self, cell: Cell) -> Path:
+    def path(self, cell: CellPlace) -> Path:
         return self.root / cell.method / cell.task / cell.direction / f"seed{cell.seed}-{cell.config_hash}.json"
 
     def lock_path(self, cell: Cell) -> Path:
@@ -46,10 +59,10 @@ class ResultStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         return FileLock(str(path))
 
-    def failure_path(self, cell: Cell) -> Path:
+    def failure_path(self, cell: CellPlace) -> Path:
         return self.path(cell).with_name(f"seed{cell.seed}-{cell.config_hash}{FAILURE_SUFFIX}")
 
-    def write_failure(self, cell: Cell, failure: CellFailure) -> Path:
+    def write_failure(self, cell: CellPlace, failure: CellFailure) -> Path:
         path = self.failure_path(cell)
         document = failure.of(cell.label(), cell.cell_hash).to_json()
         write_text_atomic(path, json.dumps(document, indent=2, sort_keys=True, default=str) + "\n")

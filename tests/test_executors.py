@@ -252,3 +252,24 @@ def test_a_job_carries_its_one_cell_and_a_worker_rebuilds_only_that_one(tmp_path
     outcome = cell_job(Job(elsewhere, job.context))
     assert outcome.failure is not None and outcome.failure.kind == "user error"
     assert "is not the same cell on this worker as where the grid was planned" in outcome.failure.error
+
+
+def test_a_slurm_worker_that_cannot_rebuild_its_cell_records_why_where_the_record_would_go(
+        tmp_path: Path, session_cache: Path) -> None:
+    import dataclasses
+
+    from avtbench.cache import ArtifactCache
+    from avtbench.executors.jobs import Job, cell_job_writing
+    from avtbench.plan import make_plan
+    from avtbench.plugins import registry
+    from avtbench.store import ResultStore
+
+    tiny_world_root(session_cache)
+    plan = make_plan(registry(), ["unaligned"], ["ave"], ["a2v"], [0], {"data": {"profile": "tiny"}},
+                     ArtifactCache(session_cache))
+    [job] = two_stages(plan, WorkerContext(str(session_cache), str(tmp_path / "r"), "cpu"))[1]
+    elsewhere = Job(dataclasses.replace(job.order, task_settings={**job.order.task_settings, "epochs": 3}), job.context)
+    outcome = cell_job_writing(elsewhere)
+    assert outcome.failure is not None and outcome.failure.kind == "user error"
+    failure = ResultStore(tmp_path / "r").failure(plan.cells[0].cell)
+    assert failure is not None and "is not the same cell on this worker" in failure.error, "status sees it failed"

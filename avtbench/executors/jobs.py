@@ -152,4 +152,6 @@ def cell_job_writing(job: Job) -> Outcome:
         info = failure_info(exc, started)
         if planned is not None:
             store.write_failure(planned.cell, info)
+        elif job.order.config_hash:  # the cell could not be rebuilt here: recorded where its record would go
+            store.write_failure(job.order, info)
         return Outcome(job.label, failure=info)
