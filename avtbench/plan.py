@@ -44,12 +44,12 @@ class PlannedCell:
     @property
     def encoder_key(self) -> str:
         """What the cell's embeddings are cached under (with the data and modality): the checkpoint key;
-        for a released checkpoint also the method's name, version and settings, which the file's sha256
-        does not cover (a setting of how it encodes, say)."""
+        for a released checkpoint also the method's name, version, settings and the seed, which the file's
+        sha256 does not cover (a setting of how it encodes; a weight `load_released` leaves seeded)."""
         if self.released is None:
             return self.checkpoint
         cell = self.cell
-        return hash_json([self.checkpoint, cell.method, cell.method_version, cell.method_config], length=24)
+        return hash_json([self.checkpoint, cell.method, cell.method_version, cell.method_config, cell.seed], length=24)
 
     def order(self) -> CellOrder:
         """What a worker needs to rebuild this cell (`rebuild_cell`), as plain data."""

@@ -30,7 +30,7 @@ class PretrainInfo:
 
     checkpoint: str
     cached: bool
-    seconds: float = 0.0
+    seconds: float = field(default=0.0, compare=False)
     """Pretraining time that counts for this run: the training time when this run (or its grid's
     stage 1) trained the checkpoint, 0 when it came from an earlier run's cache. Not stored in the
     record (its `timings.pretrain_s` carries it)."""

@@ -22,7 +22,7 @@ from avtbench.data.sources import DatasetResolver
 from avtbench.environment import current_environment
 from avtbench.hashing import hash_array, hash_json
 from avtbench.logs import LIBRARY_LOG
-from avtbench.plan import PlannedCell
+from avtbench.plan import PlannedCell, file_sha256
 from avtbench.record import CellRecord, PretrainInfo, Timings
 
 
@@ -154,6 +154,9 @@ class Runner:
 
     def _released(self, method: Method, path: Path, sha256: str) -> tuple[Method, PretrainInfo]:
         """`method` with the released checkpoint at `path` loaded, and what the record says of it."""
+        if file_sha256(path) != sha256:  # replaced since the grid was planned: its cells would be mislabelled
+            raise UserError(f"the released checkpoint {path} changed since the grid was planned (sha256 "
+                            f"{sha256[:12]}... then); run the grid again")
         started = time.perf_counter()
         stats = dict(method.load_released(path) or {})
         seconds = time.perf_counter() - started

@@ -209,3 +209,15 @@ def test_a_grid_runs_released_cells_without_a_pretraining_stage(rel_registry, tm
     records = sorted((tmp_path / "results").rglob("seed*.json"))
     assert len(records) == 2
     assert all(json.loads(p.read_text())["pretrain"]["released"]["path"] == str(released.resolve()) for p in records)
+
+
+def test_a_file_replaced_after_the_plan_is_refused_not_recorded_under_the_old_sha256(rel_registry, tmp_path: Path) -> None:
+    import os
+
+    root, released = _files(tmp_path)
+    cache = ArtifactCache(tmp_path / "cache")
+    plan = make_plan(rel_registry, ["rel_method"], ["rel_task"], [], [0], _document(root, released), cache)
+    np.save(released, np.eye(4, dtype=np.float32) * 3)
+    os.utime(released, ns=(1, 1))  # another mtime whatever the clock's resolution
+    message = user_error(record_cell, ResultStore(tmp_path / "results"), Runner(cache, plan.data), plan.cells[0])
+    assert "changed since the grid was planned" in message and not list((tmp_path / "results").rglob("seed*.json"))
