@@ -6,8 +6,10 @@ names through an allow-list instead: a name on the list is replaced by what the 
 class, a function that builds plain data), anything else stops the load with `RefusedPickle`
 before it is called, naming the file and the global. Nothing outside the list is ever imported.
 
-`numpy_arrays()` admits numpy arrays and scalars (what `np.save`-free feature pickles hold) and the
-builtin containers; a caller extends it for its own format (`AllowList.with_`).
+`numpy_arrays()` admits numpy arrays and scalars of plain numeric dtypes (bool, int, uint, float,
+complex) and the builtin containers; numpy's own `dtype` and `ndarray` never reach the pickle (data-
+only stand-ins take their arguments and are swapped for real arrays when the load ends). A caller
+extends the list for its own format (`AllowList.with_`).
 """
 from __future__ import annotations
 
