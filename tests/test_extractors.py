@@ -91,3 +91,45 @@ def test_vggish_postprocessing_applies_pca_and_quantises(tmp_path: Path) -> None
     assert np.allclose(quantised, np.floor((expected + 2) * 255 / 4), atol=1)
     with pytest.raises(UserError, match="vggish.pca_params"):
         make("vggish", postprocess=True)
+
+
+def _frames(seconds: int, fps: int, size: int = 40) -> np.ndarray:
+    return np.random.default_rng(seconds).integers(0, 256, (seconds, fps, size, size + 8, 3), dtype=np.uint8)
+
+
+def test_vgg19_pool5_averages_16_frames_a_second_to_pool5_maps(tmp_path: Path) -> None:
+    extractor = make("vgg19_pool5", resize=64)
+    assert extractor.frames_per_second == 16
+    frames = _frames(2, 16)
+    out = extractor.features(frames)
+    assert out.shape == (2, 2, 2, 512) and out.dtype == np.float32  # 224 px gives 7x7
+    extractor.config.average = False
+    kept = extractor.features(frames)
+    extractor.config.average = True
+    assert kept.shape == (2, 16, 2, 2, 512) and np.allclose(kept.mean(axis=1), out, atol=1e-5)
+    # torchvision's names and sizes: 16 convolutions at features.0 ... features.34, 20,024,384 parameters
+    state = extractor.net.state_dict()
+    assert "features.34.weight" in state and state["features.0.weight"].shape == (64, 3, 3, 3)
+    assert sum(v.numel() for v in extractor.net.parameters()) == 20_024_384
+    # a torchvision file carries its classifier too: read and unused
+    torch.save({**state, "classifier.6.bias": torch.zeros(1000)}, tmp_path / "vgg19.pth")
+    loaded = make("vgg19_pool5", resize=64, weights=str(tmp_path / "vgg19.pth"))
+    assert np.allclose(loaded.features(frames), out, atol=1e-5)
+    with pytest.raises(UserError, match=r"frames \[seconds, 16, H, W, 3\]"):
+        extractor.features(_frames(1, 8))
+
+
+def test_resnet152_gives_2048_per_second_from_8_frames() -> None:
+    extractor = make("resnet152", resize=32, batch_size=16)
+    assert extractor.frames_per_second == 8
+    frames = _frames(2, 8)
+    out = extractor.features(frames)
+    assert out.shape == (2, 2048) and np.isfinite(out).all()
+    extractor.config.average = False
+    kept = extractor.features(frames)
+    assert kept.shape == (2, 8, 2048) and np.allclose(kept.mean(axis=1), out, atol=1e-4)
+    state = extractor.net.state_dict()
+    for key in ("conv1.weight", "layer1.0.downsample.1.running_var", "layer3.35.conv3.weight", "layer4.2.bn3.bias"):
+        assert key in state, key
+    assert "layer3.36.conv1.weight" not in state
+    assert sum(v.numel() for v in extractor.net.parameters()) == 60_192_808 - 2048 * 1000 - 1000  # less its fc

@@ -12,6 +12,10 @@ _BASE = "avtbench_plugins.extractors"
 CARDS = {card.name: card for card in (
     ExtractorCard(name="vggish", target=f"{_BASE}.vggish:VGGish", modality="audio",
                   summary="VGGish 128-d per second (0.96 s log-mel examples; optional PCA + 8-bit quantisation)"),
+    ExtractorCard(name="vgg19_pool5", target=f"{_BASE}.vgg19:VGG19Pool5", modality="visual",
+                  summary="VGG19 pool5 7x7x512, 16 frames per second averaged (AVE, CMG)"),
+    ExtractorCard(name="resnet152", target=f"{_BASE}.resnet:ResNet152", modality="visual",
+                  summary="ResNet-152 2048-d, 8 frames per second averaged (AVVP)"),
 )}
 
 
