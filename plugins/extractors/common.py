@@ -36,7 +36,10 @@ def preprocess(frames: np.ndarray, size: int, mean: tuple[float, ...] = IMAGENET
                std: tuple[float, ...] = IMAGENET_STD, scale: float = 255.0) -> torch.Tensor:
     """uint8 frames [N, H, W, 3] -> float [N, 3, size, size]: resized (bilinear, antialiased) to size x size, then
     (x / scale - mean) / std per channel."""
-    x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float()
+    frames = np.ascontiguousarray(frames)
+    if not frames.flags.writeable:
+        frames = frames.copy()
+    x = torch.from_numpy(frames).permute(0, 3, 1, 2).float()
     if x.shape[-2:] != (size, size):
         x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
     x = x / scale
