@@ -133,3 +133,18 @@ def test_resnet152_gives_2048_per_second_from_8_frames() -> None:
         assert key in state, key
     assert "layer3.36.conv1.weight" not in state
     assert sum(v.numel() for v in extractor.net.parameters()) == 60_192_808 - 2048 * 1000 - 1000  # less its fc
+
+
+def test_clip_frames_loads_a_local_folder_strictly_and_averages_the_second(tmp_path: Path) -> None:
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    config = CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                              image_size=32, patch_size=8, projection_dim=16)
+    CLIPVisionModelWithProjection(config).save_pretrained(tmp_path / "clip")
+    extractor = make("clip_frames", weights=str(tmp_path / "clip"), frames=2)
+    assert extractor.frames_per_second == 2
+    out = extractor.features(_frames(3, 2))
+    assert out.shape == (3, 16) and np.isfinite(out).all()
+    assert set(extractor.provenance()["sha256"]) == {"model.safetensors"}
+    with pytest.raises(UserError, match=r"^clip_frames.weights: no model folder"):
+        make("clip_frames", weights=str(tmp_path / "nothing"))
