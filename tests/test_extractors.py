@@ -148,3 +148,59 @@ def test_clip_frames_loads_a_local_folder_strictly_and_averages_the_second(tmp_p
     assert set(extractor.provenance()["sha256"]) == {"model.safetensors"}
     with pytest.raises(UserError, match=r"^clip_frames.weights: no model folder"):
         make("clip_frames", weights=str(tmp_path / "nothing"))
+
+
+THIRD_PARTY = '''
+import numpy as np
+from avtbench.extractors import Extractor
+from avtbench.hookspecs import hookimpl
+
+
+class Loudness(Extractor):
+    name = "loudness"
+    modality = "audio"
+    summary = "RMS per second"
+
+    def features(self, wave, seconds):
+        wave = np.resize(wave, seconds * self.sample_rate).reshape(seconds, -1)
+        return np.sqrt((wave ** 2).mean(axis=1, keepdims=True)).astype(np.float32)
+
+
+class Broken(Extractor):
+    name = "broken"
+    modality = "smell"
+
+    def features(self, data):
+        return data
+
+
+@hookimpl
+def avtbench_extractors():
+    return [Loudness]
+'''
+
+
+def _site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str, source: str) -> None:
+    site = tmp_path / "site"
+    site.mkdir(exist_ok=True)
+    (site / f"{module}.py").write_text(source)
+    info = site / f"{module}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[avtbench]\n{module} = {module}\n")
+    monkeypatch.syspath_prepend(str(site))
+
+
+def test_a_third_party_extractor_handed_over_whole_is_listed_and_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.metadata
+
+    from avtbench.plugins import discover
+
+    _site(tmp_path, monkeypatch, "loud_ext", THIRD_PARTY)
+    _site(tmp_path, monkeypatch, "bad_ext", THIRD_PARTY.replace("return [Loudness]", "return [Broken]"))
+    found = discover(importlib.metadata.entry_points(group="avtbench"))
+    cls = found.extractor("loudness")
+    assert {c.name: c.modality for c in found.extractors.cards()}["loudness"] == "audio"
+    assert cls(cls.make_config(), "cpu").features(np.ones(16000, np.float32), 2).shape == (2, 1)
+    assert any(f.plugin == "bad_ext" and "not 'audio' or 'visual'" in f.error for f in found.failures)
+    assert "vggish" in found.extractors
