@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
-__all__ = ["Card", "MethodCard", "TaskCard", "DatasetCard", "PlotCard", "CommandCard", "ConverterCard", "CARD_TYPES",
+__all__ = ["Card", "MethodCard", "TaskCard", "DatasetCard", "PlotCard", "CommandCard", "ConverterCard", "ExtractorCard", "CARD_TYPES",
            "first_sentence"]
 
 
@@ -168,8 +168,28 @@ class ConverterCard(Card):
                    summary=command.short_help or first_sentence(command.help or ""))
 
 
+@dataclass(frozen=True, kw_only=True)
+class ExtractorCard(Card):
+    """A feature extractor (`avtbench extract --audio NAME / --visual NAME`): per-second features of one modality
+    of a video. Its target is an `avtbench.extractors.Extractor` subclass."""
+
+    kind: ClassVar[str] = "extractor"
+    modality: str = "audio"
+    """"audio" or "visual" (`Extractor.modality`)."""
+    summary: str = ""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.modality not in ("audio", "visual"):
+            raise ValueError(f"extractor card {self.name!r}: modality {self.modality!r} is not 'audio' or 'visual'")
+
+    @classmethod
+    def of(cls, obj: Any, target: str = "") -> "ExtractorCard":
+        return cls(name=obj.name, target=target, modality=obj.modality, summary=obj.summary)
+
+
 CARD_TYPES: dict[str, type[Card]] = {c.kind: c for c in (MethodCard, TaskCard, DatasetCard, PlotCard, CommandCard,
-                                                         ConverterCard)}
+                                                         ConverterCard, ExtractorCard)}
 """Card type by kind, in the order `avtbench list` shows the kinds."""
 
 

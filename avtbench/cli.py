@@ -189,7 +189,7 @@ def run(methods, tasks, directions, seeds, config_file, sets, device, results, c
 @main.command(name="list")
 @cli_guard
 def list_plugins() -> None:
-    """Methods, tasks, directions, datasets, plots and plugin commands, and plugins that failed to load."""
+    """Methods, tasks, directions, datasets, plots, plugin commands and extractors, and plugins that failed to load."""
     from rich.console import Console
     from rich.markup import escape
 
@@ -227,6 +227,8 @@ def list_plugins() -> None:
         console.print("plugin commands: " + ", ".join(sorted(reg.commands)))
     if reg.converters:
         console.print("converters (avtbench convert NAME): " + ", ".join(f"{c.name} (writes {c.dataset})" for c in reg.converters.cards()))
+    if reg.extractors:
+        console.print("extractors (avtbench extract): " + ", ".join(f"{c.name} ({c.modality})" for c in reg.extractors.cards()))
     for failure in reg.failures:
         state = "unusable plugin" if failure.unusable else "failed plugin"
         console.print(f"[red]{state}[/] {escape(f'{failure.plugin} ({failure.target}): {failure.error}')}", highlight=False)

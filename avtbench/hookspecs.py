@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from avtbench.api import Dataset, Method, Task
     from avtbench.cards import Card
+    from avtbench.extractors import Extractor
     from avtbench.plots import Plot
 
 PROJECT = "avtbench"
@@ -28,7 +29,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 @hookspec
 def avtbench_cards() -> "list[Card]":
     """Return the cards (`avtbench.cards.MethodCard`, `TaskCard`, `DatasetCard`, `PlotCard`, `CommandCard`,
-    `ConverterCard`) of what this plugin provides; each card's `target` ("module:attribute") is imported only
+    `ConverterCard`, `ExtractorCard`) of what this plugin provides; each card's `target` ("module:attribute") is imported only
     when first used. Converters come as cards only (`avtbench convert NAME`)."""
 
 
@@ -55,3 +56,8 @@ def avtbench_commands() -> "list[click.Command]":
 @hookspec
 def avtbench_plots() -> "list[Plot]":
     """Return named plots (`avtbench.plots.Plot`) that `avtbench plot NAME` can draw."""
+
+
+@hookspec
+def avtbench_extractors() -> "list[type[Extractor]]":
+    """Return the feature extractors (`avtbench.extractors.Extractor` subclasses) this plugin provides."""
