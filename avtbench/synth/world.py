@@ -24,6 +24,8 @@ waveforms, S x S RGB frames and object masks, written as raw/audio/<id>.wav, raw
 and raw/masks/<id>.png next to each dataset's features, plus captions.tsv (three paraphrases per
 clip), by the writers that use `writing.RawLevelWriter`; a layout that has raw files of its own
 writes them where its release has them.
+Videos (`video.py`), level "video" of `ensure_dataset` only: raw/video/<id>.mp4 made from those
+files (H.264 + AAC through PyAV), under their own markers, in no digest (not bit-stable).
 
 Datasets: the world writes every declared dataset whose declaration carries a synthetic copy
 (`api.Dataset.synthetic`, `api.SyntheticCopy`), each into world/<name>/ through its own writer and
