@@ -3,7 +3,8 @@
 An HDF5 file's bytes depend on the h5py / libhdf5 build as well as on the numbers in it, so
 comparing files across machines cannot tell a changed generator from another library. These
 digests hash what a reader sees: each HDF5 dataset's dtype, shape and values, each `.npy` array,
-each WAV's samples, each PNG's pixels, and the bytes of text files (annotations, CSVs, captions).
+each WAV's samples, each PNG's pixels, and the bytes of text files (annotations, CSVs, captions);
+not the raw level's videos (`UNPINNED`).
 
     python -m avtbench.synth.digest WORLD_DIR [--raw] [--per-dataset]    # one line each: digest, name
 """
@@ -21,6 +22,9 @@ SKIPPED = {".lock"}
 """Suffixes of files that hold no content (locks)."""
 BOOKKEEPING = {"SIZES.json"}
 """Files that describe the files (their sizes depend on the HDF5 library), not the world."""
+UNPINNED = {".mp4"}
+"""Suffixes of files whose bytes FFmpeg's encoders do not fix across hosts (the raw level's videos,
+`video.py`): the same content is in the WAV and PNG files, which are digested."""
 
 
 def array_digest(array: np.ndarray) -> str:
@@ -65,7 +69,7 @@ def world_digests(root: Path, raw_level: bool = True) -> dict[str, str]:
     out = {}
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
-        if not path.is_file() or path.suffix in SKIPPED or path.name in BOOKKEEPING:
+        if not path.is_file() or path.suffix in SKIPPED | UNPINNED or path.name in BOOKKEEPING:
             continue
         if any(p.startswith(".") or ".corrupt-" in p for p in relative.parts):  # temporaries, damaged copies set aside
             continue

@@ -25,6 +25,9 @@ fully hidden: if it would be, its centre pixel is drawn on top.
 Files (next to a dataset's feature files): raw/audio/<id>.wav (int16 PCM, mono, 16 kHz, T s),
 raw/frames/<id>.png (the T frames side by side: S x (T*S) RGB), raw/masks/<id>.png (same
 layout, mode L). Writers embed no time or metadata, so the bytes depend on the content only.
+On request (`world.ensure_dataset(level="video")`), raw/video/<id>.mp4: the same frames and waveform
+as H.264 + AAC videos, made from these files (`video.py`); lossy and not bit-stable across hosts,
+so in no digest and in no array a method reads.
 """
 from __future__ import annotations
 

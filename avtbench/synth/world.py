@@ -24,6 +24,8 @@ waveforms, S x S RGB frames and object masks, written as raw/audio/<id>.wav, raw
 and raw/masks/<id>.png next to each dataset's features, plus captions.tsv (three paraphrases per
 clip), by the writers that use `writing.RawLevelWriter`; a layout that has raw files of its own
 writes them where its release has them.
+Videos (`video.py`), level "video" of `ensure_dataset` only: raw/video/<id>.mp4 made from those
+files (H.264 + AAC through PyAV), under their own markers, in no digest (not bit-stable).
 
 Datasets: the world writes every declared dataset whose declaration carries a synthetic copy
 (`api.Dataset.synthetic`, `api.SyntheticCopy`), each into world/<name>/ through its own writer and
@@ -63,15 +65,17 @@ from avtbench.synth.profiles import EASY, PROFILES, Knobs, ProfileSizes, WorldSi
 GENERATOR_VERSION = "6"
 COMPLETE = "COMPLETE"
 """Marker of a complete world (every dataset, both levels), and, inside a dataset folder, of its
-feature level; `raw/COMPLETE` marks a dataset's raw level."""
-LEVELS = ("features", "raw")
+feature level; `raw/COMPLETE` marks a dataset's raw level, `raw/video/COMPLETE` its videos."""
+LEVELS = ("features", "raw", "video")
+"""What `ensure_dataset` writes: the features; the raw level (WAV, PNG) too; the raw level's videos
+(raw/video/<id>.mp4, `video.py`) too. `ensure_world` writes the first two, not the videos."""
 __all__ = ["GENERATOR_VERSION", "PROFILES", "ProfileSizes", "WorldSizes", "WorldDatasets", "ensure_dataset", "ensure_world",
            "generate_world", "generate_dataset", "profile_sizes"]
 
 
 def ensure_dataset(world_dir: Path, name: str, profile: str, seed: int, level: str = "features", knobs: Knobs | None = None,
                    datasets: WorldDatasets | None = None) -> Path:
-    """`world_dir/name` holding dataset `name` at `level` (the raw level includes the features),
+    """`world_dir/name` holding dataset `name` at `level` (each level includes the ones before it),
     written on first use under a lock, so that a second process waits for it and reuses it.
     knobs: None for the profile's own; datasets: None for the installed plugins' datasets."""
     from filelock import FileLock
@@ -82,6 +86,9 @@ def ensure_dataset(world_dir: Path, name: str, profile: str, seed: int, level: s
         raise ValueError(f"the synthetic world writes datasets at {' or '.join(LEVELS)}, not at {level}")
     world_dir = Path(world_dir)
     target = world_dir / name
+    if level == "video":
+        ensure_dataset(world_dir, name, profile, seed, "raw", knobs, datasets)
+        return _ensure_videos(world_dir, name)
     if _complete(world_dir, name, level) and _damaged(world_dir, name, level) is None:
         return target
     sizes, knobs = profile_sizes(profile), knobs or profile_knobs(profile)
@@ -106,6 +113,30 @@ def ensure_dataset(world_dir: Path, name: str, profile: str, seed: int, level: s
             remove_dead_temps(target / "raw")
             publish_folder(target / "raw", lambda tmp: _write_raw_level(tmp, name, sizes, seed, knobs, datasets), complete=COMPLETE)
     return target
+
+
+def _ensure_videos(world_dir: Path, name: str) -> Path:
+    """raw/video/ of a dataset whose raw level is complete, made from its raw files under a lock."""
+    from filelock import FileLock
+
+    from avtbench.synth.video import write_videos
+
+    folder = world_dir / name / "raw" / "video"
+    with FileLock(str(world_dir / f".{name}-video.lock")):
+        if (folder / COMPLETE).exists():
+            problem = damage(folder)
+            if problem is None:
+                return world_dir / name
+            LIBRARY_LOG.warning(f"damaged cache: {problem}; moved {folder.name} to {move_aside(folder)} and writing it again")
+        remove_dead_temps(folder)
+
+        def write(tmp: Path) -> None:
+            write_videos(world_dir / name, tmp)
+            write_sizes(tmp, skip=())
+            (tmp / COMPLETE).write_text("")
+
+        publish_folder(folder, write, complete=COMPLETE)
+    return world_dir / name
 
 
 def _complete(world_dir: Path, name: str, level: str) -> bool:
