@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
-__all__ = ["Card", "MethodCard", "TaskCard", "DatasetCard", "PlotCard", "CommandCard", "ConverterCard", "CARD_TYPES",
+__all__ = ["Card", "MethodCard", "TaskCard", "DatasetCard", "PlotCard", "CommandCard", "ConverterCard", "ExtractorCard", "CARD_TYPES",
            "first_sentence"]
 
 
@@ -168,8 +168,25 @@ class ConverterCard(Card):
                    summary=command.short_help or first_sentence(command.help or ""))
 
 
+@dataclass(frozen=True, kw_only=True)
+class ExtractorCard(Card):
+    """A feature extractor (`avtbench extract --audio NAME --visual NAME`): turns one modality of a video
+    (a 16 kHz mono wave, or frames sampled at its rate) into per-second features. Its target is the
+    extractor class."""
+
+    kind: ClassVar[str] = "extractor"
+    modality: str = ""
+    """"audio" or "visual" (the class's `modality`)."""
+    summary: str = ""
+
+    @classmethod
+    def of(cls, obj: Any, target: str = "") -> "ExtractorCard":
+        return cls(name=obj.name, target=target, modality=obj.modality,
+                   summary=getattr(obj, "summary", "") or first_sentence(obj.__doc__ or ""))
+
+
 CARD_TYPES: dict[str, type[Card]] = {c.kind: c for c in (MethodCard, TaskCard, DatasetCard, PlotCard, CommandCard,
-                                                         ConverterCard)}
+                                                         ConverterCard, ExtractorCard)}
 """Card type by kind, in the order `avtbench list` shows the kinds."""
 
 

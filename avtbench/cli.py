@@ -227,6 +227,9 @@ def list_plugins() -> None:
         console.print("plugin commands: " + ", ".join(sorted(reg.commands)))
     if reg.converters:
         console.print("converters (avtbench convert NAME): " + ", ".join(f"{c.name} (writes {c.dataset})" for c in reg.converters.cards()))
+    if reg.extractors:
+        console.print("extractors (avtbench extract --audio/--visual NAME): "
+                      + ", ".join(f"{c.name} ({c.modality})" for c in reg.extractors.cards()))
     for failure in reg.failures:
         state = "unusable plugin" if failure.unusable else "failed plugin"
         console.print(f"[red]{state}[/] {escape(f'{failure.plugin} ({failure.target}): {failure.error}')}", highlight=False)

@@ -28,7 +28,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 @hookspec
 def avtbench_cards() -> "list[Card]":
     """Return the cards (`avtbench.cards.MethodCard`, `TaskCard`, `DatasetCard`, `PlotCard`, `CommandCard`,
-    `ConverterCard`) of what this plugin provides; each card's `target` ("module:attribute") is imported only
+    `ConverterCard`, `ExtractorCard`) of what this plugin provides; each card's `target` ("module:attribute") is imported only
     when first used. Converters come as cards only (`avtbench convert NAME`)."""
 
 
@@ -55,3 +55,9 @@ def avtbench_commands() -> "list[click.Command]":
 @hookspec
 def avtbench_plots() -> "list[Plot]":
     """Return named plots (`avtbench.plots.Plot`) that `avtbench plot NAME` can draw."""
+
+
+@hookspec
+def avtbench_extractors() -> "list[type]":
+    """Return the feature extractor classes (`name`, `modality`, `config_class`, `features`) this plugin
+    provides, for `avtbench extract`."""

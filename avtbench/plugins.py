@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 import pluggy
 
 from avtbench import hookspecs
-from avtbench.cards import Card, CommandCard, ConverterCard, DatasetCard, MethodCard, PlotCard, TaskCard
+from avtbench.cards import Card, CommandCard, ConverterCard, DatasetCard, ExtractorCard, MethodCard, PlotCard, TaskCard
 from avtbench.catalog import Catalog, PluginFailure, UnusablePlugin, describe
 from avtbench.errors import UserError
 
@@ -43,6 +43,8 @@ class Registry:
     """click commands contributed by plugins, by name."""
     converters: "Catalog[Converter]" = field(init=False)
     """`avtbench convert NAME`'s converters, by name (cards only)."""
+    extractors: "Catalog[type]" = field(init=False)
+    """`avtbench extract`'s feature extractors (classes), by name."""
 
     def __post_init__(self) -> None:
         self.methods = Catalog(MethodCard, _subclass_of("Method"), self.failures)
@@ -51,10 +53,11 @@ class Registry:
         self.plots = Catalog(PlotCard, _instance_of("avtbench.plots", "Plot"), self.failures)
         self.commands = Catalog(CommandCard, _click_command, self.failures)
         self.converters = Catalog(ConverterCard, _instance_of("avtbench.api", "Converter"), self.failures)
+        self.extractors = Catalog(ExtractorCard, _extractor_class, self.failures)
 
     def catalogs(self) -> dict[str, Catalog]:
         return {"method": self.methods, "task": self.tasks, "dataset": self.datasets, "plot": self.plots,
-                "command": self.commands, "converter": self.converters}
+                "command": self.commands, "converter": self.converters, "extractor": self.extractors}
 
     @property
     def origins(self) -> dict[str, str]:
@@ -67,6 +70,7 @@ class Registry:
         twin.methods, twin.tasks = self.methods.copy(twin.failures), self.tasks.copy(twin.failures)
         twin.datasets, twin.plots = self.datasets.copy(twin.failures), self.plots.copy(twin.failures)
         twin.commands, twin.converters = self.commands.copy(twin.failures), self.converters.copy(twin.failures)
+        twin.extractors = self.extractors.copy(twin.failures)
         return twin
 
     def method(self, name: str) -> type[Method]:
@@ -83,6 +87,9 @@ class Registry:
 
     def converter(self, name: str) -> Converter:
         return _lookup(self.converters, name)
+
+    def extractor(self, name: str) -> type:
+        return _lookup(self.extractors, name)
 
     def require_checkable(self, name: str) -> None:
         """For `avtbench check`: return when `name` is an installed method or task, or a plugin that failed
@@ -137,7 +144,7 @@ def discover(entry_points: Iterable[importlib.metadata.EntryPoint] | None = None
     hooks = manager.hook
     for hook, catalog in ((hooks.avtbench_methods, registry.methods), (hooks.avtbench_tasks, registry.tasks),
                           (hooks.avtbench_datasets, registry.datasets), (hooks.avtbench_plots, registry.plots),
-                          (hooks.avtbench_commands, registry.commands)):
+                          (hooks.avtbench_commands, registry.commands), (hooks.avtbench_extractors, registry.extractors)):
         _collect(hook, catalog)
     return registry
 
@@ -199,6 +206,15 @@ def _instance_of(module: str, name: str) -> Callable[[Any], None]:
         if not getattr(item, "name", None):
             raise TypeError(f"{item!r} has no `name`")
     return check
+
+
+def _extractor_class(item: Any) -> None:
+    if not isinstance(item, type) or not getattr(item, "name", None):
+        raise TypeError(f"{item!r} is not a named extractor class")
+    if getattr(item, "modality", None) not in ("audio", "visual"):
+        raise TypeError(f"extractor {item.name!r}: modality must be 'audio' or 'visual', got {getattr(item, 'modality', None)!r}")
+    if not callable(getattr(item, "features", None)):
+        raise TypeError(f"extractor {item.name!r} has no `features` method")
 
 
 def _click_command(item: Any) -> None:
