@@ -80,8 +80,7 @@ LEVELS: tuple[str, ...] = ("features", "raw")
 T = TypeVar("T")
 
 __all__ = ["DEFAULT_CORPUS", "SyntheticCopy", "CopyRequest", "API_VERSION", "UserError", "DamagedArtifact", "saved_part", "Direction", "Clips", "Method", "MethodState", "Task", "Dataset",
-           "DatasetSource", "Progress", "SilentProgress", "NoConfig", "SplitLayout", "ClipFiles", "ArrayFile", "Converter",
-           "ExtractionLayout", "ExtractJob"]
+           "DatasetSource", "Progress", "SilentProgress", "NoConfig", "SplitLayout", "ClipFiles", "ArrayFile", "Converter", "ExtractionLayout", "ExtractJob"]
 
 
 @dataclass(frozen=True)
@@ -277,8 +276,7 @@ class Dataset:
              root, like the built-ins. None: only real roots.
     layout:  optional, `layout(root, split) -> SplitLayout` (`avtbench.layout`): the files a split reads,
              listed without reading them, for `avtbench data check`; None: it checks through the reader only.
-    extraction: optional `ExtractionLayout` (`avtbench.extraction`): how `avtbench extract --layout NAME`
-             writes the dataset from videos; None: not a layout of `extract`.
+    extraction: optional `ExtractionLayout` (`avtbench.extraction`): how `avtbench extract` writes it from videos.
     """
 
     name: str
@@ -313,8 +311,7 @@ class Converter:
         return str(self.command.name)
 
 
-# The contracts of `Dataset.synthetic` and `Dataset.layout` live in their own modules (they know nothing
-# of the classes above); imported at the top and re-exported as part of the api.
+# The contracts of `Dataset.synthetic`, `.layout`, `.extraction` live in their own modules, re-exported here.
 
 
 @dataclass

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import click
 
 from avtbench.datacli import convert, data
+from avtbench.extract import extract
 from avtbench.errors import UserError
 from avtbench.toolkit.commands import cli_guard
 
@@ -96,8 +97,8 @@ def main() -> None:
     Installed plugins may add commands of their own: `avtbench list` shows them."""
 
 
-main.add_command(convert)
-main.add_command(data)
+for _command in (convert, data, extract):
+    main.add_command(_command)
 
 @main.command()
 @click.option("--method", "-m", "methods", multiple=True, required=True, help="Method name(s); repeat or comma-separate.")
@@ -228,8 +229,7 @@ def list_plugins() -> None:
     if reg.converters:
         console.print("converters (avtbench convert NAME): " + ", ".join(f"{c.name} (writes {c.dataset})" for c in reg.converters.cards()))
     if reg.extractors:
-        console.print("extractors (avtbench extract --audio/--visual NAME): "
-                      + ", ".join(f"{c.name} ({c.modality})" for c in reg.extractors.cards()))
+        console.print("extractors (avtbench extract): " + ", ".join(f"{c.name} ({c.modality})" for c in reg.extractors.cards()))
     for failure in reg.failures:
         state = "unusable plugin" if failure.unusable else "failed plugin"
         console.print(f"[red]{state}[/] {escape(f'{failure.plugin} ({failure.target}): {failure.error}')}", highlight=False)
