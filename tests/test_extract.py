@@ -158,3 +158,25 @@ def test_a_folder_without_videos_is_an_error(extractors, tmp_path) -> None:
     (tmp_path / "empty").mkdir()
     result = extract("--videos", str(tmp_path / "empty"), "--out", str(tmp_path / "out"))
     assert result.exit_code == 2 and "no video files" in result.output
+
+
+def test_a_cell_runs_on_extracted_videos(extractors, tmp_path) -> None:
+    """The corpus (pretraining) and the retrieval set (held out), both extracted from videos: a cell runs."""
+    rng = np.random.default_rng(0)
+    for folder, count in (("pretrain", 6), ("held", 4)):
+        (tmp_path / folder).mkdir()
+        for i in range(count):
+            write_video(tmp_path / folder / f"{folder}{i}.mp4", 2, colour=tuple(int(x) for x in rng.integers(0, 255, 3)),
+                        tone=200 + 90 * i)
+    for folder, layout in (("pretrain", "corpus"), ("held", "retrieval")):
+        result = CliRunner().invoke(main, ["extract", "--layout", layout, "--audio", "rms_audio", "--visual", "mean_frame",
+                                           "--videos", str(tmp_path / folder), "--out", str(tmp_path / layout),
+                                           "--seconds", "2", "-q"])
+        assert result.exit_code == 0, result.output
+    run = CliRunner().invoke(main, ["run", "-m", "unaligned", "-t", "retrieval", "-d", "a2v",
+                                    "--set", f"data.corpus_root={tmp_path / 'corpus'}",
+                                    "--set", f"data.retrieval_root={tmp_path / 'retrieval'}", "--set", "data.profile=tiny",
+                                    "--results", str(tmp_path / "results"), "--cache", str(tmp_path / "cache")])
+    assert run.exit_code == 0, run.output
+    records = list((tmp_path / "results" / "unaligned" / "retrieval" / "a2v").glob("seed0-*.json"))
+    assert len(records) == 1
