@@ -180,3 +180,44 @@ def test_a_cell_runs_on_extracted_videos(extractors, tmp_path) -> None:
     assert run.exit_code == 0, run.output
     records = list((tmp_path / "results" / "unaligned" / "retrieval" / "a2v").glob("seed0-*.json"))
     assert len(records) == 1
+
+
+def test_a_process_killed_mid_run_resumes_without_a_video_twice(videos, tmp_path) -> None:
+    """SIGKILL of a real `avtbench extract` process, then the same command again: every video once."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.video_fixtures import install_extractor_plugin, write_video
+
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    for i in range(6):
+        write_video(folder / f"v{i}.mp4", 2, colour=(40 * i, 100, 200 - 30 * i))
+    site = install_extractor_plugin(tmp_path / "site")
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), str(root)]))
+    trace, out = tmp_path / "trace.txt", tmp_path / "out"
+    command = [sys.executable, "-m", "avtbench.cli", "extract", "--layout", "corpus", "--audio", "rms_audio",
+               "--visual", "slow_mean_frame", "--videos", str(folder), "--out", str(out), "--seconds", "2",
+               "--set", "slow_mean_frame.delay=0.4", "--set", f"slow_mean_frame.trace={trace}", "-q"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    journal = out / ".convert" / "journal.tsv"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        if journal.exists() and len(journal.read_text().splitlines()) >= 2:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    done_before = len(journal.read_text().splitlines())
+    assert 2 <= done_before < 6 and not (out / "video_ids.txt").exists()
+    first_run = len(trace.read_text().splitlines())
+    resumed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr + resumed.stdout
+    assert f"({done_before} handled by an earlier run)" in resumed.stdout
+    assert len(trace.read_text().splitlines()) - first_run == 6 - done_before  # no journaled video read again
+    ids = read_corpus(out).ids
+    assert sorted(ids) == [f"v{i}" for i in range(6)]

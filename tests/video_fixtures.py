@@ -93,3 +93,50 @@ class RmsAudio:
 
     def provenance(self) -> dict:
         return {"weights": self.config.weights}
+
+
+@dataclass
+class SlowConfig:
+    weights: str = "random"
+    seed: int = 0
+    delay: float = 0.0
+    trace: str = ""
+
+
+class SlowMeanFrame(MeanFrame):
+    """MeanFrame that sleeps `delay` seconds per video and appends a line to `trace` per video (not per probe)."""
+
+    name = "slow_mean_frame"
+    config_class = SlowConfig
+
+    def features(self, frames: np.ndarray) -> np.ndarray:
+        import time
+
+        if frames.shape[2] != 224:  # not the one-second probe
+            time.sleep(self.config.delay)
+            if self.config.trace:
+                with open(self.config.trace, "a") as handle:
+                    handle.write("video\n")
+        return super().features(frames)
+
+
+PLUGIN = '''
+from avtbench.hookspecs import hookimpl
+from tests.video_fixtures import RmsAudio, SlowMeanFrame
+
+
+@hookimpl
+def avtbench_extractors():
+    return [RmsAudio, SlowMeanFrame]
+'''
+
+
+def install_extractor_plugin(site: Path) -> Path:
+    """A fake installed distribution whose entry point hands over the test extractors (hook avtbench_extractors)."""
+    site.mkdir(parents=True, exist_ok=True)
+    (site / "test_extractors_plugin.py").write_text(PLUGIN)
+    info = site / "test_extractors-1.0.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: test-extractors\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[avtbench]\ntest_extractors = test_extractors_plugin\n")
+    return site
