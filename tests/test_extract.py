@@ -221,3 +221,17 @@ def test_a_process_killed_mid_run_resumes_without_a_video_twice(videos, tmp_path
     assert len(trace.read_text().splitlines()) - first_run == 6 - done_before  # no journaled video read again
     ids = read_corpus(out).ids
     assert sorted(ids) == [f"v{i}" for i in range(6)]
+
+
+def test_the_ave_layout_writes_its_features_and_says_what_is_missing(extractors, tmp_path) -> None:
+    (tmp_path / "v").mkdir()
+    write_video(tmp_path / "v" / "a.mp4", 10, size=16, fps=4)
+    result = CliRunner().invoke(main, ["extract", "--layout", "ave", "--audio", "rms_audio", "--visual", "mean_frame",
+                                       "--videos", str(tmp_path / "v"), "--out", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "the layout also needs Annotations.txt" in result.output
+    clips = read_corpus(tmp_path / "out")
+    assert clips.audio.shape == (1, 10, 2) and clips.visual.shape == (1, 10, 1, 1, 3)
+    bad = CliRunner().invoke(main, ["extract", "--layout", "ave", "--audio", "rms_audio", "--visual", "mean_frame",
+                                    "--videos", str(tmp_path / "v"), "--out", str(tmp_path / "o2"), "--seconds", "3"])
+    assert bad.exit_code == 2 and "the ave layout holds clips of 10 s" in bad.output

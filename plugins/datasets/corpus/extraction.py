@@ -48,3 +48,10 @@ def _done_before(out: Path, job: ExtractJob) -> ExtractTally | None:
 
 
 EXTRACTION = ExtractionLayout(open=CorpusSink, done_before=_done_before)
+
+
+def features_only(seconds: int, missing: str) -> ExtractionLayout:
+    """The layout of a dataset whose feature files are the corpus's (audio_feature.h5 and
+    visual_feature.h5, key `avadataset`, rows in video_ids.txt's order) but which needs more than
+    videos give (`missing`: its annotations), with clips of `seconds` s."""
+    return ExtractionLayout(open=CorpusSink, done_before=_done_before, seconds=seconds, missing=missing)
