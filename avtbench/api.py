@@ -57,6 +57,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, M
 
 from avtbench.clips import Clips
 from avtbench.errors import DamagedArtifact, UserError, saved_part
+from avtbench.extraction import ExtractionLayout, ExtractJob
 from avtbench.layout import ArrayFile, ClipFiles, SplitLayout
 from avtbench.synthetic_copy import CopyRequest, SyntheticCopy
 
@@ -79,7 +80,7 @@ LEVELS: tuple[str, ...] = ("features", "raw")
 T = TypeVar("T")
 
 __all__ = ["DEFAULT_CORPUS", "SyntheticCopy", "CopyRequest", "API_VERSION", "UserError", "DamagedArtifact", "saved_part", "Direction", "Clips", "Method", "MethodState", "Task", "Dataset",
-           "DatasetSource", "Progress", "SilentProgress", "NoConfig", "SplitLayout", "ClipFiles", "ArrayFile", "Converter"]
+           "DatasetSource", "Progress", "SilentProgress", "NoConfig", "SplitLayout", "ClipFiles", "ArrayFile", "Converter", "ExtractionLayout", "ExtractJob"]
 
 
 @dataclass(frozen=True)
@@ -275,6 +276,7 @@ class Dataset:
              root, like the built-ins. None: only real roots.
     layout:  optional, `layout(root, split) -> SplitLayout` (`avtbench.layout`): the files a split reads,
              listed without reading them, for `avtbench data check`; None: it checks through the reader only.
+    extraction: optional `ExtractionLayout` (`avtbench.extraction`): how `avtbench extract` writes it from videos.
     """
 
     name: str
@@ -285,6 +287,7 @@ class Dataset:
     descriptions: Mapping[str, str] = field(default_factory=dict)
     synthetic: SyntheticCopy | None = None
     layout: Callable[[Path, str], SplitLayout] | None = None
+    extraction: ExtractionLayout | None = None
 
     def __post_init__(self) -> None:
         if self.synthetic is not None and not isinstance(self.synthetic, SyntheticCopy):
@@ -308,8 +311,7 @@ class Converter:
         return str(self.command.name)
 
 
-# The contracts of `Dataset.synthetic` and `Dataset.layout` live in their own modules (they know nothing
-# of the classes above); imported at the top and re-exported as part of the api.
+# The contracts of `Dataset.synthetic`, `.layout`, `.extraction` live in their own modules, re-exported here.
 
 
 @dataclass

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import click
 
 from avtbench.datacli import convert, data
+from avtbench.extract import extract
 from avtbench.errors import UserError
 from avtbench.toolkit.commands import cli_guard
 
@@ -96,8 +97,8 @@ def main() -> None:
     Installed plugins may add commands of their own: `avtbench list` shows them."""
 
 
-main.add_command(convert)
-main.add_command(data)
+for _command in (convert, data, extract):
+    main.add_command(_command)
 
 @main.command()
 @click.option("--method", "-m", "methods", multiple=True, required=True, help="Method name(s); repeat or comma-separate.")

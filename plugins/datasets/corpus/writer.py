@@ -91,7 +91,7 @@ def done_before(out: Path, job: CorpusJob) -> Tally | None:
         if difference:
             raise UserError(f"--out {out} already holds a corpus, of another conversion ({difference}); pass another --out")
         return Tally(Counter(record.get("statuses", {})))
-    others = [p.name for p in out.iterdir() if not p.name.startswith(("convert.log", ".convert"))] if out.is_dir() else []
+    others = [p.name for p in out.iterdir() if not p.name.startswith(("convert.log", "extract.log", ".convert"))] if out.is_dir() else []
     if others:
         raise UserError(f"--out {out} is not empty and holds no conversion (it has {', '.join(sorted(others)[:3])}); "
                         "pass a new or empty folder")
@@ -172,8 +172,9 @@ class CorpusWriter:
             os.fsync(handle.id.get_vfd_handle())
         os.fsync(self.journal.fileno())
 
-    def finish(self, caption: Callable[[str], str]) -> Path:
-        """Publish the corpus into `out` (captions from `caption(video_id)`); video_ids.txt comes last."""
+    def finish(self, caption: Callable[[str], str] | None, extra: dict[str, str] | None = None) -> Path:
+        """Publish the corpus into `out` (captions from `caption(video_id)`, none when None; `extra`: more
+        files, name -> text); video_ids.txt comes last."""
         if self.rows == 0:
             raise UserError(f"no video could be converted ({_skips(self.tally)}); see {self.staging / JOURNAL}")
         self.sync()
@@ -181,7 +182,10 @@ class CorpusWriter:
             array.resize(self.rows, axis=0)
         self.close()
         ok, skipped = _journal_lines(self.staging / JOURNAL)
-        _write_lines(self.out / CAPTIONS_FILE, ["\t".join(CAPTION_HEADER)] + [f"{v}\t{caption(v)}" for v in ok])
+        if caption is not None:
+            _write_lines(self.out / CAPTIONS_FILE, ["\t".join(CAPTION_HEADER)] + [f"{v}\t{caption(v)}" for v in ok])
+        for name, text in (extra or {}).items():
+            write_text_atomic(self.out / name, text)
         _write_lines(self.out / SKIPPED, ["video_id\tstatus\tmessage"] + skipped)
         for name in FEATURE_FILES.values():
             os.replace(self.staging / name, self.out / name)

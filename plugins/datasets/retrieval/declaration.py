@@ -3,10 +3,11 @@ the corpus reader and layout, and its own synthetic copy; name and format from t
 from __future__ import annotations
 
 from avtbench.api import Dataset
+from avtbench_plugins.datasets.corpus.extraction import EXTRACTION
 from avtbench_plugins.datasets.corpus.layout import corpus_layout
 from avtbench_plugins.datasets.corpus.reader import read_split
 
 from . import CARD
 from .synthetic import COPY
 
-DATASET = Dataset(CARD.name, CARD.format, read_split, synthetic=COPY, layout=corpus_layout)
+DATASET = Dataset(CARD.name, CARD.format, read_split, synthetic=COPY, layout=corpus_layout, extraction=EXTRACTION)
