@@ -55,6 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, Mapping, Protocol, TypeVar, Union
 
+from avtbench.cards import FromCard
 from avtbench.clips import Clips
 from avtbench.errors import DamagedArtifact, UserError, saved_part
 from avtbench.extraction import ExtractionLayout, ExtractJob
@@ -168,17 +169,7 @@ DEFAULT_CORPUS = "corpus"
 the core knows, as the default of a contract."""
 
 
-class _FromCard:
-    """A class whose body sets `card` takes that card's fields as its own (`avtbench.cards`)."""
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        card = vars(cls).get("card")
-        if card is not None:
-            card.adopt(cls)
-
-
-class Method(_FromCard, ABC):
+class Method(FromCard, ABC):
     """A representation method: pretrained once on a corpus, then frozen and used to encode.
 
     Subclasses set the class attributes and implement `pretrain`, `encode`, `state` and
@@ -346,7 +337,7 @@ class DatasetSource:
         return clips
 
 
-class Task(_FromCard, ABC):
+class Task(FromCard, ABC):
     """A downstream task: trains a head on the source modality's frozen embeddings, tests on the target's."""
 
     card: ClassVar["TaskCard | None"] = None

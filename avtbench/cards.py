@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
-__all__ = ["Card", "MethodCard", "TaskCard", "DatasetCard", "PlotCard", "CommandCard", "ConverterCard", "ExtractorCard", "CARD_TYPES",
+__all__ = ["Card", "FromCard", "MethodCard", "TaskCard", "DatasetCard", "PlotCard", "CommandCard", "ConverterCard", "ExtractorCard", "CARD_TYPES",
            "first_sentence"]
 
 
@@ -42,6 +42,18 @@ class Card:
         """The card `obj` implies (how a plugin that hands over objects, not cards, is listed)."""
         raise NotImplementedError
 
+    def adopt(self, cls: type) -> None:
+        """Give `cls` this card's fields as class attributes; a field the class body states too must agree."""
+        for f in fields(self):
+            if f.name == "target":
+                continue
+            value = getattr(self, f.name)
+            own = vars(cls).get(f.name, value)
+            if _normal(own) != value:
+                raise TypeError(f"{cls.__qualname__} states {f.name} = {own!r} but its card {value!r}: "
+                                f"state it in the card only")
+            setattr(cls, f.name, value)
+
     def mismatch(self, obj: Any) -> str | None:
         """The first field in which this card and `obj` disagree, as half a sentence; None when they agree."""
         implied = self.of(obj, self.target)
@@ -60,17 +72,6 @@ class _ClassCard(Card):
     summary: str = ""
     status: str = "working"
 
-    def adopt(self, cls: type) -> None:
-        """Give `cls` this card's fields as class attributes; a field the class body states too must agree."""
-        for f in fields(self):
-            if f.name == "target":
-                continue
-            value = getattr(self, f.name)
-            own = vars(cls).get(f.name, value)
-            if _normal(own) != value:
-                raise TypeError(f"{cls.__qualname__} states {f.name} = {own!r} but its card {value!r}: "
-                                f"state it in the card only")
-            setattr(cls, f.name, value)
 
 
 def _normal(value: Any) -> Any:
@@ -78,6 +79,17 @@ def _normal(value: Any) -> Any:
     if isinstance(value, list):
         return tuple(value)
     return value
+
+
+class FromCard:
+    """A class whose body sets `card` takes that card's fields as its own (`Card.adopt`): a Method, a
+    Task, an Extractor written once, in its card."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        card = vars(cls).get("card")
+        if card is not None:
+            card.adopt(cls)
 
 
 @dataclass(frozen=True, kw_only=True)

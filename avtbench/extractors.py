@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from avtbench.cards import FromCard
 from avtbench.config import build, setting
 from avtbench.errors import UserError
 
@@ -51,8 +52,9 @@ class ExtractorConfig:
     """How many network inputs go through at once."""
 
 
-class Extractor(ABC):
-    """Per-second features of one modality of a video (see the module docstring)."""
+class Extractor(FromCard, ABC):
+    """Per-second features of one modality of a video (see the module docstring). A class that sets
+    `card` (an `ExtractorCard`) takes its name, modality and summary from it."""
 
     name: ClassVar[str]
     modality: ClassVar[str]

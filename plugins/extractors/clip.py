@@ -42,9 +42,6 @@ class CLIPConfig(ExtractorConfig):
 
 class CLIPFrames(Extractor):
     card = CARDS["clip_frames"]
-    name = card.name
-    modality = card.modality
-    summary = card.summary
     config_class = CLIPConfig
     frames_per_second = 1
 

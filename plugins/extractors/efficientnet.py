@@ -107,9 +107,6 @@ class EfficientNetConfig(ExtractorConfig):
 
 class EfficientNetLite0(Extractor):
     card = CARDS["efficientnet_lite0"]
-    name = card.name
-    modality = card.modality
-    summary = card.summary
     config_class = EfficientNetConfig
     frames_per_second = 1
 

@@ -82,9 +82,6 @@ class ResNetConfig(ExtractorConfig):
 
 class ResNet152(Extractor):
     card = CARDS["resnet152"]
-    name = card.name
-    modality = card.modality
-    summary = card.summary
     config_class = ResNetConfig
     frames_per_second = 8
 

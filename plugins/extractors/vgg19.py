@@ -55,9 +55,6 @@ class VGG19Config(ExtractorConfig):
 
 class VGG19Pool5(Extractor):
     card = CARDS["vgg19_pool5"]
-    name = card.name
-    modality = card.modality
-    summary = card.summary
     config_class = VGG19Config
     frames_per_second = 16
 

@@ -74,9 +74,6 @@ class VGGishConfig(ExtractorConfig):
 
 class VGGish(Extractor):
     card = CARDS["vggish"]
-    name = card.name
-    modality = card.modality
-    summary = card.summary
     config_class = VGGishConfig
     sample_rate = logmel.SAMPLE_RATE
 
