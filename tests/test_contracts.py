@@ -2,7 +2,6 @@
 plugin commands and plots, and `--cache` reaching every artifact."""
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import shutil
 from pathlib import Path
@@ -16,12 +15,12 @@ from avtbench.api import API_VERSION, MethodState, UserError
 from avtbench.cache import ArtifactCache
 from avtbench.cli import main
 from avtbench.plan import make_plan
-from avtbench.plugins import discover
 from avtbench.recording import record_cell
 from avtbench.runner import Runner
 from avtbench.store import ResultStore
 
 from .conftest import tiny_world_root, user_error
+from .third_party import installed_registry, write_dist_info
 
 TOY_PLUGIN = '''
 from dataclasses import dataclass
@@ -92,14 +91,7 @@ def toy_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     site = tmp_path / "site"
     site.mkdir()
     (site / "toy_avt.py").write_text(TOY_PLUGIN)
-    info = site / "toy_avt-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: toy-avt\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[avtbench]\ntoy = toy_avt\n")
-    monkeypatch.syspath_prepend(str(site))
-    registry = discover(importlib.metadata.entry_points(group="avtbench"))
-    monkeypatch.setattr(plugins_module, "_REGISTRY", registry)
-    return registry
+    return installed_registry(write_dist_info(site, "toy_avt", {"toy": "toy_avt"}), monkeypatch)
 
 
 def write_toy(root: Path) -> Path:

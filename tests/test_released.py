@@ -3,7 +3,6 @@ the plan checks the file and keys the cell by its sha256, the runner loads it in
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 import os
 from pathlib import Path
@@ -12,18 +11,17 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-import avtbench.plugins as plugins_module
 from avtbench import plan as plan_module
 from avtbench.cache import ArtifactCache
 from avtbench.cli import main
 from avtbench.plan import make_plan
-from avtbench.plugins import discover
 from avtbench.record import CellRecord
 from avtbench.recording import record_cell
 from avtbench.runner import Runner
 from avtbench.store import ResultStore
 
 from .conftest import user_error
+from .third_party import installed_registry, write_dist_info
 
 RELEASED_PLUGIN = '''
 from dataclasses import dataclass
@@ -115,14 +113,7 @@ def rel_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     site = tmp_path / "site"
     site.mkdir()
     (site / "rel_avt.py").write_text(RELEASED_PLUGIN)
-    info = site / "rel_avt-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: rel-avt\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[avtbench]\nrel = rel_avt\n")
-    monkeypatch.syspath_prepend(str(site))
-    registry = discover(importlib.metadata.entry_points(group="avtbench"))
-    monkeypatch.setattr(plugins_module, "_REGISTRY", registry)
-    return registry
+    return installed_registry(write_dist_info(site, "rel_avt", {"rel": "rel_avt"}), monkeypatch)
 
 
 def _files(tmp_path: Path, weight: np.ndarray | None = None) -> tuple[Path, Path]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 GOOD_PLUGIN = '''
 from dataclasses import dataclass
@@ -91,32 +92,46 @@ class FutureHooks:
 '''
 
 
+def write_dist_info(site: Path, dist: str, entries: dict[str, str]) -> Path:
+    """`<dist>-0.1.dist-info` in `site` naming `entries` (entry point -> module[:attr]) in the `avtbench`
+    group: what pip leaves for an installed plugin, so that discovery finds it once `site` is on sys.path."""
+    info = site / f"{dist}-0.1.dist-info"
+    info.mkdir(parents=True, exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist.replace('_', '-')}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[avtbench]\n" + "".join(f"{k} = {v}\n" for k, v in entries.items()))
+    (info / "RECORD").write_text("")
+    return site
+
+
+def installed_registry(site: Path, monkeypatch: Any) -> Any:
+    """The registry discovered with `site` on sys.path, made the process's registry for the test."""
+    import importlib.metadata
+
+    from avtbench import plugins
+    from avtbench.plugins import discover
+
+    monkeypatch.syspath_prepend(str(site))
+    registry = discover(importlib.metadata.entry_points(group="avtbench"))
+    monkeypatch.setattr(plugins, "_REGISTRY", registry)
+    return registry
+
+
 def install_api1_distribution(site: Path) -> Path:
     """A plugin written against plugin API 1 (entry point `old_plugin`) and one against a future API 9."""
     site.mkdir(parents=True, exist_ok=True)
     (site / "old_avt.py").write_text(API1_PLUGIN)
     (site / "future_avt.py").write_text("from old_avt import FutureHooks\nhooks = FutureHooks()\n")
-    info = site / "old_avt-0.1.dist-info"
-    info.mkdir(exist_ok=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: old-avt\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[avtbench]\nold_plugin = old_avt\nfuture_plugin = future_avt:hooks\n")
-    (info / "RECORD").write_text("")
-    return site
+    return write_dist_info(site, "old_avt", {"old_plugin": "old_avt", "future_plugin": "future_avt:hooks"})
 
 
 def install_fake_distribution(site: Path, broken: bool = True) -> Path:
     site.mkdir(parents=True, exist_ok=True)
     (site / "thirdparty_avt.py").write_text(GOOD_PLUGIN)
-    entries = ["[avtbench]", "third_party_mean = thirdparty_avt"]
+    entries = {"third_party_mean": "thirdparty_avt"}
     if broken:
         (site / "broken_avt.py").write_text(BROKEN_PLUGIN)
-        entries.append("broken_plugin = broken_avt")
-    info = site / "thirdparty_avt-0.1.dist-info"
-    info.mkdir(exist_ok=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: thirdparty-avt\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("\n".join(entries) + "\n")
-    (info / "RECORD").write_text("")
-    return site
+        entries["broken_plugin"] = "broken_avt"
+    return write_dist_info(site, "thirdparty_avt", entries)
 
 
 DATASET_PLUGIN = '''
@@ -189,12 +204,7 @@ def install_dataset_distribution(site: Path) -> Path:
     """A third-party dataset `barks` with a synthetic copy, and a method `on_barks` pretraining on it."""
     site.mkdir(parents=True, exist_ok=True)
     (site / "barks_avt.py").write_text(DATASET_PLUGIN)
-    info = site / "barks_avt-0.1.dist-info"
-    info.mkdir(exist_ok=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: barks-avt\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[avtbench]\nbarks = barks_avt\n")
-    (info / "RECORD").write_text("")
-    return site
+    return write_dist_info(site, "barks_avt", {"barks": "barks_avt"})
 
 
 CARDED_INIT = '''
@@ -282,9 +292,4 @@ def install_carded_distribution(site: Path) -> Path:
     (package / "__init__.py").write_text(CARDED_INIT)
     (package / "method.py").write_text(CARDED_METHOD)
     (package / "command.py").write_text(CARDED_COMMAND)
-    info = site / "carded_avt-0.1.dist-info"
-    info.mkdir(exist_ok=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: carded-avt\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[avtbench]\ncarded = carded_avt\n")
-    (info / "RECORD").write_text("")
-    return site
+    return write_dist_info(site, "carded_avt", {"carded": "carded_avt"})
