@@ -213,7 +213,8 @@ class Method(FromCard, ABC):
 
     @abstractmethod
     def pretrain(self, corpus: Clips, workdir: Path, progress: Progress) -> dict[str, float]:
-        """Train on the unlabeled corpus; return a few summary numbers (final losses) for the record.
+        """Train on the unlabeled corpus; return a few summary numbers (final losses) for the record, and
+        the training curve as `epoch<e>.<key>` entries (`avtbench.toolkit.epoch_stats`; the report draws them).
 
         `workdir` is an empty folder for scratch files, removed once the checkpoint is saved."""
 
@@ -382,7 +383,8 @@ class Task(FromCard, ABC):
         device: str,
         progress: Progress,
     ) -> dict[str, float]:
-        """Fit the head and return metrics; must include `main_metric`."""
+        """Fit the head and return metrics; must include `main_metric`. Per-class scores, where the task has
+        classes, as `<metric>[<class name>]` (`avtbench.metrics.per_class`: the report's per-class bars)."""
 
     def write_artifacts(self, folder: Path) -> list[Path]:
         """Files the last `evaluate` wants kept beside the cell's record (predicted masks, say):

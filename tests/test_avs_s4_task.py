@@ -9,8 +9,10 @@ import pytest
 import torch
 
 from avtbench.api import Clips, Direction, SilentProgress
+from avtbench.metrics.per_class import split
 from avtbench.metrics.segmentation import f_score, mask_iou
 from avtbench.testing import check_task, run_cell
+from avtbench_plugins.datasets.avs_s4.vocab import CATEGORIES
 from avtbench_plugins.tasks.avs_s4.model import TPAVI, Segmenter
 from avtbench_plugins.tasks.avs_s4.samples import MaskSamples, draw_masks
 from avtbench_plugins.tasks.avs_s4.scores import segmentation_scores
@@ -207,6 +209,8 @@ def test_conformance_kit_and_one_cell_through_the_runner(session_cache: Path) ->
     assert record.main_metric == "miou" and 0 <= record.metrics["miou"] <= 100
     assert record.config["task"]["epochs"] == 2
     assert record.artifacts == ("avs_s4_masks.npz", "avs_s4_masks.png")  # kept beside the record
+    per_class = split(record.metrics)[1]["miou"]  # each category's mIoU, for the report's bars
+    assert per_class and set(per_class) <= set(CATEGORIES) and all(0 <= v <= 100 for v in per_class.values())
 
 
 @pytest.mark.slow

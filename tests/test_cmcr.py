@@ -13,6 +13,7 @@ from avtbench.data.npyfile import NpyRows, NpyWriter
 from avtbench.data.rows import MemoryRows
 from avtbench.plugins import discover
 from avtbench.testing import check_method
+from avtbench.toolkit import read_epoch_stats
 from avtbench_plugins.methods.cmcr import data as cmcr_data
 from avtbench_plugins.methods.cmcr import training as cmcr_training
 from avtbench_plugins.methods.cmcr.config import CMCRConfig
@@ -266,6 +267,7 @@ def test_encode_shapes_one_embedding_per_second_in_the_connected_space(trained):
     assert "whole seconds" in user_error(method.encode, "audio", torch.zeros(1, 1000))
     assert all(math.isfinite(v) for v in stats.values()) and stats["texts"] == len(cmcr_data.text_corpus(clips))
     assert len(method.history["loss"]) == TINY["epochs"]
+    assert read_epoch_stats(stats)["loss"] == list(enumerate(method.history["loss"], 1))  # the report's curve
 
 
 def test_text_side_clap_uses_the_clap_text_tower_and_head_a(trained):

@@ -15,6 +15,7 @@ from avtbench.config import build
 from avtbench.data.rows import MemoryRows
 from avtbench.plugins import discover
 from avtbench.testing import check_method, tiny_sources
+from avtbench.toolkit import read_epoch_stats
 
 from .conftest import CountingRows, avtbench_cmd, cli_env, user_error
 
@@ -69,6 +70,9 @@ def test_pretraining_reports_every_term_and_the_triplets(trained):
     assert stats["trained_clips"] == 30 and stats["triplets"] == method.provenance["triplets"]["kept"] == 2
     assert all(math.isfinite(v) for v in stats.values())
     assert len(method.history["rec_a"]) == method.config.epochs
+    curves = read_epoch_stats(stats)  # the report's training curves
+    assert set(curves) == {"loss", "rec_a", "rec_v", "contrast", "a2t", "v2t"}
+    assert curves["loss"] == list(enumerate(method.history["loss"], 1))
 
 
 def test_encode_shapes_and_the_concat_space(trained, test_clips):

@@ -143,4 +143,5 @@ def test_an_api_2_plugin_that_states_nothing_runs_unchanged_on_data_in_memory(se
 
     record = run_cell(InMemory, "ave", "a2v", cache_dir=session_cache)
     assert record.metrics and record.pretrain.stats["scale"] > 0
+    assert any(name.startswith("accuracy[") for name in record.metrics)  # ave's per-class accuracies
     assert "method 'in_memory' implements plugin API 2: its data is read into memory (it does not stream" in caplog.text

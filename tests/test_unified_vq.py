@@ -12,6 +12,7 @@ import torch
 
 from avtbench import config as cfg
 from avtbench.api import Clips, SilentProgress, UserError
+from avtbench.toolkit import read_epoch_stats
 from avtbench.backbones.text import SYNTH_TEXT, load_text_encoder
 from avtbench_plugins.methods.unified_vq import CARD, avtbench_cards
 from avtbench_plugins.methods.unified_vq.club import CLUB
@@ -374,6 +375,10 @@ def test_pretrain_reports_losses_and_codebook_usage(tmp_path: Path) -> None:
     summary = method.usage.history[-1]
     assert set(summary) == {"audio_only", "visual_only", "text_only", "shared", "dead"}
     assert sum(summary.values()) == 16
+    curves = read_epoch_stats(stats)  # per epoch: the losses and the usage the report's codebook section draws
+    epochs = method.config.epochs
+    assert [e for e, _ in curves["loss"]] == list(range(1, epochs + 1))
+    assert {k: int(curves[f"codes_{k}"][-1][1]) for k in summary} == summary
 
 
 def test_pretrain_rejects_missing_modality() -> None:

@@ -14,6 +14,7 @@ from avtbench.config import build, unranged_fields
 from avtbench.data.npyfile import NpyRows, NpyWriter
 from avtbench.data.rows import MemoryRows
 from avtbench.plugins import discover
+from avtbench.toolkit import read_epoch_stats
 from avtbench_plugins.methods.vip_ant import curation
 from avtbench_plugins.methods.vip_ant.audio_vit import grid_shape
 from avtbench_plugins.methods.vip_ant.config import VipAntConfig
@@ -326,6 +327,9 @@ def test_curation_adds_an_audio_text_loss(cache, mode, tmp_path):
     method, stats = _pretrain(VipAntConfig(**{**TINY, "epochs": 1, "curation": mode, "curation_epochs": 2}), clips,
                               tmp_path, cache)
     assert len(method.history["loss_at"]) == 2 and math.isfinite(stats["loss_at"])
+    curves = read_epoch_stats(stats)  # loss_va over all 3 epochs, loss_at over the 2 curation epochs, after the first
+    assert [e for e, _ in curves["loss_va"]] == [1, 2, 3] and [e for e, _ in curves["loss_at"]] == [2, 3]
+    assert [v for _, v in curves["loss_at"]] == method.history["loss_at"]
     assert 0.0 <= stats["curation_own_caption"] <= 1.0
 
 

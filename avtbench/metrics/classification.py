@@ -66,6 +66,17 @@ def ave_accuracy(
     raise ValueError(f"level must be 'segment' or 'video', got {level!r}")
 
 
+def ave_class_accuracy(pred: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per foreground class, the video-level accuracy of `ave_accuracy(pred, labels, level="video")` on
+    that class's videos (NaN for a class with none), from the same reductions of `pred` and `labels`."""
+    from avtbench.metrics.per_class import class_accuracy
+
+    true = _video_labels(labels)
+    scores = np.asarray(pred)
+    n_classes = scores.shape[-1] if scores.ndim == 2 else np.asarray(labels).shape[-1] - 1
+    return class_accuracy(_video_predictions(pred), true, int(n_classes))
+
+
 def precision_recall_f1_pooled(
     pred01: np.ndarray, gt01: np.ndarray, batch_size: int | None = None
 ) -> dict[str, float]:

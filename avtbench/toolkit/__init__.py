@@ -11,7 +11,9 @@
   plot or a command; `pretrained(method, seed, settings, where)`: a method pretrained or loaded from
   the cache with the checkpoint key a grid uses; `configured(method, settings)`: its built and
   validated config; `method_corpus(method, settings, where)`: the lazy corpus it pretrains on;
-  `cache_root(where)`, `device(where)` (`cells.py`, `Where`: results, cache, device, progress, log).
+  `cache_root(where)`, `device(where)` (`cells.py`, `Where`: results, cache, device, progress, log);
+- `epoch_stats(history)`: a pretraining's per-epoch statistics as `epoch<e>.<key>` entries of the stats
+  `pretrain` returns, the training curve the report draws (`read_epoch_stats` reads them; `epochs.py`).
 
 Importing it imports no torch (each function imports what it needs when called): the CLI's light
 commands import `cli_guard` from here.
@@ -19,9 +21,10 @@ commands import `cli_guard` from here.
 from avtbench.toolkit.cells import (CellRun, Where, cache_root, configured, device, method_corpus, pretrained,
                                     run_or_load_cell)
 from avtbench.toolkit.commands import cli_guard
+from avtbench.toolkit.epochs import epoch_stats, read_epoch_stats
 from avtbench.toolkit.recipes import SynthClapSettings, SynthClipSettings, synthetic_clap_recipe, synthetic_clip_recipe
 from avtbench.toolkit.rng import seeded_rng
 
 __all__ = ["seeded_rng", "synthetic_clip_recipe", "synthetic_clap_recipe", "SynthClipSettings", "SynthClapSettings",
            "cli_guard", "CellRun", "Where", "run_or_load_cell", "pretrained", "configured", "method_corpus",
-           "cache_root", "device"]
+           "cache_root", "device", "epoch_stats", "read_epoch_stats"]

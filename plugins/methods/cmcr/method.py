@@ -50,7 +50,7 @@ from avtbench.backbones.clip import load_clip
 from avtbench.backbones.loading import SYNTH_CLAP, SYNTH_CLIP, save_pretrained
 from avtbench.backbones.synthetic import synth_key
 from avtbench.data.blocks import fingerprint as stream_fingerprint
-from avtbench.toolkit import seeded_rng, synthetic_clap_recipe, synthetic_clip_recipe
+from avtbench.toolkit import epoch_stats, seeded_rng, synthetic_clap_recipe, synthetic_clip_recipe
 
 from . import CARD
 from . import data as corpus_data
@@ -216,6 +216,7 @@ class CMCR(Method):
         inputs = training_inputs(embedded, self.config, workdir, self.device)
         self.history = fit_heads(self.heads, self.losses, inputs, self.config, self.seed, self.device, progress)
         stats = {k: v[-1] for k, v in self.history.items() if v}
+        stats.update(epoch_stats(self.history))
         stats.update(texts=float(len(inputs["clip_text"])), image_memory=float(embedded["image_memory"].shape[0]),
                      audio_memory=float(embedded["audio_memory"].shape[0]))
         return stats

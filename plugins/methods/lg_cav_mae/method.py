@@ -43,7 +43,7 @@ from avtbench.backbones.clap import load_clap
 from avtbench.backbones.contrastive import caption_groups
 from avtbench.backbones.loading import SYNTH_CLAP, save_pretrained
 from avtbench.data.npyfile import NpyRows, NpyWriter, decoded_copy
-from avtbench.toolkit import seeded_rng
+from avtbench.toolkit import epoch_stats, seeded_rng
 
 from . import CARD
 from . import triplets
@@ -157,6 +157,7 @@ class LGCavMae(Method):
             history = train(self.model, self.head, audio, visual, rows, text, cfg, self.device, self.seed, progress)
         self.history = history.per_epoch
         stats = {k: v[-1] for k, v in self.history.items() if v}
+        stats.update(epoch_stats(self.history))
         stats.update(triplet_seconds=triplet_seconds, trained_clips=float(len(rows)),
                      triplets=float(self.provenance.get("triplets", {}).get("kept", 0)))
         return stats

@@ -24,6 +24,7 @@ from avtbench.api import Clips, Method, MethodState, Progress, UserError
 from avtbench.config import setting
 from avtbench.data.loader import batch_rows, batches
 from avtbench.data.npyfile import NpyRows, NpyWriter
+from avtbench.toolkit import epoch_stats
 
 from . import CARD
 from ..features import segment_vectors
@@ -83,7 +84,11 @@ class Oracle(Method):
         orders = (torch.randperm(len(corpus), generator=generator).numpy() for _ in range(self.config.epochs))
         rows = itertools.islice(batch_rows(orders, self.config.batch_size), self.config.max_steps or None)
         total = self.config.max_steps or self.config.epochs * -(-len(corpus) // self.config.batch_size)
-        for batch in progress.track(batches(arrays, rows, self.device), total=total, description="oracle pretraining"):
+        per_epoch = -(-len(corpus) // self.config.batch_size)  # batch_rows keeps a short last batch
+        sums: list[float] = []
+        counts: list[int] = []
+        for step, batch in enumerate(progress.track(batches(arrays, rows, self.device), total=total,
+                                                     description="oracle pretraining")):
             y = (batch["events"] > 0).float()
             embedded = {m: self.model[m](batch[m]) for m in self.modalities}
             loss = sum(loss_fn(self.model["classifier"](e), y) for e in embedded.values())
@@ -93,7 +98,12 @@ class Oracle(Method):
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-        return {"final_loss": float(loss.detach())}
+            if step % per_epoch == 0:
+                sums.append(0.0)
+                counts.append(0)
+            sums[-1] += float(loss.detach())
+            counts[-1] += 1
+        return {"final_loss": float(loss.detach()), **epoch_stats({"loss": [s / n for s, n in zip(sums, counts)]})}
 
     def _segment_files(self, corpus: Clips, workdir: Path, progress: Progress) -> dict[str, NpyRows]:
         """Each modality's segment vectors [N, T, D] (`segment_vectors`: visual pooled over space), made in

@@ -22,7 +22,7 @@ from avtbench.api import Batch, Clips, Method, MethodState, Progress, UserError
 from avtbench.data.loader import batch_rows, batches
 from avtbench.data.npyfile import NpyRows, NpyWriter
 from avtbench.logs import LIBRARY_LOG
-from avtbench.toolkit import seeded_rng
+from avtbench.toolkit import epoch_stats, seeded_rng
 
 from . import CARD
 from .config import MODALITY_SETS, REFERENCE_BEHAVIOUR, UnifiedVQConfig
@@ -364,10 +364,11 @@ class UnifiedVQ(Method):
         self.usage = CodebookUsage.from_tensor(model.modalities, masks) if masks is not None else None
 
 
-HISTORY_KEYS = ("loss", "cpc", "cmcm", "club_fit", "codes_shared", "codes_dead")
-"""Per-epoch means recorded as `epoch<e>.<key>` (with every `agree_*` and `recon.*`): the training curve."""
+HISTORY_KEYS = ("loss", "cpc", "cmcm", "club_fit")
+"""Per-epoch means recorded as `epoch<e>.<key>` (with every `agree_*`, `recon.*` and `codes_*`: the codebook
+usage per epoch, `codes_<modality>_only`, `codes_shared`, `codes_dead`): the training curve."""
 
 
 def _per_epoch(history: list[dict[str, float]]) -> dict[str, float]:
-    return {f"epoch{e}.{k}": v for e, means in enumerate(history, 1) for k, v in means.items()
-            if k in HISTORY_KEYS or k.startswith(("agree_", "recon."))}
+    return epoch_stats([{k: v for k, v in means.items() if k in HISTORY_KEYS or k.startswith(("agree_", "recon.", "codes_"))}
+                        for means in history])

@@ -45,7 +45,7 @@ from avtbench.backbones.loading import SYNTH_CLIP, save_pretrained
 from avtbench.backbones.preprocess import ImagePreprocess
 from avtbench.data.blocks import fingerprint
 from avtbench.data.loader import batch_rows, batches
-from avtbench.toolkit import seeded_rng, synthetic_clip_recipe
+from avtbench.toolkit import epoch_stats, seeded_rng, synthetic_clip_recipe
 
 from . import CARD
 from . import curation, sources
@@ -194,6 +194,9 @@ class VipAnt(Method):
                 optimizer = self._optimizer(data["frames"].shape[0], cfg.curation_epochs)
             stats = self._curation(data, corpus, pool, workdir, optimizer, generator, progress)
         stats["logit_scale_va"] = float(net.logit_scale_va.detach().exp())
+        # the curve: loss_va over every epoch of both stages, loss_at over the curation epochs (the last ones)
+        va, at = self.history["loss_va"], self.history["loss_at"]
+        stats.update(epoch_stats({"loss_va": va}), **epoch_stats({"loss_at": at}, first_epoch=len(va) - len(at) + 1))
         return stats
 
     def _optimizer(self, segments: int, epochs: int) -> torch.optim.Optimizer:

@@ -10,7 +10,8 @@ is video-level over the 28 event classes, with CMG's `ave.py` settings (lr 4e-4,
   trained on (in the other modality); numbers are not comparable with `clean`.
 CMG logs the accuracy after every epoch and reports the best; we report the final epoch as
 `accuracy` and the reference's variant as `accuracy_best_epoch`. `source_accuracy` is the head on
-the source modality of the same evaluation split.
+the source modality of the same evaluation split; `accuracy[<class>]` the final head's accuracy on
+each class's test videos (`avtbench.metrics.per_class`).
 """
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from torch import nn
 
 from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
 from avtbench.config import setting
-from avtbench.metrics.classification import ave_accuracy
+from avtbench.metrics.classification import ave_accuracy, ave_class_accuracy
+from avtbench.metrics.per_class import per_class_metrics
 from avtbench_plugins.tasks.heads.classifiers import VideoClassifier, fit, predict
 
 from . import CARD
@@ -76,8 +78,10 @@ class AVE(Task):
                    epochs=c.epochs, lr=c.lr, batch_size=c.batch_size, seed=seed, device=device,
                    progress=progress, after_epoch=score)
         same_modality = predict(head, embeddings[(test, direction.source)], device)
+        by_class = ave_class_accuracy(predict(head, x_test, device), test_labels)
         return {
             "accuracy": per_epoch[-1],
             "accuracy_best_epoch": max(per_epoch),
             "source_accuracy": ave_accuracy(same_modality, test_labels, level="video"),
+            **per_class_metrics("accuracy", splits[test].class_names[:n_classes], by_class),
         }

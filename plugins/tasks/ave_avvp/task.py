@@ -13,7 +13,8 @@ Protocols (`ave_avvp.protocol`):
   with its checked labels. The AVE root must hold the two .h5 files, the AVVP root the two lists.
 `epochs` left unset means 30 under `clean` and 50 under `cmg` (the recorded config holds the number).
 CMG reports the best epoch by F1 on the test set; we report the final epoch and add the reference's
-variant as `f1_best_epoch`.
+variant as `f1_best_epoch`. `f1[<class>]` (AVVP's class names): the final head's F1 of each shared class
+over the test segments (`avtbench.metrics.per_class`; ours, for the report's per-class bars).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import numpy as np
 
 from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
 from avtbench.config import setting
+from avtbench.metrics.per_class import per_class_metrics
 from avtbench_plugins.datasets.ave.vocab import AVE_AVVP_SHARED
 from avtbench_plugins.tasks.heads.segments import SegmentHeadConfig, train_and_score, with_background
 
@@ -103,4 +105,5 @@ class AVEAVVP(Task):
         metrics["f1_best_epoch"] = max(m["f1"] for m in result.per_epoch)
         metrics["n_train_videos"] = float(len(x_train))
         metrics["n_test_videos"] = float(len(x_test))
+        metrics.update(per_class_metrics("f1", [avvp for _, avvp in AVE_AVVP_SHARED], result.class_f1))
         return metrics

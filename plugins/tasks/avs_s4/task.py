@@ -29,7 +29,8 @@ prediction is empty. Width 32 and 20 epochs keep a cell near 1.5 minutes on 2 CP
 Metrics (`scores.segmentation_scores`, AVSBench's `utility.py` via `avtbench.metrics.segmentation`),
 in percent, on the test split: `miou` (main) and `f_score` over all frames, `miou_batched` and
 `f_score_batched` per reference test batch of `eval_batch` videos; `source_miou` the same model
-conditioned on the source modality of the test clips; `val_miou` and `best_epoch` of the selection.
+conditioned on the source modality of the test clips; `val_miou` and `best_epoch` of the selection;
+`miou[<class>]` each category's test clips' mIoU (`avtbench.metrics.per_class`; ours, for the report).
 The AVSBench paper prints the F-score as a fraction (ours / 100). A few test clips' frames, masks
 and predictions are kept as `self.samples` (`samples.MaskSamples`); `write_artifacts(folder)` writes them.
 """
@@ -43,6 +44,7 @@ import numpy as np
 
 from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
 from avtbench.config import setting
+from avtbench.metrics.per_class import per_class_metrics
 from avtbench_plugins.datasets.avs_s4.reader import FRAMES
 
 from . import CARD
@@ -135,6 +137,7 @@ class AVSS4(Task):
             metrics["source_miou"] = metrics["miou"]
         metrics.update(val_miou=100.0 * fit.val_miou[fit.best_epoch - 1], best_epoch=float(fit.best_epoch),
                        final_loss=fit.final_loss)
+        metrics.update(per_class_miou(clip_iou(probs, masks), splits["test"]))
         self.samples = self._keep(splits["test"], probs, direction)
         return metrics
 
@@ -149,3 +152,12 @@ class AVSS4(Task):
     def write_artifacts(self, folder: Path) -> list[Path]:
         """The kept predictions of the last `evaluate` (`avs_s4_masks.npz`, `.png`) in `folder`; [] before any."""
         return [] if self.samples is None else self.samples.write(folder)
+
+
+def per_class_miou(clip_ious: np.ndarray, test: Clips) -> dict[str, float]:
+    """`miou[<class>]`: the mean IoU (%) of each category's test frames (every clip has as many frames, so
+    the mean of its clips' IoUs); classes with no test clip left out (`avtbench.metrics.per_class`)."""
+    category = np.asarray(test.labels["category"]).reshape(-1)
+    values = [100.0 * float(clip_ious[category == k].mean()) if (category == k).any() else float("nan")
+              for k in range(len(test.class_names))]
+    return per_class_metrics("miou", test.class_names, values)

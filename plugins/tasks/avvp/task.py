@@ -16,7 +16,8 @@ Two families of numbers, both reported, named:
     the val/test videos with at least one event in that modality, with CMG's checked labels; each row
     is one clip, labelled by that row alone (see `avtbench_plugins.datasets.avvp.reader`). The AVVP root must hold them.
   CMG reports the epoch of best precision; we report the final epoch and add that variant as
-  `f1_best_precision_epoch`.
+  `f1_best_precision_epoch`. `f1[<class>]`: the final head's F1 of each class over the test segments
+  (`avtbench.metrics.per_class`; ours, for the report's per-class bars).
 - Official AVVP evaluation (`segment_*`, `event_*`): on the release test split, whatever the protocol,
   the same head predicts audio events from audio embeddings and visual events from visual embeddings
   (foreground classes, 0.5), scored by `avtbench.metrics.avvp.avvp_f1` (audio, visual, audio_visual,
@@ -32,6 +33,7 @@ import numpy as np
 from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
 from avtbench.config import setting
 from avtbench.metrics.avvp import avvp_f1
+from avtbench.metrics.per_class import per_class_metrics
 from avtbench_plugins.tasks.heads.segments import SegmentHeadConfig, probabilities, train_and_score, with_background
 
 from . import CARD
@@ -93,6 +95,7 @@ class AVVP(Task):
         metrics["f1_best_precision_epoch"] = best["f1"]
         metrics["n_train_videos"] = float(len(x_train))
         metrics["n_test_videos"] = float(len(x_test))
+        metrics.update(per_class_metrics("f1", splits[test_splits[0]].class_names, result.class_f1))
         metrics.update(self._official(result.head, embeddings, splits[OFFICIAL], device))
         return metrics
 

@@ -10,6 +10,7 @@ from torch import nn
 from avtbench.api import Progress
 from avtbench.config import setting
 from avtbench.metrics.classification import precision_recall_f1_pooled
+from avtbench.metrics.per_class import class_f1
 
 from .classifiers import ExpLogLoss, SegmentClassifier, fit, predict
 
@@ -33,6 +34,9 @@ class SegmentResult:
     head: nn.Module
     final: dict[str, float]
     per_epoch: list[dict[str, float]]
+    class_f1: np.ndarray
+    """[K] the final head's F1 (%) of each foreground class over every test segment, at 0.5 as `final`; NaN
+    for a class neither predicted nor present (`avtbench.metrics.per_class.class_f1`)."""
 
 
 def train_and_score(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray,
@@ -53,7 +57,8 @@ def train_and_score(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray
     head = fit(lambda: SegmentClassifier(x_train.shape[-1], n_classes), loss_fn, x_train, y_train,
                epochs=config.epochs, lr=config.lr, batch_size=config.batch_size, seed=seed, device=device,
                progress=progress, extra_params=list(explog.parameters()), after_epoch=score)
-    return SegmentResult(head, per_epoch[-1], per_epoch)
+    pred = probabilities(head, x_test, device) > 0.5
+    return SegmentResult(head, per_epoch[-1], per_epoch, class_f1(pred[..., :-1], y_test[..., :-1] > 0.5))
 
 
 def probabilities(head: nn.Module, x: np.ndarray, device: str) -> np.ndarray:

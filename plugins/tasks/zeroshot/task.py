@@ -4,7 +4,7 @@ No head is trained. A clip's audio embedding is the mean of its segment embeddin
 prompt is embedded by the method's text encoder. Each class is described as its dataset source
 describes it (`Clips.descriptions`): on real AVE by its name in lower case, on a provided copy as
 the provider's captions phrase it.
-Accuracy is video-level over the 28 AVE classes, in percent.
+Accuracy is video-level over the 28 AVE classes, in percent; `accuracy[<class>]` on each class's videos.
 """
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
-from avtbench.metrics.classification import ave_accuracy
+from avtbench.metrics.classification import ave_accuracy, ave_class_accuracy
+from avtbench.metrics.per_class import per_class_metrics
 from avtbench_plugins.tasks.heads.pooling import pooled
 
 from . import CARD
@@ -42,4 +43,6 @@ class ZeroShot(Task):
                  seed: int, device: str, progress: Progress) -> dict[str, float]:
         audio = pooled(embeddings[("test", "audio")])
         prompts = pooled(embeddings[(PROMPTS, "text")])
-        return {"accuracy": ave_accuracy(audio @ prompts.T, splits["test"].labels["segment"], level="video")}
+        scores, labels = audio @ prompts.T, splits["test"].labels["segment"]
+        return {"accuracy": ave_accuracy(scores, labels, level="video"),
+                **per_class_metrics("accuracy", splits["test"].class_names, ave_class_accuracy(scores, labels))}
