@@ -1,7 +1,6 @@
-"""Command line: `avtbench run`, `list`, `table`, `plot`, `check`, `convert` and `data` (`datacli.py`), and
-the commands plugins add (hooks `avtbench_cards`, `avtbench_commands`). Heavy imports happen inside commands only; plugins are
-discovered when a command that is not built in is asked for and by `--help`, which lists the plugins'
-commands from their cards (a command's module is imported when it is invoked)."""
+"""Command line: `avtbench run`, `list`, `table`, `plot`, `check`; `convert`, `data` (`datacli.py`), `report` (`reportcli.py`);
+and the commands plugins add (hooks `avtbench_cards`, `avtbench_commands`). Heavy imports happen inside commands only; plugins are
+discovered for a command that is not built in and by `--help`, which lists plugin commands from their cards (imported when invoked)."""
 from __future__ import annotations
 
 import sys
@@ -13,6 +12,7 @@ import click
 from avtbench.datacli import convert, data
 from avtbench.extract import extract
 from avtbench.errors import UserError
+from avtbench.reportcli import report
 from avtbench.toolkit.commands import cli_guard
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ def main() -> None:
     Installed plugins may add commands of their own: `avtbench list` shows them."""
 
 
-for _command in (convert, data, extract):
+for _command in (convert, data, extract, report):
     main.add_command(_command)
 
 @main.command()

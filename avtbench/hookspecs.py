@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from avtbench.cards import Card
     from avtbench.extractors import Extractor
     from avtbench.plots import Plot
+    from avtbench.report.sections import ReportSection
 
 PROJECT = "avtbench"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -61,3 +62,10 @@ def avtbench_plots() -> "list[Plot]":
 @hookspec
 def avtbench_extractors() -> "list[type[Extractor]]":
     """Return the feature extractors (`avtbench.extractors.Extractor` subclasses) this plugin provides."""
+
+
+@hookspec
+def avtbench_report_sections() -> "list[ReportSection]":
+    """Return sections (`avtbench.report.sections.ReportSection`) that `avtbench report` draws on the pages of
+    the cells they apply to (a method's, a task's, or every cell); their `draw` may be "module:function",
+    imported only when a report is written."""

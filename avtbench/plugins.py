@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from avtbench.api import Converter, Dataset, Method, Task
     from avtbench.extractors import Extractor
     from avtbench.plots import Plot
+    from avtbench.report.sections import ReportSection
 
 __all__ = ["GROUP", "PluginFailure", "UnusablePlugin", "Registry", "discover", "registry"]
 
@@ -46,6 +47,8 @@ class Registry:
     """`avtbench convert NAME`'s converters, by name (cards only)."""
     extractors: "Catalog[type[Extractor]]" = field(init=False)
     """Feature extractors (`avtbench extract --audio/--visual NAME`), by name."""
+    sections: "list[ReportSection]" = field(default_factory=list)
+    """Sections plugins add to `avtbench report`'s cell pages (hook `avtbench_report_sections`), by name."""
 
     def __post_init__(self) -> None:
         self.methods = Catalog(MethodCard, _subclass_of("Method"), self.failures)
@@ -72,6 +75,7 @@ class Registry:
         twin.datasets, twin.plots = self.datasets.copy(twin.failures), self.plots.copy(twin.failures)
         twin.commands, twin.converters = self.commands.copy(twin.failures), self.converters.copy(twin.failures)
         twin.extractors = self.extractors.copy(twin.failures)
+        twin.sections = list(self.sections)
         return twin
 
     def method(self, name: str) -> type[Method]:
@@ -147,7 +151,30 @@ def discover(entry_points: Iterable[importlib.metadata.EntryPoint] | None = None
                           (hooks.avtbench_datasets, registry.datasets), (hooks.avtbench_plots, registry.plots),
                           (hooks.avtbench_commands, registry.commands), (hooks.avtbench_extractors, registry.extractors)):
         _collect(hook, catalog)
+    _collect_sections(hooks.avtbench_report_sections, registry)
     return registry
+
+
+def _collect_sections(hook: Any, registry: Registry) -> None:
+    """Add the report sections every implementation returns; a bad or clashing one is recorded, not raised."""
+    from avtbench.report.sections import ReportSection
+
+    for impl in hook.get_hookimpls():
+        try:
+            sections = list(impl.function() or [])
+            for section in sections:
+                if not isinstance(section, ReportSection):
+                    raise TypeError(f"{section!r} is not an avtbench.report.sections.ReportSection")
+        except Exception as exc:
+            registry.failures.append(PluginFailure(impl.plugin_name, hook.name, describe(exc)))
+            continue
+        for section in sections:
+            taken = [s for s in registry.sections if s.name == section.name]
+            if taken:
+                registry.failures.append(PluginFailure(impl.plugin_name, f"report section {section.name}",
+                                                       f"report section name {section.name!r} already provided"))
+                continue
+            registry.sections.append(section)
 
 
 def _collect_cards(hook: Any, registry: Registry) -> None:

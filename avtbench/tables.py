@@ -29,6 +29,8 @@ class Aggregate:
     values: list[float] = field(default_factory=list)
     seeds: list[Any] = field(default_factory=list)
     """The record's `seed` for each value, in the same order (used to pair rows for the significance test)."""
+    records: list[CellRecord] = field(default_factory=list, repr=False)
+    """The record of each value, in the same order (the report links each entry to its cells' pages)."""
 
     @property
     def n(self) -> int:
@@ -161,6 +163,7 @@ def build_table(records: Iterable[CellRecord], metric: str | None = None, test: 
         seen.add((row, col, r.seed))
         cells[(row, col)].values.append(float(r.metrics[name]))
         cells[(row, col)].seeds.append(r.seed)
+        cells[(row, col)].records.append(r)
         metric_names[col] = name
         environments[col].add(environment_signature(r.environment))
         if name in r.lower_is_better:
@@ -197,6 +200,30 @@ def footer(table: Table, fmt: str = "markdown") -> str:
             f"seeds). Cells: mean ± sample std (ddof=1) (n seeds); a single seed shows mean (n=1).")
 
 
+@dataclass(frozen=True)
+class CellText:
+    """One entry of a rendered table: its text, whether it is the column's best (bold), and whether that best
+    carries the mark (not ahead of the runner-up). Every renderer (markdown, latex, the report's HTML) uses it."""
+
+    text: str
+    best: bool
+    marked: bool
+
+
+def cell_text(table: Table, row: str, column: str, precision: int = 1, pm: str = " ± ") -> CellText | None:
+    """`mean ± std (n)` or `mean (n=1)` of one entry, with its bold and mark; None where the row has no value."""
+    agg = table.cells.get((row, column))
+    if agg is None:
+        return None
+    if agg.n == 1:
+        text = f"{agg.mean:.{precision}f} (n=1)"
+    else:
+        text = f"{agg.mean:.{precision}f}{pm}{agg.std:.{precision}f} ({agg.n})"
+    best = row in table.best(column)
+    comparison = table.compare(column, row) if best else None
+    return CellText(text, best, comparison is not None and comparison.ahead is False)
+
+
 def render(table: Table, fmt: str = "markdown", precision: int = 1) -> str:
     """Markdown or latex table with a footer line explaining bold and the mark, or csv.
 
@@ -208,27 +235,18 @@ def render(table: Table, fmt: str = "markdown", precision: int = 1) -> str:
         return "no results yet; run `avtbench run ...` first"
     if fmt == "csv":
         return _render_csv(table)
-    best = {col: table.best(col) for col in table.columns}
     bold = (lambda s: f"**{s}**") if fmt == "markdown" else (lambda s: f"\\textbf{{{s}}}")
     pm = " ± " if fmt == "markdown" else " $\\pm$ "
     body = []
     for row in table.rows:
         line = [row]
         for col in table.columns:
-            agg = table.cells.get((row, col))
-            if agg is None:
+            shown = cell_text(table, row, col, precision, pm)
+            if shown is None:
                 line.append("")
                 continue
-            if agg.n == 1:
-                text = f"{agg.mean:.{precision}f} (n=1)"
-            else:
-                text = f"{agg.mean:.{precision}f}{pm}{agg.std:.{precision}f} ({agg.n})"
-            if row in best[col]:
-                text = bold(text)
-                comparison = table.compare(col, row)
-                if comparison is not None and comparison.ahead is False:
-                    text += _MARK[fmt]
-            line.append(text)
+            text = bold(shown.text) if shown.best else shown.text
+            line.append(text + _MARK[fmt] if shown.marked else text)
         body.append(line)
     headers = ["method"] + [f"{col} {table.metric_names[col]}" for col in table.columns]
     grid = tabulate(body, headers=headers, tablefmt="pipe" if fmt == "markdown" else "latex_raw",

@@ -293,3 +293,45 @@ def install_carded_distribution(site: Path) -> Path:
     (package / "method.py").write_text(CARDED_METHOD)
     (package / "command.py").write_text(CARDED_COMMAND)
     return write_dist_info(site, "carded_avt", {"carded": "carded_avt"})
+
+
+SECTION_INIT = '''
+"""A third-party plugin that adds two sections to `avtbench report`: one drawn from a module imported on
+use (given as "module:function"), one that always fails (the report goes on without it)."""
+from avtbench.hookspecs import hookimpl
+from avtbench.report.sections import ReportSection
+
+
+def broken(cell):
+    raise RuntimeError("the broken section always fails")
+
+
+@hookimpl
+def avtbench_report_sections():
+    return [ReportSection(name="seed_badge", title="Seed badge", draw="sections_avt.draw:badge",
+                          summary="the cell's seed as a picture"),
+            ReportSection(name="broken_badge", title="Broken badge", draw=broken, task="ave")]
+'''
+
+SECTION_DRAW = '''
+from avtbench.report.sections import Figure, SectionContent
+
+
+def badge(cell):
+    path = cell.image("badge.svg")
+    path.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="120" height="30">'
+                    f'<text x="5" y="20">seed {cell.record.seed}</text></svg>')
+    return SectionContent(figures=(Figure(path, f"seed {cell.record.seed} of {cell.record.method}"),),
+                          paragraphs=(f"drawn by a third-party plugin for {cell.record.label()}",),
+                          facts=(("main value", f"{cell.record.main_value:.2f}"),))
+'''
+
+
+def install_section_distribution(site: Path) -> Path:
+    """A plugin (entry point `sections`) adding the report sections `seed_badge` (every cell, an SVG) and
+    `broken_badge` (ave cells, always raises)."""
+    package = site / "sections_avt"
+    package.mkdir(parents=True, exist_ok=True)
+    (package / "__init__.py").write_text(SECTION_INIT)
+    (package / "draw.py").write_text(SECTION_DRAW)
+    return write_dist_info(site, "sections_avt", {"sections": "sections_avt"})

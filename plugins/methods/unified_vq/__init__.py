@@ -1,6 +1,7 @@
 """`unified_vq`: CMG / Uni-Code (NeurIPS 2023), a shared VQ codebook across audio, visual and text."""
 from avtbench.cards import Card, MethodCard, PlotCard
 from avtbench.hookspecs import hookimpl
+from avtbench.report.sections import ReportSection
 
 CARD = MethodCard(
     name="unified_vq",
@@ -21,3 +22,15 @@ CODEBOOK_CARD = PlotCard(
 @hookimpl
 def avtbench_cards() -> list[Card]:
     return [CARD, CODEBOOK_CARD]
+
+
+CODEBOOK_SECTION = ReportSection(
+    name="codebook", title="Codebook usage", method="unified_vq",
+    draw="avtbench_plugins.methods.unified_vq.report:codebook_section",
+    summary="codes used by one modality only, shared, or dead, per pretraining epoch, from the record",
+)
+
+
+@hookimpl
+def avtbench_report_sections() -> list[ReportSection]:
+    return [CODEBOOK_SECTION]
