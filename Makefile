@@ -4,7 +4,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test test-slow test-kernels check clean
+.PHONY: install install-browser run test test-slow test-kernels check clean
 
 $(BIN)/avtbench: pyproject.toml
 	python3 -m venv $(VENV)
@@ -23,6 +23,17 @@ test: install
 
 test-slow: install
 	$(BIN)/pytest -m slow
+
+# optional: Chromium for the slow suite's browser test of `avtbench report` (tests/test_report_browser.py,
+# skipped where it is absent): Debian's package `chromium`, installed when missing and run as root; otherwise
+# says how (exit 1)
+install-browser:
+	@if command -v chromium >/dev/null 2>&1; then echo "chromium is installed: $$(command -v chromium)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y chromium || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium); \
+	else echo "install Chromium for the report's browser test: sudo apt-get install chromium (Debian, Ubuntu)," \
+		"or set AVTBENCH_CHROMIUM=/path/to/chromium" >&2; exit 1; fi
 
 # the world-generation tests again under another OpenBLAS CPU kernel than the machine's own (`make test`
 # runs them under that one): Haswell on an AVX-512 CPU, Sandybridge on an AVX2 one, Nehalem below
