@@ -17,6 +17,7 @@ from avtbench.cli import main
 from avtbench.metrics.classification import ave_accuracy, ave_class_accuracy
 from avtbench.metrics.per_class import class_f1, per_class_metrics, split
 from avtbench.plugins import registry
+from avtbench.report.classes import merged_order
 from avtbench.report.site import write_site
 from avtbench.tables import build_table, render
 from avtbench.toolkit import epoch_stats, read_epoch_stats
@@ -214,3 +215,8 @@ def test_epoch_stats_round_trip_and_the_codebook_fallback() -> None:
     assert usage_rows(old, 16) == [{"shared": 3, "dead": 10, "one_modality_only": 3},
                                    {"shared": 5, "dead": 8, "one_modality_only": 3}]
     assert usage_rows({}, 16) == [] and CLASSES[0] == "Church bell"
+
+
+def test_classes_keep_the_datasets_order_though_records_leave_some_out() -> None:
+    assert merged_order([["Bell", "Dog"], ["Accordion", "Bell"], ["Dog", "Fire"], ["Cat", "Fire"]]) == \
+        ["Accordion", "Bell", "Dog", "Cat", "Fire"]

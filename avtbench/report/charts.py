@@ -21,14 +21,13 @@ def _pyplot():
     return plt
 
 
-def class_bars(values: Mapping[str, Mapping[str, float]], title: str, xlabel: str, path: Path) -> Path:
-    """Grouped horizontal bars: one group per class (in first-met order), one bar per row of `values`
-    (method -> class -> score); a method without a class's score has no bar there."""
+def class_bars(values: Mapping[str, Mapping[str, float]], classes: Sequence[str], title: str, xlabel: str,
+               path: Path) -> Path:
+    """Grouped horizontal bars: one group per class (in the order of `classes`, top down), one bar per row of
+    `values` (method -> class -> score); a method without a class's score has no bar there."""
     plt = _pyplot()
     rows = list(values)
-    classes: list[str] = []
-    for scores in sorted(values.values(), key=len, reverse=True):  # the fullest row's order first
-        classes.extend(c for c in scores if c not in classes)
+    classes = list(classes) + [c for scores in values.values() for c in scores if c not in classes]
     bar = 0.8 / max(len(rows), 1)
     height = min(2.0 + len(classes) * (0.12 * len(rows) + 0.12), 60.0)
     fig, ax = plt.subplots(figsize=(9.0, height))
@@ -36,14 +35,16 @@ def class_bars(values: Mapping[str, Mapping[str, float]], title: str, xlabel: st
         ys = [k - 0.4 + bar * (i + 0.5) for k, c in enumerate(classes) if c in values[row]]
         xs = [values[row][c] for c in classes if c in values[row]]
         ax.barh(ys, xs, height=bar, color=PALETTE[i % len(PALETTE)], label=row)
+    top = max((v for scores in values.values() for v in scores.values()), default=0.0)
+    ax.set_xlim(0, top * 1.05 if top > 0 else 1.0)  # scores are >= 0: an all-zero chart still starts at 0
     ax.set_yticks(range(len(classes)), classes, fontsize=8)
     ax.invert_yaxis()
     ax.set_ylim(len(classes) - 0.5, -0.5)
     ax.set(title=title, xlabel=xlabel)
     ax.grid(axis="x", alpha=0.3)
     if rows:
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35 / height * 6), ncol=min(len(rows), 4), frameon=False,
-                  fontsize=8)
+        below = -0.6 / (height * (fig.subplotpars.top - fig.subplotpars.bottom))  # 0.6 inch under the axes
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, below), ncol=min(len(rows), 4), frameon=False, fontsize=8)
     return _save(fig, path)
 
 
@@ -77,12 +78,16 @@ def curves(series: Mapping[str, Mapping[str, Sequence[tuple[int, float]]]], titl
     if not stats:
         axes.flat[0].text(0.5, 0.5, "no per-epoch statistics recorded", ha="center", va="center")
     handles, labels = axes.flat[0].get_legend_handles_labels()
+    ncol = max(1, min(len(labels), 2 * cols))
+    legend_rows = math.ceil(len(labels) / ncol) if handles else 0
+    height = 2.4 * lines + 0.6 + 0.2 * legend_rows
+    fig.set_size_inches(3.2 * cols, height)
     if handles:
-        fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), frameon=False, fontsize=8)
-    fig.suptitle(title, fontsize=10)
-    height = 2.4 * lines + 0.6  # fixed margins in inches: tight_layout would cost more than drawing
-    fig.subplots_adjust(left=0.6 / (3.2 * cols), right=0.98, top=1 - 0.45 / height, bottom=0.55 / height,
-                        hspace=0.45, wspace=0.3)
+        fig.legend(handles, labels, loc="lower center", ncol=ncol, frameon=False, fontsize=8)
+    fig.suptitle(title, fontsize=10, y=1 - 0.1 / height, va="top")
+    # fixed margins in inches: tight_layout would cost more than the drawing
+    fig.subplots_adjust(left=0.6 / (3.2 * cols), right=0.98, top=1 - 0.62 / height,
+                        bottom=(0.45 + 0.2 * legend_rows) / height, hspace=0.45, wspace=0.3)
     return _save(fig, path, tight=False)
 
 

@@ -19,6 +19,31 @@ def column_of(entry: CellEntry) -> str:
     return entry.column or f"{entry.record.task}/{entry.record.direction}"
 
 
+def merged_order(sequences: list[list[str]]) -> list[str]:
+    """One order of every class the sequences name, each class placed after the one before it where first
+    met: records list their classes in the dataset's order but leave out those they could not score."""
+    order: list[str] = []
+    for sequence in sequences:
+        for i, name in enumerate(sequence):
+            if name in order:
+                continue
+            if i > 0:  # after the class before it in this record (placed already)
+                order.insert(order.index(sequence[i - 1]) + 1, name)
+                continue
+            after = next((n for n in sequence[1:] if n in order), None)  # else before the next one known
+            order.insert(order.index(after) if after is not None else len(order), name)
+    return order
+
+
+def class_orders(entries: list[CellEntry]) -> dict[str, list[str]]:
+    """metric -> its classes in the dataset's order (as the records wrote them)."""
+    sequences: dict[str, list[list[str]]] = {}
+    for entry in entries:
+        for metric, scores in split(entry.record.metrics)[1].items():
+            sequences.setdefault(metric, []).append(list(scores))
+    return {metric: merged_order(lists) for metric, lists in sequences.items()}
+
+
 def per_class_means(entries: list[CellEntry]) -> dict[str, dict[str, dict[str, float]]]:
     """metric -> method row -> class -> mean over the row's seeds that recorded it."""
     gathered: dict[str, dict[str, dict[str, list[float]]]] = {}
@@ -41,12 +66,13 @@ def task_body(model: SiteModel, task: str, root: Path, here: str) -> tuple[str, 
         mine = [e for e in entries if column_of(e) == column]
         main = mine[0].record.main_metric
         parts.append(f"<h2>{text(column)}</h2>")
-        means = per_class_means(mine)
+        means, orders = per_class_means(mine), class_orders(mine)
         if not means:
             parts.append('<p class="note">its records carry no per-class scores.</p>')
         for metric in sorted(means, key=lambda m: (m != main, m)):
             image = f"img/classes/{slug(task)}/{slug(column.split('/', 1)[1])}-{slug(metric)}.png"
-            charts.class_bars(means[metric], f"{column}: {metric} per class (mean over seeds)", metric, root / image)
+            charts.class_bars(means[metric], orders[metric], f"{column}: {metric} per class (mean over seeds)", metric,
+                              root / image)
             rows = ", ".join(f"{row} ({sum(1 for e in mine if (e.row or e.record.method) == row)} seeds)"
                              for row in means[metric])
             parts.append(figure(here, image, f"{metric} per class, per method: {rows}"))

@@ -27,7 +27,8 @@ table.main td { white-space: nowrap; } table.main td.value { text-align: right; 
 .note { color: #555; font-size: 0.9em; } .error { color: #a00; } .warning { color: #a60; }
 figure { margin: 0.8em 0; } figcaption { font-size: 0.85em; color: #555; }
 img { max-width: 100%; height: auto; border: 1px solid #eee; }
-.gallery { display: flex; flex-wrap: wrap; gap: 1em; } .gallery figure { width: 440px; }
+.gallery { display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; }
+.gallery figure { max-width: 440px; } .gallery img { max-height: 420px; width: auto; }
 pre { background: #f7f7f7; padding: 0.6em; overflow-x: auto; font-size: 0.85em; }
 """
 
