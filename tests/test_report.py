@@ -3,6 +3,7 @@ it links is there, the main table shows `avtbench table`'s numbers, per-class ba
 built-in and third-party sections, failed cells, provenance; bad input is one line and exit 2."""
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -24,7 +25,8 @@ from avtbench.toolkit import epoch_stats, read_epoch_stats
 from avtbench_plugins.methods.unified_vq.report import usage_rows
 
 from .report_store import CLASSES, write_store
-from .third_party import install_section_distribution, installed_registry
+from .test_readme_plugin import readme_block
+from .third_party import install_section_distribution, installed_registry, write_dist_info
 
 
 class Links(HTMLParser):
@@ -220,3 +222,25 @@ def test_epoch_stats_round_trip_and_the_codebook_fallback() -> None:
 def test_classes_keep_the_datasets_order_though_records_leave_some_out() -> None:
     assert merged_order([["Bell", "Dog"], ["Accordion", "Bell"], ["Dog", "Fire"], ["Cat", "Fire"]]) == \
         ["Accordion", "Bell", "Dog", "Cat", "Fire"]
+
+
+def test_the_readmes_section_example_shows_the_file_its_task_kept(tmp_path: Path, monkeypatch) -> None:
+    site = tmp_path / "site-packages"
+    (site / "my_task").mkdir(parents=True)
+    (site / "my_task" / "__init__.py").write_text(readme_block("# my_task/__init__.py (beside its card): the section, "
+                                                               "its code imported when a report is written"))
+    (site / "my_task" / "report.py").write_text(readme_block("# my_task/report.py"))
+    reg = installed_registry(write_dist_info(site, "my_task", {"my_task": "my_task"}), monkeypatch)
+    results = tmp_path / "results"
+    store = write_store(results, small=True)
+    record = next(iter(store.records()))
+    kept = Path(record.path).with_name(Path(record.path).stem + ".artifacts")
+    kept.mkdir()
+    (kept / "errors.png").write_bytes((Path(__file__).parents[1] / "docs" / "architecture.png").read_bytes())
+    moved = {**record.to_json(), "task": "my_task", "artifacts": ["errors.png"]}
+    Path(record.path).write_text(json.dumps(moved))
+    out = tmp_path / "out"
+    write_site(results, out, [s for s in reg.sections if s.name == "my_task_errors"], SilentProgress(), print)
+    page = next((out / "cells").rglob(f"{Path(record.path).stem}.html")).read_text()
+    assert "Where it went wrong" in page and "the test clips it got most wrong" in page
+    assert "img/sections/my_task_errors/" in page  # copied into the site beside the page's other pictures
