@@ -11,11 +11,11 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
 BOXES = {
     # name: (x, y, width, height, colour, text)
-    "cli": (0.5, 8.6, 9.0, 0.9, "#dbe9f6", "cli.py: run, table, list, status, check, plot + plugins' commands (lazy discovery)"),
+    "cli": (0.5, 8.6, 9.0, 0.9, "#dbe9f6", "cli.py: run, table, list, status, check, plot, report + plugins' commands (lazy discovery)"),
     "plan": (0.5, 7.1, 4.2, 1.0, "#dbe9f6", "plan.py: grid -> PlannedCells\n(configs validated, checkpoint key once)"),
     "exec": (5.3, 7.1, 4.2, 1.0, "#dbe9f6", "executors/: serial | ray | slurm\nstage 1 checkpoints, stage 2 cells (Job = one cell)"),
     "runner": (0.5, 5.5, 4.2, 1.0, "#dbe9f6", "runner.py + recording.py: pretrain (cached)\n-> encode (cached) -> task -> CellRecord"),
-    "store": (5.3, 5.5, 4.2, 1.0, "#dbe9f6", "store.py + record.py: one JSON per cell\n(CellRecord / CellFailure) -> tables.py"),
+    "store": (5.3, 5.5, 4.2, 1.0, "#dbe9f6", "store.py + record.py: one JSON per cell\n(CellRecord / CellFailure) -> tables.py, report/"),
     "registry": (0.5, 3.9, 9.0, 1.0, "#fbe5c8", "plugins.py + hookspecs.py: entry points of group \"avtbench\" -> Registry\n"
                                                   "api.py: the contracts (Method, Task, Dataset, Clips)   toolkit/: helpers for plugin authors"),
     "methods": (0.5, 2.3, 2.8, 1.0, "#fde9d9", "plugins/methods/*\n(unified_vq, cca, ...)"),

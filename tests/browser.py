@@ -3,7 +3,7 @@ network): open a page from the file system, collect console errors, failed loads
 load, take a screenshot.
 
 Chromium started with `--remote-debugging-pipe` reads protocol messages (JSON, each ended by a NUL byte)
-from its file descriptor 3 and writes replies and events to 4. `python -m tests.browser PAGE OUT.png`
+from its file descriptor 3 and writes replies and events to 4. `python -m tests.browser PAGE OUT.png [--width W]`
 screenshots one page (how docs/report.png was taken).
 """
 from __future__ import annotations
@@ -174,12 +174,24 @@ class Chromium:
         self.close()
 
 
-if __name__ == "__main__":
-    page, out = Path(sys.argv[1]).resolve(), Path(sys.argv[2])
+def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Screenshot one page in headless Chromium; print what went wrong.")
+    parser.add_argument("page", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--width", type=int, default=1400, help="viewport width in CSS pixels")
+    parser.add_argument("--max-height", type=int, default=4000, help="the screenshot's height at most")
+    args = parser.parse_args()
     executable = find_chromium()
     if executable is None:
         sys.exit("no chromium found: apt-get install chromium (or set AVTBENCH_CHROMIUM)")
     with Chromium(executable) as browser:
-        seen = browser.visit(page.as_uri())
+        seen = browser.visit(args.page.resolve().as_uri(), width=args.width)
         print("\n".join(seen.problems) or f"{seen.images} image(s) loaded, {seen.table_entries} table entries")
-        print(f"wrote {browser.screenshot(out, max_height=int(sys.argv[3]) if len(sys.argv) > 3 else 4000)}")
+        print(f"wrote {browser.screenshot(args.out, width=args.width, max_height=args.max_height)}")
+        sys.exit(1 if seen.problems else 0)
+
+
+if __name__ == "__main__":
+    main()

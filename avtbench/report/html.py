@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import Any, Iterable
 
 STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1.5em auto; max-width: 1400px;
-       padding: 0 1em; color: #222; line-height: 1.4; }
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1.5em; color: #222; line-height: 1.4; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.6em; border-bottom: 1px solid #ddd; }
 h3 { font-size: 1.05em; }
 nav { font-size: 0.9em; margin-bottom: 1em; } nav a { margin-right: 1em; }
 table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
-table.main td { white-space: nowrap; } table.main td.value { text-align: right; }
+table.main { font-size: 0.8em; } table.main td { white-space: nowrap; } table.main td.value { text-align: right; }
+.wide { overflow-x: auto; }
 .seeds { font-size: 0.8em; } .seeds a { margin-left: 0.3em; }
 .note { color: #555; font-size: 0.9em; } .error { color: #a00; } .warning { color: #a60; }
 figure { margin: 0.8em 0; } figcaption { font-size: 0.85em; color: #555; }

@@ -33,5 +33,5 @@ def main_table(model: SiteModel, here: str, precision: int = 1) -> str:
             cells.append(f'<td class="value"><span class="entry">{value}</span><div class="seeds">{seeds}</div></td>')
         lines.append("<tr>" + "".join(cells) + "</tr>")
     warnings = "".join(f'<p class="warning">{text(line)}</p>' for line in table.mixed_environments())
-    return (f'<table class="main">{"".join(lines)}</table>\n<p class="note">{text(footer(table))} '
+    return (f'<div class="wide"><table class="main">{"".join(lines)}</table></div>\n<p class="note">{text(footer(table))} '
             f"Under each entry, its seeds' cell pages.</p>{warnings}")
