@@ -104,10 +104,10 @@ class UnifiedVQ(Method):
         if len(corpus) < 2:
             raise UserError("unified_vq needs a corpus of at least 2 clips")
         steps = self._clip_steps(corpus, mods)
-        if cfg.cpc_mode == "cpc" and steps < cfg.prediction_steps + 1:
+        if cfg.alignment == "cpc" and steps < cfg.prediction_steps + 1:
             raise UserError(
                 f"clips of {steps} segments are too short for Cross-CPC predicting {cfg.prediction_steps} steps; "
-                "lower unified_vq.cpc_steps or set unified_vq.cpc_mode=infonce"
+                "lower unified_vq.cpc_steps or set unified_vq.alignment=infonce"
             )
         self._text_backbone = None
         with seeded_rng(self.seed, self.device):
