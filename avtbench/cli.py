@@ -1,4 +1,4 @@
-"""Command line: `avtbench run`, `list`, `status`, `plot`, `check`; `table` (`tablecli.py`),
+"""Command line: `avtbench run`, `list`, `status`, `plot`, `check`; `table` (`tablecli.py`), `merge` (`mergecli.py`),
 `convert` and `data` (`datacli.py`), `extract` (`extract.py`); and
 the commands plugins add (hooks `avtbench_cards`, `avtbench_commands`). Heavy imports happen inside commands only; plugins are
 discovered when a command that is not built in is asked for and by `--help`, which lists the plugins'
@@ -14,6 +14,7 @@ import click
 from avtbench.datacli import convert, data
 from avtbench.errors import UserError
 from avtbench.extract import extract
+from avtbench.mergecli import merge
 from avtbench.tablecli import table
 from avtbench.toolkit.commands import cli_guard
 
@@ -99,7 +100,7 @@ def main() -> None:
     Installed plugins may add commands of their own: `avtbench list` shows them."""
 
 
-for _command in (convert, data, extract, table):
+for _command in (convert, data, extract, merge, table):
     main.add_command(_command)
 
 @main.command()
