@@ -28,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal
+from typing import Any, Callable, Literal
 
 from avtbench.atomic import atomic_path, prepare_folder, publish_folder
 from avtbench.errors import UserError
@@ -109,13 +109,13 @@ def plan_merge(sources: list[Path], dest: Path, prefer: str | None = None) -> Me
         raise UserError(f"unknown --prefer {prefer!r}; use --prefer newest, or leave it out")
     sources, dest = [Path(s) for s in sources], Path(dest)
     _check_paths(sources, dest)
-    scans = [scan(source) for source in sources]
+    scans = [_readable(scan, source) for source in sources]
     for source, found in zip(sources, scans):
         if not found.cells and not found.bookkeeping:
             raise UserError(f"source {source} is not a result store: it holds no "
                             "<method>/<task>/<direction>/seed<k>-<config hash>.json record or failure; "
                             "pass the folder `avtbench run --results` wrote into")
-    target = scan(dest) if dest.is_dir() else StoreScan(dest)
+    target = _readable(scan, dest) if dest.is_dir() else StoreScan(dest)
     if target.anything and not target.cells and not target.bookkeeping:
         raise UserError(f"--into {dest} is a folder with other files, not a result store; "
                         "merge into a new or empty folder, or into a result store")
@@ -148,15 +148,31 @@ def merge_stores(sources: list[Path], dest: Path, prefer: str | None = None, dry
 def apply(plan: MergePlan) -> None:
     prepare_folder(plan.dest, "--into")
     for step in plan.steps:
-        base = plan.dest.joinpath(*step.place[:3])
-        stem = step.place[3]
-        if step.kind == "record":
-            _replace_folder(base / f"{stem}{ARTIFACTS_SUFFIX}", step.artifacts)
-            _copy(step.source, base / f"{stem}.json")
-        elif step.kind == "failure":
-            _copy(step.source, base / f"{stem}{FAILURE_SUFFIX}")
-        else:
-            (base / f"{stem}{FAILURE_SUFFIX}").unlink(missing_ok=True)
+        _readable(_apply_step, plan.dest, step, writing=True)
+
+
+def _readable(do: Callable[..., Any], path: Path, *args: Any, writing: bool = False) -> Any:
+    """`do(path, *args)`, an `OSError` (no permission, a full disk) said as one line."""
+    try:
+        return do(path, *args)
+    except OSError as exc:
+        where = exc.filename or path
+        if writing:
+            raise UserError(f"cannot write {where} ({exc.strerror or exc}); each file merged before it is whole: "
+                            "fix the cause and run the same merge again") from None
+        raise UserError(f"cannot read {where} ({exc.strerror or exc}); nothing was written") from None
+
+
+def _apply_step(dest: Path, step: Step) -> None:
+    base = dest.joinpath(*step.place[:3])
+    stem = step.place[3]
+    if step.kind == "record":
+        _replace_folder(base / f"{stem}{ARTIFACTS_SUFFIX}", step.artifacts)
+        _copy(step.source, base / f"{stem}.json")
+    elif step.kind == "failure":
+        _copy(step.source, base / f"{stem}{FAILURE_SUFFIX}")
+    else:
+        (base / f"{stem}{FAILURE_SUFFIX}").unlink(missing_ok=True)
 
 
 def scan(root: Path) -> StoreScan:

@@ -217,6 +217,12 @@ def _misplaced(a: Path, b: Path) -> str:
     return f"{wrong} holds the record of m1 / ave / v2a / seed 0"
 
 
+def _corrupt_failure(a: Path, b: Path) -> str:
+    path = ResultStore(b).failure_path(_cell(1, "m2"))
+    path.write_text(path.read_text()[:10])
+    return f"{path} is not a failure record"
+
+
 @pytest.mark.parametrize("case", [
     lambda a, b, t: ([str(t / "nowhere"), str(b)], t / "D", f"source {t / 'nowhere'} does not exist"),
     lambda a, b, t: ([str(ResultStore(a).path(_cell(0))), str(b)], t / "D", "is a file, not a result store's folder"),
@@ -228,8 +234,9 @@ def _misplaced(a: Path, b: Path) -> str:
     lambda a, b, t: ([str(a)], ResultStore(b).path(_cell(2)) / "x", "is a file, not a folder"),
     lambda a, b, t: ([str(a), str(b)], t / "D", _corrupt(a, b)),
     lambda a, b, t: ([str(a), str(b)], t / "D", _misplaced(a, b)),
+    lambda a, b, t: ([str(a), str(b)], t / "D", _corrupt_failure(a, b)),
 ], ids=["missing", "file", "twice", "into-a-source", "into-inside-a-source", "source-inside-into", "not-a-store",
-        "into-under-a-file", "corrupt-record", "misplaced-record"])
+        "into-under-a-file", "corrupt-record", "misplaced-record", "corrupt-failure"])
 def test_bad_input_is_one_line_exit_2_before_anything_is_written(two_stores, tmp_path: Path, case) -> None:
     a, b = two_stores
     sources, dest, message = case(a, b, tmp_path)
