@@ -151,6 +151,8 @@ def extract(videos: Path, layout_name: str, audio_name: str | None, visual_name:
     if annotations is not None:
         inputs["--annotations"] = str(annotations.resolve())
     job = ExtractJob(inputs, len(paths), shapes, record, raw, frame_size, notes)
+    if layout.check is not None:
+        layout.check(job)
     prepare_folder(out, "--out")
     finished = layout.done_before(out, job)
     with RunLog(quiet=quiet, path=log_path or out / LOG) as log:

@@ -124,7 +124,9 @@ class ExtractionLayout:
     annotations: `annotations(path, video_ids) -> Any`, reading and checking `--annotations PATH` before
                  any video is read (a UserError naming the problem); None: the layout takes none;
     annotations_help: what `--annotations` names for this layout (said when it is missing or refused);
-    annotations_required: whether the layout cannot be written without it.
+    annotations_required: whether the layout cannot be written without it;
+    check:       `check(job)`, a UserError for a job the layout cannot write (the rows' shapes, the frame
+                 size against the annotations), called before anything is written; None: none.
     """
 
     open: Callable[[Path, ExtractJob], ExtractSink]
@@ -137,3 +139,4 @@ class ExtractionLayout:
     annotations: Callable[[Path, list[str]], Any] | None = None
     annotations_help: str = ""
     annotations_required: bool = False
+    check: Callable[[ExtractJob], None] | None = None

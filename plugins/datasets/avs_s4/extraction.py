@@ -108,11 +108,6 @@ class S4Sink:
 
     def __init__(self, out: Path, job: ExtractJob) -> None:
         annotations: S4Annotations = job.annotations
-        if len(job.shapes["audio"]) != 2:
-            raise UserError(f"--layout avs_s4: the audio extractor gives rows of shape {job.shapes['audio'][1:]} a second; "
-                            "AVSBench's audio features are one vector a second ([5, D]); pick an audio extractor that gives one")
-        if annotations.masks is not None:
-            _check_mask_size(annotations, job.frame_size)
         self.job, self.annotations = job, annotations
         self.stage = ClipStage(out, job, RECORD)
         self.tally = self.stage.tally
@@ -159,8 +154,16 @@ class S4Sink:
         self.stage.close()
 
 
+def check(job: ExtractJob) -> None:
+    """One audio vector a second; masks (copied as they are) of the frames' size, as the reader checks."""
+    if len(job.shapes["audio"]) != 2:
+        raise UserError(f"--layout avs_s4: the audio extractor gives rows of shape {job.shapes['audio'][1:]} a second; "
+                        "AVSBench's audio features are one vector a second ([5, D]); pick an audio extractor that gives one")
+    if job.annotations.masks is not None:
+        _check_mask_size(job.annotations, job.frame_size)
+
+
 def _check_mask_size(annotations: S4Annotations, size: int) -> None:
-    """The masks copied must be of the frames' size (the reader checks they are)."""
     from PIL import Image
 
     row = next(iter(annotations.rows.values()))
@@ -183,7 +186,7 @@ def _done_before(out: Path, job: ExtractJob):
 
 EXTRACTION = ExtractionLayout(
     open=S4Sink, done_before=_done_before, seconds=FRAMES, features=("audio",), frames=S4_FRAMES, frames_always=True,
-    annotations=read_annotations, annotations_required=True,
+    annotations=read_annotations, annotations_required=True, check=check,
     annotations_help="the AVSBench release's Single-source/ folder (s4_meta_data.csv: each video's split and category; "
                      "s4_data/gt_masks/: the masks, optional; AVSBenchCategories2Prompts.csv, optional)")
 """`avtbench extract --layout avs_s4`: the module docstring."""

@@ -93,14 +93,6 @@ class AvvpSink:
     """An `avtbench.extraction.ExtractSink` writing AVVP's per-video files (module docstring)."""
 
     def __init__(self, out: Path, job: ExtractJob) -> None:
-        audio, visual = job.shapes["audio"], job.shapes["visual"]
-        if len(audio) != 2:
-            raise UserError(f"--layout avvp: the audio extractor gives rows of shape {audio[1:]} a second; AVVP's "
-                            "feats/vggish/<id>.npy holds one vector a second ([10, D]); pick an audio extractor that gives one")
-        if len(visual) == 3 and visual[1] != FRAMES_PER_SECOND:
-            raise UserError(f"--layout avvp: the visual extractor gives {visual[1]} vectors a second; the AVVP reader reads "
-                            f"[10, D], [10, H, W, C] or {FRAMES_PER_SECOND} frames a second ([80, D]); average them "
-                            "(e.g. --set resnet152.average=true)")
         self.job = job
         self.visual = job.provenance["extractors"]["visual"]["name"]
         self.stage = ClipStage(out, job, RECORD)
@@ -145,12 +137,24 @@ class AvvpSink:
         self.stage.close()
 
 
+def check(job: ExtractJob) -> None:
+    """Rows the reader can read: one audio vector a second; visual [D], [H, W, C] or 8 frames' [8, D] a second."""
+    audio, visual = job.shapes["audio"], job.shapes["visual"]
+    if len(audio) != 2:
+        raise UserError(f"--layout avvp: the audio extractor gives rows of shape {audio[1:]} a second; AVVP's "
+                        "feats/vggish/<id>.npy holds one vector a second ([10, D]); pick an audio extractor that gives one")
+    if len(visual) == 3 and visual[1] != FRAMES_PER_SECOND:
+        raise UserError(f"--layout avvp: the visual extractor gives {visual[1]} vectors a second; the AVVP reader reads "
+                        f"[10, D], [10, H, W, C] or {FRAMES_PER_SECOND} frames a second ([80, D]); average them "
+                        "(e.g. --set resnet152.average=true)")
+
+
 def _done_before(out: Path, job: ExtractJob):
     return done_before(out, job, RECORD)
 
 
 EXTRACTION = ExtractionLayout(
-    open=AvvpSink, done_before=_done_before, seconds=SEGMENTS, missing=MISSING, frames=RAW_FRAMES,
+    open=AvvpSink, done_before=_done_before, seconds=SEGMENTS, missing=MISSING, frames=RAW_FRAMES, check=check,
     annotations=read_annotations,
     annotations_help="the AVVP release's data/ folder (AVVP_train.csv, AVVP_val_pd.csv, AVVP_test_pd.csv, "
                      "AVVP_eval_audio.csv, AVVP_eval_visual.csv; CMG's *_checked_combined.csv lists too where it has them)")
