@@ -45,17 +45,18 @@ def _layouts(reg) -> dict[str, Any]:
 @click.option("--videos", required=True, type=click.Path(exists=False, path_type=Path),
               help="A folder of videos (mp4, mkv, webm, avi, mov, ...), or a text file listing video paths, one a line.")
 @click.option("--layout", "layout_name", required=True, metavar="DATASET",
-              help="The declared dataset whose layout to write (corpus, retrieval, ave, avvp, avs_s4, and any plugin's).")
+              help="The declared dataset whose layout to write (a dataset plugin that declares an extraction layout; "
+                   "a wrong name lists them).")
 @click.option("--audio", "audio_name", metavar="EXTRACTOR", help="The audio extractor.")
 @click.option("--visual", "visual_name", metavar="EXTRACTOR",
-              help="The visual extractor (not for a layout whose frames are its visual input: avs_s4).")
+              help="The visual extractor (none for a layout whose frames are its visual input).")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write into (new or empty; the same folder resumes a killed extraction).")
 @click.option("--seconds", type=click.IntRange(1, 3600), default=None,
               help="Clip length in seconds, from each video's start (default: what the layout fixes, else 10).")
 @click.option("--annotations", type=click.Path(exists=False, path_type=Path), default=None, metavar="PATH",
-              help="What the layout needs that videos do not carry (avvp: the release's data/ folder of CSVs; "
-                   "avs_s4: its Single-source/ folder, s4_meta_data.csv and gt_masks/); written for the videos extracted.")
+              help="What the layout needs that videos do not carry (a release's label files, its masks: the layout "
+                   "says which), checked before any video and written into OUT for the videos extracted.")
 @click.option("--raw", is_flag=True,
               help="Also write the raw level: 16 kHz mono WAVs and one square frame a second, as the readers' raw level holds them.")
 @click.option("--frame-size", type=click.IntRange(8, 4096), default=None,
