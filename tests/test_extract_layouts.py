@@ -147,6 +147,36 @@ def test_avvp_annotations_that_miss_a_video_are_one_line_before_any_work(extract
     assert not (tmp_path / "out").exists()
 
 
+def test_a_killed_avvp_extraction_resumes_without_redoing_a_video(extractors, avvp_videos, tmp_path, monkeypatch) -> None:
+    """The per-clip staging folder (avtbench/extract_stage.py): killed on the second video, then the same command."""
+    from avtbench import extract_work
+    from avtbench_plugins.datasets.avvp.reader import read_avvp
+
+    write_avvp_csvs(tmp_path / "data")
+    out, calls, kill = tmp_path / "out", [], [True]
+    real = extract_work.extract_one
+
+    def dies_on_the_second(path, clip, built):
+        calls.append(path.stem)
+        if kill[0] and len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(path, clip, built)
+
+    monkeypatch.setattr(extract_work, "extract_one", dies_on_the_second)
+    args = ["--visual", "mean_frame", "--layout", "avvp", "--videos", str(avvp_videos), "--out", str(out),
+            "--annotations", str(tmp_path / "data"), "--raw", "--frame-size", "16", "-q"]
+    killed = extract(*args)
+    assert killed.exit_code == 130 and not (out / "extraction.json").exists() and not (out / "AVVP_val_pd.csv").exists()
+    calls.clear()
+    kill[0] = False
+    resumed = extract(*args)
+    assert resumed.exit_code == 0, resumed.output
+    assert calls == ["CCCCCCCCCCC", "DDDDDDDDDDD"] and "1 handled by an earlier run" in resumed.output
+    assert not (out / ".convert").exists()
+    assert read_avvp(out, "val", visual_features="mean_frame", level="raw").visual.shape == (2, 10, 16, 16, 3)
+    assert extract(*args).output.startswith("already extracted: 3 videos")
+
+
 S4_CLIPS = [("s4train", "dog_barking", "train", RED), ("s4test", "race_car", "test", BLUE)]
 
 
