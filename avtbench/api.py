@@ -36,6 +36,10 @@ reader returns are lazy `avtbench.data.rows.RowArray`s. A plugin of API 3 (`plug
 A plugin that states no API (API 2) runs unchanged: the core reads its corpus and splits into
 memory first and says in one line that it does not stream.
 
+Fine-tuning (optional, `avtbench.finetune`): a method may hand over a trainable copy of an encoder
+(`Method.trainable_modalities`, `Method.trainable_encoder`), and a task may train it with its head
+(`Task.finetuned_modalities`; `evaluate` then gets `encoders=`). Plugins that do neither run unchanged.
+
 Cards (`avtbench.cards`, hook `avtbench_cards`): a plugin's entry-point module may hand over cards
 instead of classes: `MethodCard(name=, target="pkg.method:MyMethod", version=, summary=, status=,
 modalities=)`, `TaskCard(..., directions=, main_metric=, datasets=)`, `DatasetCard(name=, target=,
@@ -210,6 +214,19 @@ class Method(FromCard, ABC):
         first key that does not fit. By default a method loads no released checkpoint."""
         raise UserError(f"method {self.name!r} loads no released checkpoints; drop the checkpoint setting to pretrain it")
 
+    @classmethod
+    def trainable_modalities(cls, config: Any) -> tuple[str, ...]:
+        """The modalities whose encoder `trainable_encoder` hands over under `config`, read at plan time
+        (a task asking to fine-tune another is a one-line error there). By default none."""
+        return ()
+
+    def trainable_encoder(self, modality: str) -> "torch.nn.Module | None":
+        """A fresh trainable copy of the pretrained encoder of `modality`, on this method's device, for a task
+        to train with its head: `module(batch)` takes a batch as `encode` takes it and returns, until
+        trained, what `encode(modality, batch)` returns, with gradients to its parameters. A copy: training
+        it changes neither this method nor its cached checkpoint. None (the default): no trainable encoder."""
+        return None
+
     def save(self, directory: Path) -> None:
         self.state().save(directory)
 
@@ -340,6 +357,16 @@ class Task(FromCard, ABC):
         """(split, modality) pairs to encode; by default every split in both modalities of the direction."""
         return [(s, m) for s in splits for m in dict.fromkeys((direction.source, direction.target))]
 
+    finetune_setting: ClassVar[str] = "finetune_encoder"
+    """The setting that makes `finetuned_modalities` name any (what a plan-time error names)."""
+
+    @classmethod
+    def finetuned_modalities(cls, config: Any, direction: Direction) -> tuple[str, ...]:
+        """The modalities whose encoder this task trains with its head under `config` (the method's
+        `trainable_encoder` copies, handed to `evaluate` as `encoders={modality: module}`; `needs` should
+        then leave those modalities out). By default none: the task reads frozen embeddings only."""
+        return ()
+
     @abstractmethod
     def evaluate(
         self,
@@ -350,7 +377,8 @@ class Task(FromCard, ABC):
         device: str,
         progress: Progress,
     ) -> dict[str, float]:
-        """Fit the head and return metrics; must include `main_metric`."""
+        """Fit the head and return metrics; must include `main_metric`. A task whose `finetuned_modalities`
+        names any also takes `encoders` (keyword; read its clips through them, `avtbench.finetune.EncodedRows`)."""
 
     def write_artifacts(self, folder: Path) -> list[Path]:
         """Files the last `evaluate` wants kept beside the cell's record (predicted masks, say):
