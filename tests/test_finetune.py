@@ -37,13 +37,14 @@ def clips(n: int = 12, steps: int = 4) -> Clips:
                  text=[f"a {w} sound" for w in rng.choice(["dog", "bell", "car"], size=n)])
 
 
-def unified_vq() -> UnifiedVQ:
+def unified_vq(device: str = "cpu") -> UnifiedVQ:
     """unified_vq with a seeded untrained audio-visual model (what `trainable_encoder` copies is the same either way)."""
     config = UnifiedVQConfig(modalities="audio,visual", codebook_size=8, embedding_dim=8, semantic_ff_dim=16,
                              semantic_heads=2, semantic_layers=1)
-    method = UnifiedVQ(config)
+    method = UnifiedVQ(config, device=device)
     torch.manual_seed(0)
-    method.model = UnifiedVQModel(config, InputDims(audio=6, height=2, width=2, channels=5), training_parts=False).eval()
+    dims = InputDims(audio=6, height=2, width=2, channels=5)
+    method.model = UnifiedVQModel(config, dims, training_parts=False).to(device).eval()
     return method
 
 
@@ -103,6 +104,21 @@ def test_fine_tuning_trains_the_copy_and_leaves_the_method_as_it_was(make: str) 
     assert moved, "fine-tuning left the encoder copy as it was"
     assert all(torch.equal(v, before[k]) for k, v in state(method).items()), "the method itself changed"
     assert not copy.training and predict(head, x, "cpu").shape == (len(data), 3)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("make", ["unified_vq", "unaligned"])
+def test_fine_tuning_on_cuda(make: str) -> None:
+    """unified_vq's copy lives on its device; unaligned's on the CPU (it keeps its tensors there) while the head is on CUDA."""
+    data = clips()
+    method = unified_vq("cuda") if make == "unified_vq" else unaligned(data)
+    copy = method.trainable_encoder("audio")
+    initial = {k: v.detach().cpu().clone() for k, v in copy.named_parameters()}
+    x = EncodedRows(copy, [data.audio], "cuda")
+    head = fit(lambda: VideoClassifier(x.shape[-1], 3), torch.nn.CrossEntropyLoss(), x, np.arange(len(data)) % 3,
+               epochs=2, lr=1e-2, batch_size=4, seed=0, device="cuda", progress=SilentProgress(), encoder_lr=1e-2)
+    assert any(not torch.equal(v.detach().cpu(), initial[k]) for k, v in copy.named_parameters())
+    assert np.isfinite(predict(head, x, "cuda")).all()
 
 
 def test_fine_tuning_leaves_out_of_needs_what_it_encodes_itself() -> None:
