@@ -66,7 +66,7 @@ SPLITS = ("train", "val", "test")
 @dataclass
 class AVSS4Config(EncoderTuning):
     """width: channels of the first encoder stage (doubled per stage). keep_masks: test clips whose
-    predictions are kept for the plot. eval_batch: videos per test batch of the `*_batched` metrics."""
+    predictions are kept for the plot (0: none kept, no mask artifacts written). eval_batch: videos per test batch of the `*_batched` metrics."""
 
     protocol: str = setting("clean", choices=PROTOCOLS)
     condition: str = setting("method", choices=CONDITIONS)
@@ -162,8 +162,10 @@ class AVSS4(Task):
         self.samples = self._keep(splits["test"], probs, direction)
         return metrics
 
-    def _keep(self, test: Clips, probs: np.ndarray, direction: Direction) -> MaskSamples:
+    def _keep(self, test: Clips, probs: np.ndarray, direction: Direction) -> MaskSamples | None:
         k = min(self.config.keep_masks, len(test))
+        if k == 0:
+            return None
         masks = test.labels["masks"][:k]
         title = (f"avs_s4 {direction.name}: trained on {direction.source}, tested on {direction.target} "
                  f"(condition {self.config.condition}, protocol {self.config.protocol})")
