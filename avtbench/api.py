@@ -36,6 +36,10 @@ reader returns are lazy `avtbench.data.rows.RowArray`s. A plugin of API 3 (`plug
 A plugin that states no API (API 2) runs unchanged: the core reads its corpus and splits into
 memory first and says in one line that it does not stream.
 
+Fine-tuning (optional, `avtbench.finetune`): a method may hand over a trainable copy of an encoder
+(`Method.trainable_modalities`, `Method.trainable_encoder`), and a task may train it with its head
+(`Task.finetuned_modalities`; `evaluate` then gets `encoders=`). Plugins that do neither run unchanged.
+
 Cards (`avtbench.cards`, hook `avtbench_cards`): a plugin's entry-point module may hand over cards
 instead of classes: `MethodCard(name=, target="pkg.method:MyMethod", version=, summary=, status=,
 modalities=)`, `TaskCard(..., directions=, main_metric=, datasets=)`, `DatasetCard(name=, target=,
@@ -49,7 +53,6 @@ imported whole at discovery.
 """
 from __future__ import annotations
 
-import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +63,7 @@ from avtbench.clips import Clips
 from avtbench.errors import DamagedArtifact, UserError, saved_part
 from avtbench.extraction import ExtractionLayout, ExtractJob
 from avtbench.layout import ArrayFile, ClipFiles, SplitLayout
+from avtbench.method_state import MethodState
 from avtbench.synthetic_copy import CopyRequest, SyntheticCopy
 
 if TYPE_CHECKING:
@@ -130,38 +134,6 @@ class SilentProgress:
 @dataclass
 class NoConfig:
     """Config of a plugin that has no options."""
-
-
-@dataclass
-class MethodState:
-    """What a pretrained method is: tensors (saved with safetensors) and JSON-serialisable extras."""
-
-    tensors: dict[str, "torch.Tensor"] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    TENSORS: ClassVar[str] = "tensors.safetensors"
-    EXTRA: ClassVar[str] = "state.json"
-
-    def save(self, directory: Path) -> None:
-        from safetensors.torch import save_file
-
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        tensors = {k: v.detach().cpu().contiguous() for k, v in self.tensors.items()}
-        save_file(tensors, str(directory / self.TENSORS))
-        (directory / self.EXTRA).write_text(json.dumps(self.extra, indent=1, sort_keys=True) + "\n")
-
-    @classmethod
-    def load(cls, directory: Path) -> "MethodState":
-        from safetensors.torch import load_file
-
-        directory = Path(directory)
-        try:
-            tensors = load_file(str(directory / cls.TENSORS))
-            extra = json.loads((directory / cls.EXTRA).read_text())
-        except Exception as exc:  # any unreadable or missing file means the same to the user
-            raise DamagedArtifact(f"saved method in {directory} is unreadable ({type(exc).__name__}); delete it to retrain") from None
-        return cls(tensors, extra)
 
 
 DEFAULT_CORPUS = "corpus"
@@ -242,6 +214,19 @@ class Method(FromCard, ABC):
         instead of `pretrain` and `load`; a file of another layout is a one-line `UserError` naming the
         first key that does not fit. By default a method loads no released checkpoint."""
         raise UserError(f"method {self.name!r} loads no released checkpoints; drop the checkpoint setting to pretrain it")
+
+    @classmethod
+    def trainable_modalities(cls, config: Any) -> tuple[str, ...]:
+        """The modalities whose encoder `trainable_encoder` hands over under `config`, read at plan time
+        (a task asking to fine-tune another is a one-line error there). By default none."""
+        return ()
+
+    def trainable_encoder(self, modality: str) -> "torch.nn.Module | None":
+        """A fresh trainable copy of the pretrained encoder of `modality`, on this method's device, for a task
+        to train with its head: `module(batch)` takes a batch as `encode` takes it and returns, until
+        trained, what `encode(modality, batch)` returns, with gradients to its parameters. A copy: training
+        it changes neither this method nor its cached checkpoint. None (the default): no trainable encoder."""
+        return None
 
     def save(self, directory: Path) -> None:
         self.state().save(directory)
@@ -373,6 +358,16 @@ class Task(FromCard, ABC):
         """(split, modality) pairs to encode; by default every split in both modalities of the direction."""
         return [(s, m) for s in splits for m in dict.fromkeys((direction.source, direction.target))]
 
+    finetune_setting: ClassVar[str] = "finetune_encoder"
+    """The setting that makes `finetuned_modalities` name any (what a plan-time error names)."""
+
+    @classmethod
+    def finetuned_modalities(cls, config: Any, direction: Direction) -> tuple[str, ...]:
+        """The modalities whose encoder this task trains with its head under `config` (the method's
+        `trainable_encoder` copies, handed to `evaluate` as `encoders={modality: module}`; `needs` should
+        then leave those modalities out). By default none: the task reads frozen embeddings only."""
+        return ()
+
     @abstractmethod
     def evaluate(
         self,
@@ -383,8 +378,9 @@ class Task(FromCard, ABC):
         device: str,
         progress: Progress,
     ) -> dict[str, float]:
-        """Fit the head and return metrics; must include `main_metric`. Per-class scores, where the task has
-        classes, as `<metric>[<class name>]` (`avtbench.metrics.per_class`: the report's per-class bars)."""
+        """Fit the head and return metrics; must include `main_metric`. A task whose `finetuned_modalities`
+        names any also takes `encoders` (keyword; read its clips through them, `avtbench.finetune.EncodedRows`).
+        Per-class scores as `<metric>[<class name>]` (`avtbench.metrics.per_class`: the report's bars)."""
 
     def write_artifacts(self, folder: Path) -> list[Path]:
         """Files the last `evaluate` wants kept beside the cell's record (predicted masks, say):

@@ -1,6 +1,8 @@
-"""Command line: `avtbench run`, `list`, `table`, `plot`, `check`; `convert`, `data` (`datacli.py`), `report` (`reportcli.py`);
-and the commands plugins add (hooks `avtbench_cards`, `avtbench_commands`). Heavy imports happen inside commands only; plugins are
-discovered for a command that is not built in and by `--help`, which lists plugin commands from their cards (imported when invoked)."""
+"""Command line: `avtbench run`, `list`, `status`, `plot`, `check`; `table` (`tablecli.py`), `merge` (`mergecli.py`),
+`report` (`reportcli.py`), `convert` and `data` (`datacli.py`), `extract` (`extract.py`); and
+the commands plugins add (hooks `avtbench_cards`, `avtbench_commands`). Heavy imports happen inside commands only; plugins are
+discovered when a command that is not built in is asked for and by `--help`, which lists the plugins'
+commands from their cards (a command's module is imported when it is invoked)."""
 from __future__ import annotations
 
 import sys
@@ -10,9 +12,11 @@ from typing import TYPE_CHECKING, Any, Callable
 import click
 
 from avtbench.datacli import convert, data
-from avtbench.extract import extract
 from avtbench.errors import UserError
+from avtbench.extract import extract
+from avtbench.mergecli import merge
 from avtbench.reportcli import report
+from avtbench.tablecli import table
 from avtbench.toolkit.commands import cli_guard
 
 if TYPE_CHECKING:
@@ -97,7 +101,7 @@ def main() -> None:
     Installed plugins may add commands of their own: `avtbench list` shows them."""
 
 
-for _command in (convert, data, extract, report):
+for _command in (convert, data, extract, merge, report, table):
     main.add_command(_command)
 
 @main.command()
@@ -233,34 +237,6 @@ def list_plugins() -> None:
     for failure in reg.failures:
         state = "unusable plugin" if failure.unusable else "failed plugin"
         console.print(f"[red]{state}[/] {escape(f'{failure.plugin} ({failure.target}): {failure.error}')}", highlight=False)
-
-
-@main.command()
-@click.option("--results", default="results", show_default=True, type=click.Path(file_okay=False))
-@click.option("--format", "fmt", default="markdown", type=click.Choice(["markdown", "latex", "csv"]), show_default=True)
-@click.option("--metric", default=None, help="Metric to show instead of each task's main metric.")
-@click.option("--precision", default=1, show_default=True, type=int)
-@click.option("--test", "test", default="ttest", type=click.Choice(["ttest", "wilcoxon"]), show_default=True,
-              help="Two-sided paired test of the best against the runner-up over shared seeds (3 or more).")
-@cli_guard
-def table(results, fmt, metric, precision, test) -> None:
-    """Mean ± sample std over seeds (n), or mean (n=1): rows methods, columns task/direction.
-
-    Bold marks the best where two or more methods have a value; a dagger marks a best that is not ahead of the
-    runner-up at p < 0.05 on their shared seeds (see the footer line)."""
-    from avtbench.store import ResultStore
-    from avtbench.tables import build_table, render
-
-    if not Path(results).is_dir():
-        raise UserError(f"result folder {results} does not exist; run `avtbench run ...` first or pass --results")
-    store = ResultStore(results)
-    built = build_table(store.records(), metric, test=test)
-    click.echo(render(built, fmt, precision))
-    for line in built.mixed_environments():
-        click.echo(line, err=True)
-    failed = store.failures()
-    if failed:
-        click.echo(f"{len(failed)} cell(s) failed and are not in the table; see `avtbench status --results {results}`", err=True)
 
 
 @main.command()

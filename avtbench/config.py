@@ -3,6 +3,9 @@
 A field declares its range with `setting(default, low=..., high=..., above=..., choices=...)`
 (kept in the field's metadata); `Literal[...]` and `bool` fields have their choices by type.
 `build` checks every value against its range, so a bad setting stops the plan before any work.
+A config class may map old setting names to new ones in a class attribute `RENAMED = {"old": "new"}`:
+`build` reads the old name as the new one and says so once per process, so that YAML files and
+`--set` lines written before a rename keep working.
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from typing import Any, Iterable
 import yaml
 
 from avtbench.errors import UserError
+from avtbench.logs import LIBRARY_LOG
 
 Document = dict[str, dict[str, Any]]
 RANGE_KEY = "avtbench_range"
@@ -153,9 +157,34 @@ def _setting_hint(name: str, known: list[str], section: str) -> str:
     return f"settings of {section}: {shown}"
 
 
+_SAID_RENAMED: set[tuple[str, str]] = set()
+"""(section, old name) of the renamed settings already warned about in this process: each is said once."""
+
+
+def _renamed(cls: type, values: dict[str, Any], section: str) -> dict[str, Any]:
+    """`values` with the old names of `cls.RENAMED` read as their new ones (a warning line once per process);
+    a UserError when both names are given different values."""
+    renames: dict[str, str] = getattr(cls, "RENAMED", {})
+    out = dict(values)
+    for old, new in renames.items():
+        if old not in out:
+            continue
+        value = out.pop(old)
+        if new in out and out[new] != value:
+            raise UserError(f"{section}.{old} is the old name of {section}.{new}, and both are set ({value!r} and "
+                            f"{out[new]!r}); keep only {section}.{new}")
+        out[new] = value
+        if (section, old) not in _SAID_RENAMED:
+            _SAID_RENAMED.add((section, old))
+            LIBRARY_LOG.warning(f"warning: {section}.{old} is deprecated and read as {section}.{new}; "
+                                f"use {section}.{new} in config files and --set")
+    return out
+
+
 def build(cls: type, values: dict[str, Any], section: str) -> Any:
-    """Instantiate config dataclass `cls` from `values`, applying a `preset` first when the class defines PRESETS."""
-    values = dict(values)
+    """Instantiate config dataclass `cls` from `values`, applying a `preset` first when the class defines PRESETS
+    (old setting names in the class's RENAMED are read as their new ones before anything else)."""
+    values = _renamed(cls, values, section)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     preset = values.get("preset")
     presets = getattr(cls, "PRESETS", {})

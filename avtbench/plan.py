@@ -171,9 +171,13 @@ def make_plan(
             task_cls = registry.task(task_name)
             t_config = cfg.build(task_cls.config_class, document.get(task_name, {}), task_name)
             task_cls.validate(t_config)
-            identity = data_identity(data, (method_cls.corpus, *task_cls.datasets))
             encodable = method_cls.modalities_for(m_config)
-            for direction in _directions(task_cls, directions):
+            task_directions = _directions(task_cls, directions)
+            for direction in task_directions:  # before the data are fingerprinted (or the world written)
+                if direction.source in encodable and direction.target in encodable:
+                    _check_finetuning(method_cls, m_config, task_cls, t_config, direction)
+            identity = data_identity(data, (method_cls.corpus, *task_cls.datasets))
+            for direction in task_directions:
                 missing = [m for m in (direction.source, direction.target) if m not in encodable]
                 if missing:
                     skipped.append(f"{method_name} / {task_name} / {direction}: {method_name} has no {missing[0]} encoder under this config")
@@ -182,6 +186,20 @@ def make_plan(
                     cells.append(_planned(method_cls, task_cls, m_config, t_config, direction, seed, data,
                                           identity, dict(document.get(DATA_SECTION, {}))))
     return Plan(cells, skipped, data)
+
+
+def _check_finetuning(method_cls: type[Method], m_config: Any, task_cls: type[Task], t_config: Any,
+                      direction: Direction) -> None:
+    """A task that fine-tunes the method's encoder of a modality (`Task.finetuned_modalities`) needs a
+    method that hands one over (`Method.trainable_modalities`): otherwise one line, before any work."""
+    offered = method_cls.trainable_modalities(m_config)
+    for modality in task_cls.finetuned_modalities(t_config, direction):
+        if modality not in offered:
+            has = f"trainable encoders of {', '.join(offered)} only" if offered else "no trainable encoder"
+            raise UserError(f"{task_cls.name}.{task_cls.finetune_setting}=true fine-tunes the {modality} encoder "
+                            f"({direction}), but method {method_cls.name!r} has {has}; drop --set "
+                            f"{task_cls.name}.{task_cls.finetune_setting}=true for {method_cls.name} or pick a method "
+                            "that has one (README: 'Fine-tuning the encoder')")
 
 
 def _planned(method_cls: type[Method], task_cls: type[Task], m_config: Any, t_config: Any, direction: Direction,

@@ -20,6 +20,7 @@ from avtbench.compat import not_streaming_line, stated_api, streams
 from avtbench.data import loader
 from avtbench.data.sources import DatasetResolver
 from avtbench.environment import current_environment
+from avtbench.finetune import encoder_batch
 from avtbench.hashing import hash_array, hash_json
 from avtbench.logs import LIBRARY_LOG
 from avtbench.plan import PlannedCell, file_sha256
@@ -82,9 +83,11 @@ class Runner:
         task = planned.task_cls(planned.task_config)
         splits = self._task_splits(task, planned, planned.method_cls.input_level)
         needs = task.needs(planned.direction, splits)
+        tuned = planned.task_cls.finetuned_modalities(planned.task_config, planned.direction)
+        read = needs + [(split, modality) for split in splits for modality in tuned]
         method, pretrain_info = self.pretrained_method(planned.method_cls, planned.method_config, planned.cell.seed,
                                                        planned.checkpoint,
-                                                       check=lambda inputs: _check_inputs(planned, splits, needs, inputs),
+                                                       check=lambda inputs: _check_inputs(planned, splits, read, inputs),
                                                        released=planned.released)
         encode_started = time.perf_counter()
         embeddings = {
@@ -92,7 +95,9 @@ class Runner:
             for split, modality in needs
         }
         evaluate_started = time.perf_counter()
-        metrics = task.evaluate(embeddings, splits, planned.direction, planned.cell.seed, self.device, self.progress)
+        extra = {"encoders": _trainable_encoders(method, tuned)} if tuned else {}
+        metrics = task.evaluate(embeddings, splits, planned.direction, planned.cell.seed, self.device, self.progress,
+                                **extra)
         finished = time.perf_counter()
         _check_metrics(task, metrics)
         record = self._record(planned, metrics, pretrain_info, Timings(
@@ -229,8 +234,7 @@ class Runner:
         out: np.ndarray | None = None
         with torch.no_grad():
             for start in self.progress.track(starts, description=f"encoding {modality}"):
-                chunk = data[start:start + batch_size]
-                batch = torch.from_numpy(np.ascontiguousarray(chunk)) if isinstance(chunk, np.ndarray) else list(chunk)
+                batch = encoder_batch(data[start:start + batch_size])
                 encoded = method.encode(modality, batch).detach().float().cpu().numpy()
                 if not np.isfinite(encoded).all():
                     raise UserError(f"method {method.name!r} produced non-finite {modality} embeddings; check its config "
@@ -258,6 +262,19 @@ class Runner:
             environment=current_environment(self.device).to_dict(),
             created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )
+
+
+def _trainable_encoders(method: Method, modalities: tuple[str, ...]) -> dict[str, Any]:
+    """The method's trainable copies of its encoders of `modalities` (`Method.trainable_encoder`), for a task
+    that fine-tunes them: the plan checked `trainable_modalities`, so a missing one is the plugin's bug."""
+    encoders = {}
+    for modality in modalities:
+        encoder = method.trainable_encoder(modality)
+        if encoder is None:
+            raise UserError(f"method {method.name!r} lists {modality} in trainable_modalities but its trainable_encoder"
+                            f"({modality!r}) returned None; fix the method plugin")
+        encoders[modality] = encoder
+    return encoders
 
 
 def _publish_artifacts(task: Task, folder: Path) -> list[str]:

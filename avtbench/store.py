@@ -1,5 +1,9 @@
 """One JSON file per cell: results/<method>/<task>/<direction>/seed<k>-<confighash>.json.
 
+Beside it, the task's files in `seed<k>-<confighash>.artifacts/` (when it keeps any); under the root,
+hidden folders of the store's own (`.locks/`, the cells' lock files; `.avtbench/`, grid manifests and
+Slurm job files), which no table reads and `avtbench merge` does not copy.
+
 A cell that failed (crashed, or met bad input while it ran, such as a NaN in a feature file read
 mid-run) has instead a `.failure.json` beside it: the exception, its kind ("crash" or "user
 error"), its traceback, the host and the duration. Tables never read those; a later
@@ -21,6 +25,9 @@ from avtbench.cells import Cell
 from avtbench.record import CellFailure, CellRecord, IncompleteRecord
 
 FAILURE_SUFFIX = ".failure.json"
+ARTIFACTS_SUFFIX = ".artifacts"
+LOCKS = ".locks"
+"""The folder of the cells' lock files, under the store's root (hidden: no cell's place)."""
 
 
 class CellPlace(Protocol):
@@ -49,7 +56,7 @@ class ResultStore:
         return self.root / cell.method / cell.task / cell.direction / f"seed{cell.seed}-{cell.config_hash}.json"
 
     def lock_path(self, cell: Cell) -> Path:
-        return self.root / ".locks" / cell.method / cell.task / cell.direction / f"seed{cell.seed}-{cell.config_hash}.lock"
+        return self.root / LOCKS / cell.method / cell.task / cell.direction / f"seed{cell.seed}-{cell.config_hash}.lock"
 
     def lock(self, cell: Cell) -> Any:
         """The cell's file lock: processes sharing the store (serial drivers, Slurm workers) wait on it."""
@@ -101,7 +108,7 @@ class ResultStore:
     def artifacts_path(self, cell: Cell) -> Path:
         """The folder of files a task keeps beside the cell's record (`Task.write_artifacts`)."""
         path = self.path(cell)
-        return path.with_name(path.stem + ".artifacts")
+        return path.with_name(path.stem + ARTIFACTS_SUFFIX)
 
     def write(self, cell: Cell, record: CellRecord) -> Path:
         path = self.path(cell)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from avtbench.errors import UserError
 from avtbench.paired import paired_pvalue
 from avtbench.record import CellRecord
 
-FORMATS = ("markdown", "latex", "csv")
+FORMATS = ("markdown", "latex", "csv", "json")
 TESTS = ("ttest", "wilcoxon")
 ALPHA = 0.05
 MIN_SHARED_SEEDS = 3
@@ -76,6 +77,10 @@ class Table:
     """Paired test for best vs runner-up: "ttest" (scipy.stats.ttest_rel) or "wilcoxon" (scipy.stats.wilcoxon)."""
     environments: dict[str, list[str]] = field(default_factory=dict)
     """Per column, the distinct environments (`environment_signature`) its values were computed in."""
+    row_ids: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Row label -> (method, method_hash): what a row stands for, for the JSON export."""
+    column_ids: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    """Column label -> (task, direction, column_hash)."""
 
     def mixed_environments(self) -> list[str]:
         """One warning line per column whose values come from more than one environment."""
@@ -147,6 +152,8 @@ def build_table(records: Iterable[CellRecord], metric: str | None = None, test: 
     records = list(records)
     row_keys = _labels({(r.method, r.method_hash) for r in records})
     col_keys = _labels({(f"{r.task}/{r.direction}", r.column_hash) for r in records})
+    column_ids = {col_keys[(f"{r.task}/{r.direction}", r.column_hash)]: (r.task, r.direction, r.column_hash)
+                  for r in records}
     cells: dict[tuple[str, str], Aggregate] = defaultdict(Aggregate)
     metric_names: dict[str, str] = {}
     lower: set[str] = set()
@@ -173,7 +180,9 @@ def build_table(records: Iterable[CellRecord], metric: str | None = None, test: 
     rows = sorted({row for row, _ in cells})
     columns = sorted({col for _, col in cells})
     return Table(rows, columns, dict(cells), metric_names, lower, test,
-                 {col: sorted(envs) for col, envs in environments.items()})
+                 {col: sorted(envs) for col, envs in environments.items()},
+                 {label: key for key, label in row_keys.items() if label in rows},
+                 {label: key for label, key in column_ids.items() if label in columns})
 
 
 def _labels(keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
@@ -225,12 +234,15 @@ def cell_text(table: Table, row: str, column: str, precision: int = 1, pm: str =
 
 
 def render(table: Table, fmt: str = "markdown", precision: int = 1) -> str:
-    """Markdown or latex table with a footer line explaining bold and the mark, or csv.
+    """Markdown or latex table with a footer line explaining bold and the mark, or csv, or json.
 
     csv is the raw per-cell data (method, column, metric, mean, std, n; std left empty for n = 1): it carries
-    no bold, no mark and no footer, so any csv reader takes it as is."""
+    no bold, no mark and no footer, so any csv reader takes it as is. json is `cells_json`, whole (an empty
+    list when there are no results, so that stdout always parses)."""
     if fmt not in FORMATS:
         raise UserError(f"unknown table format {fmt!r}; use one of {', '.join(FORMATS)}")
+    if fmt == "json":
+        return json.dumps(cells_json(table), indent=1)
     if not table.cells:
         return "no results yet; run `avtbench run ...` first"
     if fmt == "csv":
@@ -262,3 +274,31 @@ def _render_csv(table: Table) -> str:
         std = f"{agg.std:.6g}" if agg.n > 1 else ""
         writer.writerow([row, col, table.metric_names[col], f"{agg.mean:.6g}", std, agg.n])
     return out.getvalue().rstrip("\n")
+
+
+def cells_json(table: Table) -> list[dict[str, Any]]:
+    """One object per method x column that has a value, in the csv's order: the same aggregates the markdown
+    shows (mean, sample std or None for one seed, n), unrounded, with each seed's value and what names the
+    cell, so that a leaderboard or a paper script reads them without parsing markdown.
+
+    `best` is the markdown's bold; `comparison` (best cells only, else None) is the paired test behind its
+    mark: `ahead` False is a cell the markdown marks, None one it did not test. The shape is documented
+    in the README ("The table as JSON") and `avtbench table --help`."""
+    cells = []
+    for (row, col), agg in sorted(table.cells.items()):
+        method, method_hash = table.row_ids.get(row, (row, ""))
+        task, direction, column_hash = table.column_ids.get(col, (col, "", ""))
+        best = row in table.best(col)
+        comparison = table.compare(col, row) if best else None
+        cells.append({
+            "method": method, "method_hash": method_hash, "row": row,
+            "task": task, "direction": direction, "column_hash": column_hash, "column": col,
+            "metric": table.metric_names[col], "lower_is_better": col in table.lower_is_better,
+            "mean": agg.mean, "std": agg.std if agg.n > 1 else None, "n": agg.n,
+            "seeds": {str(seed): value for seed, value in agg.by_seed().items()},
+            "best": best,
+            "comparison": None if comparison is None else {
+                "runner_up": comparison.runner_up, "test": table.test, "shared_seeds": comparison.shared,
+                "pvalue": comparison.pvalue, "ahead": comparison.ahead},
+        })
+    return cells

@@ -202,6 +202,12 @@ def test_kept_masks_are_written_read_and_drawn(tmp_path: Path) -> None:
     assert draw_masks(back, tmp_path / "again.png", panel=0.5).is_file()
 
 
+def test_keeping_no_masks_writes_no_mask_artifacts(tmp_path: Path) -> None:
+    task, splits = AVSS4(AVSS4Config(condition="oracle", epochs=1, width=4, keep_masks=0)), _tiny_splits()
+    metrics = task.evaluate({}, splits, Direction.parse("t2a"), 0, "cpu", SilentProgress())
+    assert 0 <= metrics["miou"] <= 100 and task.write_artifacts(tmp_path) == []
+
+
 def test_conformance_kit_and_one_cell_through_the_runner(session_cache: Path) -> None:
     report = check_task(AVSS4, cache_dir=session_cache)
     assert report.passed, report.lines()

@@ -85,3 +85,29 @@ def test_declared_ranges_are_checked_when_a_config_is_built(values, message):
 def test_unranged_numeric_fields_are_listed():
     assert cfg.unranged_fields(Ranged) == ["free"]
     assert cfg.unranged_fields(Example) == ["epochs", "lr", "steps"]
+
+
+@dataclass
+class Renamed:
+    RENAMED: ClassVar[dict] = {"old_lr": "lr", "n": "epochs"}
+    PRESETS: ClassVar[dict] = {"long": {"epochs": 50}}
+    epochs: int = 3
+    lr: float = 1e-3
+    preset: str = "default"
+
+
+def test_old_setting_names_are_read_as_the_new_ones_and_said_once_each(caplog, monkeypatch):
+    import logging
+
+    monkeypatch.setattr(cfg, "_SAID_RENAMED", set())
+    caplog.set_level(logging.WARNING, logger="avtbench")
+    built = [cfg.build(Renamed, {"old_lr": 0.5, "n": 7, "preset": "long"}, "ex") for _ in range(2)]
+    assert [(c.lr, c.epochs) for c in built] == [(0.5, 7)] * 2, "an old name wins over the preset, as the new one would"
+    said = sorted(r.getMessage() for r in caplog.records)
+    assert said == ["warning: ex.n is deprecated and read as ex.epochs; use ex.epochs in config files and --set",
+                    "warning: ex.old_lr is deprecated and read as ex.lr; use ex.lr in config files and --set"]
+    assert cfg.build(Renamed, {"old_lr": 0.5, "lr": 0.5}, "ex").lr == 0.5
+    with pytest.raises(UserError, match=r"ex.old_lr is the old name of ex.lr, and both are set \(0.5 and 0.25\)"):
+        cfg.build(Renamed, {"old_lr": 0.5, "lr": 0.25}, "ex")
+    with pytest.raises(UserError, match="ex has no setting 'old'"):
+        cfg.build(Renamed, {"old": 1}, "ex")

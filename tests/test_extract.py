@@ -94,10 +94,10 @@ def test_unusable_videos_are_skipped_one_line_each(extractors, videos, tmp_path)
 
 
 def test_a_killed_extraction_resumes_without_redoing_a_video(extractors, videos, tmp_path, monkeypatch) -> None:
-    from avtbench import extract as extract_module
+    from avtbench import extract_work
 
     out, calls, kill = tmp_path / "out", [], [True]
-    real = extract_module._extract_one
+    real = extract_work.extract_one
 
     def dies_on_the_second(path, clip, built):
         calls.append(path.stem)
@@ -105,7 +105,7 @@ def test_a_killed_extraction_resumes_without_redoing_a_video(extractors, videos,
             raise KeyboardInterrupt
         return real(path, clip, built)
 
-    monkeypatch.setattr(extract_module, "_extract_one", dies_on_the_second)
+    monkeypatch.setattr(extract_work, "extract_one", dies_on_the_second)
     killed = extract("--videos", str(videos), "--out", str(out), "--seconds", "3", "-q")
     assert killed.exit_code == 130 and "run the same command again to resume" in killed.output
     assert not (out / "video_ids.txt").exists()

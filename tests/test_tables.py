@@ -5,7 +5,7 @@ import warnings
 import pytest
 
 from avtbench.api import UserError
-from avtbench.record import CellRecord
+from avtbench.record import CellFailure, CellRecord
 from avtbench.tables import build_table as build_from_records
 from avtbench.tables import render
 
@@ -202,3 +202,76 @@ def test_a_column_of_two_environments_is_warned_about(tmp_path):
     out = CliRunner().invoke(main, ["table", "--results", str(results)])
     assert out.exit_code == 0, out.output
     assert "warning: column ave/v2a mixes 2 environments" in out.output
+
+
+def _markdown_cells(md: str) -> dict[tuple[str, str], str]:
+    """(row, column label) -> the cell's text, bold and mark removed, read back from a rendered markdown table."""
+    lines = [line for line in md.split("\n\n")[0].splitlines() if line.startswith("|")]
+    header = [h.strip() for h in lines[0].strip("|").split("|")]
+    cells = {}
+    for line in lines[2:]:
+        row, *values = [v.strip() for v in line.strip("|").split("|")]
+        for head, value in zip(header[1:], values):
+            if value:
+                cells[(row, head.rsplit(" ", 1)[0])] = value.replace("**", "").replace("†", "")
+    return cells
+
+
+def test_json_export_has_one_object_per_method_and_column_with_the_markdowns_numbers():
+    import json
+    import re
+
+    records = (_seeds("a", [70.0, 75.0, 68.0, 74.0], mhash="h1") + _seeds("b", [72.0, 69.0, 70.0, 73.0])
+               + [_record("a", 0, 50.0, mhash="h2"), _record("a", 0, 3.25, task="avvp", mhash="h1")])
+    table = build_table(records)
+    exported = json.loads(render(table, "json"))
+    assert [(c["row"], c["column"]) for c in exported] == sorted(table.cells)
+    assert {tuple(sorted(c)) for c in exported} == {tuple(sorted(
+        ["method", "method_hash", "row", "task", "direction", "column_hash", "column", "metric", "lower_is_better",
+         "mean", "std", "n", "seeds", "best", "comparison"]))}
+    by_cell = {(c["row"], c["column"]): c for c in exported}
+    first = by_cell[("a [h1]", "ave/v2a")]
+    assert (first["method"], first["method_hash"], first["task"], first["direction"], first["column_hash"]) == \
+        ("a", "h1", "ave", "v2a", "c1")
+    assert first["seeds"] == {"0": 70.0, "1": 75.0, "2": 68.0, "3": 74.0} and first["n"] == 4
+    assert first["mean"] == pytest.approx(71.75) and first["std"] == pytest.approx(3.3040379)
+    assert first["metric"] == "accuracy" and first["lower_is_better"] is False
+    assert first["best"] is True and first["comparison"]["ahead"] is False, "the markdown's dagger"
+    assert first["comparison"]["runner_up"] == "b" and first["comparison"]["shared_seeds"] == 4
+    assert first["comparison"]["test"] == "ttest" and first["comparison"]["pvalue"] > 0.05
+    lone = by_cell[("a [h1]", "avvp/v2a")]
+    assert lone["std"] is None and lone["n"] == 1 and lone["best"] is False and lone["comparison"] is None
+    assert by_cell[("b", "ave/v2a")]["comparison"] is None and by_cell[("b", "ave/v2a")]["method_hash"] == "m1"
+
+    md = _markdown_cells(render(table, "markdown", precision=2))
+    assert set(md) == set(by_cell)
+    for key, cell in by_cell.items():
+        mean, std, n = re.fullmatch(r"([-\d.]+)(?: ± ([\d.]+) \((\d+)\)| \(n=(1)\))", md[key]).group(1, 2, 3)
+        assert mean == f"{cell['mean']:.2f}", key
+        assert std == (None if cell["std"] is None else f"{cell['std']:.2f}") and int(n or 1) == cell["n"]
+    assert render(build_table([]), "json") == "[]", "no results: still JSON"
+
+
+def test_table_format_json_on_the_command_line_is_json_on_stdout(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from avtbench.cells import Cell
+    from avtbench.cli import main
+    from avtbench.store import ResultStore
+
+    store = ResultStore(tmp_path / "results")
+    for seed, value in enumerate((10.0, 12.0)):
+        cell = Cell(method="m", task="t", direction="a2v", seed=seed)
+        store.write(cell, CellRecord(method="m", task="t", direction="a2v", seed=seed, metrics={"f1": value},
+                                     main_metric="f1", cell_hash=cell.cell_hash, config_hash=cell.config_hash,
+                                     method_hash=cell.method_hash, column_hash=cell.column_hash))
+    store.write_failure(Cell(method="m", task="t", direction="a2v", seed=9), CellFailure("boom"))
+    out = CliRunner().invoke(main, ["table", "--results", str(store.root), "--format", "json"])
+    assert out.exit_code == 0, out.output
+    [cell] = json.loads(out.stdout)
+    assert (cell["method"], cell["column"], cell["mean"], cell["n"], cell["seeds"]) == ("m", "t/a2v", 11.0, 2, {"0": 10.0, "1": 12.0})
+    assert "1 cell(s) failed" in out.stderr
+    help_text = CliRunner().invoke(main, ["table", "--help"]).output
+    assert "--format json" in help_text and "seeds" in help_text and "comparison" in help_text

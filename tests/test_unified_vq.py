@@ -319,7 +319,7 @@ def test_pooled_infonce_ablation_runs_and_prefers_aligned_pairs() -> None:
     shuffled, _ = nce({"audio": x, "visual": x[torch.randperm(8)]})
     assert float(aligned) < float(shuffled)
     corpus = make_corpus(n=12)
-    method = pretrained(tiny_config(epochs=1, cpc_mode="infonce"), corpus)
+    method = pretrained(tiny_config(epochs=1, alignment="infonce"), corpus)
     assert method.encode("audio", torch.from_numpy(corpus.audio[:2])).shape == (2, 5, 16)
 
 

@@ -103,18 +103,24 @@ class SlowConfig:
     seed: int = 0
     delay: float = 0.0
     trace: str = ""
+    die_on_red: bool = False
 
 
 class SlowMeanFrame(MeanFrame):
-    """MeanFrame that sleeps `delay` seconds per video and appends a line to `trace` per video (not per probe)."""
+    """MeanFrame that sleeps `delay` seconds per video and appends a line to `trace` per video (not per
+    probe); with `die_on_red`, the process running it exits at once on a red video (a worker that dies)."""
 
     name = "slow_mean_frame"
     config_class = SlowConfig
 
     def features(self, frames: np.ndarray) -> np.ndarray:
+        import os
         import time
 
         if frames.shape[2] != 224:  # not the one-second probe
+            mean = frames.reshape(-1, 3).mean(axis=0)
+            if self.config.die_on_red and mean[0] > 100 > mean[1]:
+                os._exit(3)
             time.sleep(self.config.delay)
             if self.config.trace:
                 with open(self.config.trace, "a") as handle:

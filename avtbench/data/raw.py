@@ -9,9 +9,14 @@ Files under the dataset folder, one of each per clip:
 Every bad file becomes a one-line UserError naming it. The arrays are lazy (`RowArray`s): a clip's
 files are read when its row is, and checked then; only their presence, and the first clip's
 length and frame size, are checked up front.
+
+The writing side (`wav_bytes`, `film_strip`, `save_png`, `write_raw_clip`) is what the synthetic
+world and `avtbench extract --raw` write these files with: PNGs and WAVs without time or text
+chunks, so that equal samples and pixels give equal bytes.
 """
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,3 +182,49 @@ def _read_png(path: Path, mode: str, fix: str) -> np.ndarray:
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise UserError(f"{path}: unreadable or truncated PNG ({detail}); {fix}") from None
+
+
+# ---- writing -----------------------------------------------------------------------------------
+
+
+def wav_bytes(wave: np.ndarray) -> bytes:
+    """A mono 16 kHz int16 PCM .wav of `wave` (float in [-1, 1]).
+
+    Written to memory: libsndfile syncs a real file to disk on close, which costs more than the rest.
+    """
+    import soundfile
+
+    pcm = np.round(np.clip(wave, -1.0, 1.0) * 32767).astype(np.int16)
+    buffer = io.BytesIO()
+    soundfile.write(buffer, pcm, SAMPLE_RATE, subtype="PCM_16", format="WAV")
+    return buffer.getvalue()
+
+
+def film_strip(frames: np.ndarray) -> np.ndarray:
+    """[T, S, S, ...] -> [S, T*S, ...]: the frames side by side."""
+    t, s = frames.shape[:2]
+    return np.ascontiguousarray(np.swapaxes(frames, 0, 1).reshape(s, t * s, *frames.shape[3:]))
+
+
+def save_png(path: Path, image: np.ndarray) -> None:
+    """PNG with no ancillary chunks (no time, no text), so equal pixels give equal bytes."""
+    from PIL import Image
+
+    Image.fromarray(image).save(path, format="PNG", optimize=False, compress_level=1)
+
+
+def write_raw_clip(folder: Path, name: str, wave: np.ndarray | None, frames: np.ndarray | None) -> None:
+    """One clip's raw files under `folder` (a dataset's raw/): audio/<name>.wav from `wave` (float
+    [T * 16000]) and frames/<name>.png from `frames` (uint8 [T, S, S, 3]), each written under a
+    hidden temporary name and renamed, so a killed writer leaves no half file under a final name."""
+    for sub, suffix, value in (("audio", ".wav", wave), ("frames", ".png", frames)):
+        if value is None:
+            continue
+        target = Path(folder) / sub / f"{name}{suffix}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.part")
+        if sub == "audio":
+            tmp.write_bytes(wav_bytes(value))
+        else:
+            save_png(tmp, film_strip(np.asarray(value, dtype=np.uint8)))
+        os.replace(tmp, target)

@@ -31,13 +31,14 @@ so in no digest and in no array a method reads.
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from avtbench.data.raw import film_strip, wav_bytes
+from avtbench.data.raw import save_png as _save_png
 from avtbench.synth import exact
 from avtbench.synth.vocab import EVENT_CLASSES, PHRASES
 
@@ -358,29 +359,3 @@ class RawWriter:
         (self.root / "audio" / f"{name}.wav").write_bytes(wav_bytes(wave))
         _save_png(self.root / "frames" / f"{name}.png", film_strip(frames))
         _save_png(self.root / "masks" / f"{name}.png", film_strip(masks))
-
-
-def wav_bytes(wave: np.ndarray) -> bytes:
-    """A mono 16 kHz int16 PCM .wav of `wave` (float in [-1, 1]).
-
-    Written to memory: libsndfile syncs a real file to disk on close, which costs more than the rest.
-    """
-    import soundfile
-
-    pcm = np.round(np.clip(wave, -1.0, 1.0) * 32767).astype(np.int16)
-    buffer = io.BytesIO()
-    soundfile.write(buffer, pcm, SAMPLE_RATE, subtype="PCM_16", format="WAV")
-    return buffer.getvalue()
-
-
-def film_strip(frames: np.ndarray) -> np.ndarray:
-    """[T, S, S, ...] -> [S, T*S, ...]: the frames side by side."""
-    t, s = frames.shape[:2]
-    return np.ascontiguousarray(np.swapaxes(frames, 0, 1).reshape(s, t * s, *frames.shape[3:]))
-
-
-def _save_png(path: Path, image: np.ndarray) -> None:
-    """PNG with no ancillary chunks (no time, no text), so equal pixels give equal bytes."""
-    from PIL import Image
-
-    Image.fromarray(image).save(path, format="PNG", optimize=False, compress_level=1)

@@ -141,6 +141,10 @@ def _frames(root: Path, rows: list[S4Row]) -> RowArray:
 
 def _masks(root: Path, rows: list[S4Row], size: tuple[int, ...]) -> RowArray:
     """Lazy uint8 0/1 [N, 5, H, W] (the frames not annotated are 0): every annotated mask must exist now."""
+    if not (root / "s4_data" / "gt_masks").is_dir():
+        raise UserError(f"{root / 's4_data' / 'gt_masks'}: no ground-truth masks (clips extracted from videos have "
+                        "none: videos carry no masks); copy the release's s4_data/gt_masks/ folder there, or extract "
+                        "with avtbench extract --layout avs_s4 --annotations <a Single-source/ folder that holds it>")
     for row in rows:
         for k in range(1, _annotated(row) + 1):
             require_file(row.frame(root, "gt_masks", k), FIX)

@@ -6,10 +6,14 @@ together, so a head trained on one modality sees an unrelated space in another: 
 Version 3 takes each PCA from a covariance accumulated in one streaming pass (version 2: the SVD of
 every segment in memory); the axes' signs, which neither fixes, came out otherwise, so its chance-level
 numbers moved (AVE a2v 3.9 -> 1.7, v2a 0.6 -> 5.0 on the default world, 3 seeds).
+`trainable_encoder` hands a task a copy of a modality's projection as a trainable linear map (the
+mean stays fixed), so that fine-tuning can be compared on a method with nothing aligned to lose.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
+from typing import Callable
 
 import numpy as np
 import torch
@@ -76,13 +80,26 @@ class Unaligned(Method):
         return explained
 
     def encode(self, modality: str, batch) -> torch.Tensor:
+        return (self._vectors(modality, batch) - self.means[modality]) @ self.projections[modality]
+
+    def _vectors(self, modality: str, batch) -> torch.Tensor:
+        """What the projection of `modality` reads: segment vectors [B, T, D], or bags of words [B, 1, V]."""
+        self._check(modality)
+        if modality == "text":
+            return bag_of_words(list(batch), self.vocabulary)[:, None, :]
+        return segment_vectors(modality, batch)
+
+    def _check(self, modality: str) -> None:
         if modality not in self.projections:
             raise UserError(f"unaligned has no {modality} encoder: its corpus had no {modality}")
-        if modality == "text":
-            x = bag_of_words(list(batch), self.vocabulary)[:, None, :]
-        else:
-            x = segment_vectors(modality, batch)
-        return (x - self.means[modality]) @ self.projections[modality]
+
+    @classmethod
+    def trainable_modalities(cls, config: UnalignedConfig) -> tuple[str, ...]:
+        return cls.modalities
+
+    def trainable_encoder(self, modality: str) -> "TrainableProjection":
+        self._check(modality)
+        return TrainableProjection(self.means[modality], self.projections[modality], partial(self._vectors, modality))
 
     def state(self) -> MethodState:
         tensors = {f"mean.{m}": v for m, v in self.means.items()}
@@ -93,3 +110,16 @@ class Unaligned(Method):
         self.means = {k.split(".", 1)[1]: v for k, v in state.tensors.items() if k.startswith("mean.")}
         self.projections = {k.split(".", 1)[1]: v for k, v in state.tensors.items() if k.startswith("projection.")}
         self.vocabulary = {w: i for i, w in enumerate(state.extra.get("vocabulary", []))}
+
+
+class TrainableProjection(torch.nn.Module):
+    """(vectors(batch) - mean) @ projection, the projection a trainable copy: `encode` until trained."""
+
+    def __init__(self, mean: torch.Tensor, projection: torch.Tensor, vectors: Callable[[object], torch.Tensor]) -> None:
+        super().__init__()
+        self.register_buffer("mean", mean.detach().clone())
+        self.projection = torch.nn.Parameter(projection.detach().clone())
+        self.vectors = vectors
+
+    def forward(self, batch) -> torch.Tensor:
+        return (self.vectors(batch) - self.mean) @ self.projection

@@ -66,8 +66,13 @@ class UnifiedVQConfig:
     club_positions: (clip, time) positions per modality drawn at random for each q_theta update;
         0 uses all B*T positions as the reference does. The default 256 (of 800) cuts the step time
         on CPU; the bound added to the main loss always uses every position.
-    cpc_mode: "cpc" (Cross-CPC, the paper) or "infonce" (ablation: plain symmetric InfoNCE on
-        time-pooled semantic vectors).
+    alignment: the contrastive term that aligns the modalities' semantic features before the codebook.
+        "cpc" (Cross-CPC, the paper and the reference code); "infonce" (the paper's appendix D.3 and
+        Table 4, "Cross-CPC vs InfoNCE": each modality's sequence is mean-pooled over time to one
+        vector, and every modality pair is contrasted over the batch in both directions, see
+        `cpc.PooledInfoNCE`). The reference code has no InfoNCE path (`main_model_2.py:15` imports
+        `info_nce.InfoNCE` and never calls it), so the form is ours where the paper is silent. Was
+        `cpc_mode`, still read (with a warning) from config files and --set.
     cpc_steps: prediction steps K (1-4) of Cross-CPC. The paper's appendix says 2; the reference
         code's is 1 for two and for three modalities (`Cross_CPC` / `Cross_CPC_AVT` default
         `n_prediction_steps=1`, which `code/src/pretrain.py` never overrides). 0 means the code's 1.
@@ -79,9 +84,12 @@ class UnifiedVQConfig:
     cpc_context_dim, cpc_layers: the autoregressive LSTM of Cross-CPC (reference: 256, 2 layers;
         the default uses 1 layer to save CPU time).
     cpc_self_weight: weight of the same-modality prediction pairs (cross pairs weigh 1).
-    infonce_temperature: temperature of the `infonce` ablation.
+    infonce_temperature: temperature of `alignment=infonce` (0.1, the default of the `info_nce`
+        package the reference imports; the paper gives none).
     recon_weight, commit_weight, cmcm_weight, club_weight, cpc_weight: loss weights (all 1 in
-        the reference; the CMCM term itself carries the reference's factor 1/2).
+        the reference; the CMCM term itself carries the reference's factor 1/2; cpc_weight weighs
+        whichever `alignment` term is trained, reported as `cpc` either way). cmcm_weight 0 drops
+        Cross-Modal Code Matching.
     epochs, batch_size, lr, grad_clip, lr_milestones, lr_gamma: training schedule (reference:
         Adam lr 4e-4, batch 80, gradient-norm clip 0.5, MultiStepLR at 10/20/30 x0.5,
         6 epochs in `pretrain.sh`; the README notes the best checkpoint comes within 5 epochs).
@@ -90,6 +98,26 @@ class UnifiedVQConfig:
         grad_clip 0 turns clipping off; batch_size is at least 2 (the contrastive terms need pairs).
     preset: "default", "paper" or "tiny" (see PRESETS); applied by the core before the other settings.
         "tiny" is a few-second smoke size (what `avtbench check` uses), not a setting for results.
+
+    The codebook ablations of the paper's Figure 2 ("with and without MM-EMA and code reset"). The
+    reference code has no switch for either; off, each is the textbook form, ours:
+    mm_ema: true (reference, main_model_2.py:1112-1134 for two modalities, :739-771 for three): each
+        modality's EMA pass moves a code towards the features that chose it, each averaged with the
+        other modalities' features at the same position (appendix C, equations (1)-(2); the reference
+        takes the same-position features for the paper's cross-attention vectors r). false: plain
+        VQ-VAE EMA, each pass moves a code towards the features of that modality that chose it,
+        nothing else (`quantizer.UnifiedCodebook.ema_update`).
+    cross_commitment: true (reference, main_model_2.py:1157-1164, :794-810): the commitment loss of
+        modality m is beta (2 ||z_m - sg(q_m)||^2 + sum_o w ||z_m - sg(q_o)||^2), the paper's "modified
+        commitment loss", which its Figure 1 counts as step 2 of MM-EMA. false: the VQ-VAE commitment
+        beta ||z_m - sg(q_m)||^2, the form the reference leaves commented out beside it
+        (`#a_loss = self.commitment_cost * 1.0 * a_e_latent_loss`, main_model_2.py:1159, :1163, :797).
+        As the paper's Figure 1 makes both steps MM-EMA, its "without MM-EMA" reads as mm_ema=false
+        with cross_commitment=false; `mm_ema` alone switches only the EMA update, and neither
+        touches CMCM (`cmcm_weight`).
+    code_reset: true (reference, main_model_2.py:1137-1152, :773-790): codes idle for more than
+        `reset_after` batches are re-seeded near active ones. false: idle codes are still counted
+        (`idle`) but never re-seeded.
 
     The reference code's behaviour where it departs from what it evidently means. Each defaults to
     what the reference code computes (haihuangcode/CMG @ 3b31fa0, `code/src/model/main_model_2.py`
@@ -154,7 +182,7 @@ class UnifiedVQConfig:
     club_lr: float = setting(1e-3, above=0)
     club_positions: int = setting(256, low=0)
     club_average: Literal["clip", "position"] = "clip"
-    cpc_mode: Literal["cpc", "infonce"] = "cpc"
+    alignment: Literal["cpc", "infonce"] = "cpc"
     cpc_steps: int = setting(0, low=0, high=4)
     cpc_context_dim: int = setting(256, low=1)
     cpc_layers: int = setting(1, low=1)
@@ -165,6 +193,9 @@ class UnifiedVQConfig:
     cmcm_weight: float = setting(1.0, low=0)
     club_weight: float = setting(1.0, low=0)
     cpc_weight: float = setting(1.0, low=0)
+    mm_ema: bool = True
+    cross_commitment: bool = True
+    code_reset: bool = True
     epochs: int = setting(6, low=1)
     batch_size: int = setting(80, low=2)
     lr: float = setting(4e-4, above=0)
@@ -179,6 +210,9 @@ class UnifiedVQConfig:
     idle_counting: Literal["always", "train"] = "always"
     checkpoint: str = ""
     preset: Literal["default", "paper", "tiny"] = "default"
+
+    RENAMED: ClassVar[dict[str, str]] = {"cpc_mode": "alignment"}
+    """Old setting names `avtbench.config.build` still reads, with a warning."""
 
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
         "tiny": {"modalities": "audio,visual,text", "codebook_size": 16, "embedding_dim": 16, "semantic_ff_dim": 32,

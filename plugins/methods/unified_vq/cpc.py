@@ -1,5 +1,5 @@
 """Cross-modal contrastive predictive coding (Cross-CPC, part of the paper's DCID module) on the
-pre-quantization semantic features, and the plain-InfoNCE ablation.
+pre-quantization semantic features, and the plain-InfoNCE ablation of the paper's Table 4.
 
 Follows `Cross_CPC` / `Cross_CPC_AVT` in haihuangcode/CMG `model/CPC.py`: one autoregressive
 LSTM per modality summarizes steps 0..t into c_t; a linear head per step k predicts z_{t+k};
@@ -68,8 +68,18 @@ class CrossCPC(nn.Module):
 
 
 class PooledInfoNCE(nn.Module):
-    """Ablation of Cross-CPC: symmetric InfoNCE between time-pooled semantic vectors of every modality pair,
-    L = sum_{a<b} 1/2 [CE(s_ab / tau) + CE(s_ab^T / tau)] with s_ab(i, j) = cos(mean_t z^a(i), mean_t z^b(j))."""
+    """Ablation of Cross-CPC (`alignment=infonce`): symmetric InfoNCE between time-pooled semantic vectors of
+    every modality pair, L = sum_{a<b} 1/2 [CE(s_ab / tau) + CE(s_ab^T / tau)] with
+    s_ab(i, j) = cos(mean_t z^a(i), mean_t z^b(j)), the other clips of the batch as negatives.
+
+    The paper's appendix D.3 (Table 4): "compress the sequence audio, visual, and text information into
+    single vectors and then directly apply contrastive learning among these three modalities". The
+    reference code has no such path (haihuangcode/CMG @ 3b31fa0 `code/src/model/main_model_2.py:15`
+    imports `info_nce.InfoNCE` and never calls it). The mean over time is how the authors pool for
+    `InfoNCE` in their later code (`ACL25-FCID&TOC/src/model/main_model_2_dcid.py:1932-1934`, commented
+    out there), whose loss, like `info_nce`'s default, is one direction per pair; both directions
+    and tau = 0.1 (`info_nce`'s default) are ours.
+    """
 
     def __init__(self, modalities: tuple[str, ...], temperature: float = 0.1) -> None:
         super().__init__()

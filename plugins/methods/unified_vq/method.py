@@ -5,11 +5,13 @@ Pretraining follows `train_epoch` in `code/src/pretrain.py`: per batch, one forw
 also updates the codebook by MM-EMA), `club_steps` updates of the CLUB nets on detached inputs,
 then one Adam step on recon + commitment + CLUB + Cross-CPC + CMCM with per-module gradient-norm
 clipping; MultiStepLR per epoch. Downstream, `encode` returns the quantized code vectors of the
-frozen semantic encoder (the shared discrete space), `code_indices` their indices.
+frozen semantic encoder (the shared discrete space), `code_indices` their indices, and
+`trainable_encoder` a trainable copy of one modality's for a task to fine-tune (`finetune.py`).
 """
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from avtbench.toolkit import epoch_stats, seeded_rng
 
 from . import CARD
 from .config import MODALITY_SETS, REFERENCE_BEHAVIOUR, UnifiedVQConfig
+from .finetune import TrainableSemanticEncoder
 from .losses import LossWeights, total_loss
 from .model import InputDims, UnifiedVQModel
 from .released import input_dims, mapped_state, read_released, unused_tensors
@@ -104,10 +107,10 @@ class UnifiedVQ(Method):
         if len(corpus) < 2:
             raise UserError("unified_vq needs a corpus of at least 2 clips")
         steps = self._clip_steps(corpus, mods)
-        if cfg.cpc_mode == "cpc" and steps < cfg.prediction_steps + 1:
+        if cfg.alignment == "cpc" and steps < cfg.prediction_steps + 1:
             raise UserError(
                 f"clips of {steps} segments are too short for Cross-CPC predicting {cfg.prediction_steps} steps; "
-                "lower unified_vq.cpc_steps or set unified_vq.cpc_mode=infonce"
+                "lower unified_vq.cpc_steps or set unified_vq.alignment=infonce"
             )
         self._text_backbone = None
         with seeded_rng(self.seed, self.device):
@@ -290,13 +293,18 @@ class UnifiedVQ(Method):
             raise RuntimeError("unified_vq is not pretrained: call pretrain or load first")
         return self.model
 
-    def _input(self, modality: str, batch: Batch) -> Tensor:
+    def _pretrained_on(self, modality: str) -> UnifiedVQModel:
+        """The model, which must have an encoder of `modality` (else one line)."""
         model = self._trained_model()
         if modality not in model.modalities:
             raise UserError(
                 f"unified_vq was pretrained on {', '.join(model.modalities)}, not {modality}; "
                 "set unified_vq.modalities to include it"
             )
+        return model
+
+    def _input(self, modality: str, batch: Batch) -> Tensor:
+        model = self._pretrained_on(modality)
         if modality == "text":
             return self._text_input(list(batch), model.dims.text)
         return torch.as_tensor(batch, dtype=torch.float32).to(self.device)
@@ -321,6 +329,16 @@ class UnifiedVQ(Method):
         model = self._trained_model().eval()
         codes, _ = model.quantized(modality, x)
         return codes
+
+    @classmethod
+    def trainable_modalities(cls, config: UnifiedVQConfig) -> tuple[str, ...]:
+        return MODALITY_SETS[config.modalities]
+
+    def trainable_encoder(self, modality: str) -> TrainableSemanticEncoder:
+        """A trainable copy of `modality`'s semantic encoder (text: with its BiLSTM) and the codebook
+        (`finetune.py`): `encode`'s codes, with straight-through gradients to the encoder."""
+        encoder = TrainableSemanticEncoder(self._pretrained_on(modality), modality, functools.partial(self._input, modality))
+        return encoder.to(self.device)
 
     @torch.no_grad()
     def code_indices(self, modality: str, batch: Batch) -> Tensor:

@@ -75,7 +75,9 @@ class UnifiedVQModel(nn.Module):
             self.semantic["text"] = TemporalEncoder(self.text_lstm.output_dim, d, **temporal)
         self.codebook = UnifiedCodebook(config.codebook_size, d, config.ema_decay, config.commitment_cost,
                                         config.reset_after, config.active_window,
-                                        cmcm_normaliser=config.cmcm_normaliser, idle_counting=config.idle_counting)
+                                        cmcm_normaliser=config.cmcm_normaliser, idle_counting=config.idle_counting,
+                                        mm_ema=config.mm_ema, cross_commitment=config.cross_commitment,
+                                        code_reset=config.code_reset)
         self.training_parts = training_parts
         if not training_parts:
             return
@@ -96,7 +98,7 @@ class UnifiedVQModel(nn.Module):
             self.specific["text"] = LinearSpecificEncoder(self.text_lstm.output_dim, config.text_hidden)
             self.decoders["text"] = LinearDecoder(config.text_hidden, self.text_lstm.output_dim, d)
             self.club["text"] = CLUB(d, config.text_hidden, config.club_hidden)
-        if config.cpc_mode == "cpc":
+        if config.alignment == "cpc":
             self.cpc: nn.Module = CrossCPC(self.modalities, d, config.cpc_context_dim, config.cpc_layers,
                                            config.prediction_steps, self_weight=config.cpc_self_weight)
         else:

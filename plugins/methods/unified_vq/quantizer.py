@@ -43,11 +43,16 @@ class UnifiedCodebook(nn.Module):
     paper's appendix. Every trained modality keeps a code alive, as in `code/src/model/main_model_2.py`
     (its audio-visual-text codebook counts audio, visual and text choices); the copy of that file
     under `code/AVSBench_dowmstream` counts only audio and visual ones.
+
+    The ablations of the paper's Figure 2, each on (the reference) by default: `mm_ema` false makes
+    the EMA update plain VQ-VAE EMA (`ema_update`), `cross_commitment` false the commitment loss
+    VQ-VAE's (`forward`), `code_reset` false leaves idle codes where they are (`reset_idle`).
     """
 
     def __init__(self, size: int = 400, dim: int = 256, decay: float = 0.99, commitment_cost: float = 0.25,
                  reset_after: int = 300, active_window: int = 100, epsilon: float = 1e-5,
-                 cmcm_normaliser: str = "cross_entropy", idle_counting: str = "train") -> None:
+                 cmcm_normaliser: str = "cross_entropy", idle_counting: str = "train", mm_ema: bool = True,
+                 cross_commitment: bool = True, code_reset: bool = True) -> None:
         super().__init__()
         if cmcm_normaliser not in CMCM_NORMALISERS:
             raise ValueError(f"cmcm_normaliser must be one of {CMCM_NORMALISERS}, got {cmcm_normaliser!r}")
@@ -55,6 +60,9 @@ class UnifiedCodebook(nn.Module):
             raise ValueError(f"idle_counting must be one of {IDLE_COUNTING}, got {idle_counting!r}")
         self.cmcm_normaliser = cmcm_normaliser
         self.idle_counting = idle_counting
+        self.mm_ema = mm_ema
+        self.cross_commitment = cross_commitment
+        self.code_reset = code_reset
         self.decay = decay
         self.commitment_cost = commitment_cost
         self.reset_after = reset_after
@@ -98,7 +106,8 @@ class UnifiedCodebook(nn.Module):
         Losses are computed against the codes as they were before this batch's EMA update, as in
         the reference. Commitment for modality m (reference weights):
             L_m = beta * (2 ||x_m - sg(q_m)||^2 + sum_{o != m} w ||x_m - sg(q_o)||^2),
-        with w = 1 for two modalities and 1/2 for three (mean squared errors).
+        with w = 1 for two modalities and 1/2 for three (mean squared errors); with
+        `cross_commitment` false, VQ-VAE's L_m = beta ||x_m - sg(q_m)||^2 (main_model_2.py:1159).
         """
         names = list(features)
         indices = {m: self.nearest(x) for m, x in features.items()}
@@ -106,6 +115,9 @@ class UnifiedCodebook(nn.Module):
         cross_w = 1.0 / max(len(names) - 1, 1)
         commitment = {}
         for m in names:
+            if not self.cross_commitment:
+                commitment[m] = self.commitment_cost * F.mse_loss(features[m], codes[m].detach())
+                continue
             loss = 2.0 * F.mse_loss(features[m], codes[m].detach())
             for o in names:
                 if o != m:
@@ -137,6 +149,10 @@ class UnifiedCodebook(nn.Module):
         there and w = 1/(2 (#modalities - 1)): each code is pulled both by the features that chose
         it and by the other modalities' features at the same positions, which is what makes the
         codebook shared. All indices come from the codebook before the update.
+
+        With `mm_ema` false, each pass is VQ-VAE's EMA on that modality alone: the bracket is x_m(p),
+        so a code moves towards the mean of the features of m that chose it and nothing else (the
+        passes, their order and the smoothing stay those of the reference).
         """
         names = list(flats)
         size = self.size
@@ -146,10 +162,13 @@ class UnifiedCodebook(nn.Module):
             count = self.decay * self.ema_count + (1 - self.decay) * onehot.sum(0)
             total = count.sum()
             self.ema_count = (count + self.epsilon) / (total + size * self.epsilon) * total
-            mixed = 0.5 * flats[m] if len(names) > 1 else flats[m]
-            for o in names:
-                if o != m:
-                    mixed = mixed + cross_w * flats[o]
+            if not self.mm_ema or len(names) == 1:
+                mixed = flats[m]
+            else:
+                mixed = 0.5 * flats[m]
+                for o in names:
+                    if o != m:
+                        mixed = mixed + cross_w * flats[o]
             self.ema_weight = self.decay * self.ema_weight + (1 - self.decay) * (onehot.t() @ mixed)
             self.embedding = self.ema_weight / self.ema_count.unsqueeze(-1)
 
@@ -162,14 +181,14 @@ class UnifiedCodebook(nn.Module):
         (the `code/AVSBench_dowmstream` copy writes `uniform_(-1/1024, -1/1024)`, a constant offset).
         Unlike the reference, o_i is rescaled with the new e_i so that the next EMA step keeps the
         re-seeded code where it was put instead of snapping back to o_i / N_i. Returns the indices
-        of the re-seeded codes.
+        of the re-seeded codes. With `code_reset` false, batches are counted but nothing is re-seeded.
         """
         self.idle += 1
         for idx in used:
             self.idle[idx.reshape(-1)] = 0
         dead = torch.nonzero(self.idle > self.reset_after).flatten()
         active = torch.nonzero((self.idle >= 0) & (self.idle < self.active_window)).flatten()
-        if len(dead) == 0 or len(active) == 0:
+        if len(dead) == 0 or len(active) == 0 or not self.code_reset:
             return dead[:0]
         device = self.embedding.device
         pick = torch.randint(len(active), (len(dead),), generator=generator, device="cpu").to(device)

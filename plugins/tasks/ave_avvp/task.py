@@ -15,11 +15,14 @@ Protocols (`ave_avvp.protocol`):
 CMG reports the best epoch by F1 on the test set; we report the final epoch and add the reference's
 variant as `f1_best_epoch`. `f1[<class>]` (AVVP's class names): the final head's F1 of each shared class
 over the test segments (`avtbench.metrics.per_class`; ours, for the report's per-class bars).
+`ave_avvp.finetune_encoder=true` trains the method's source encoder with the head on AVE at
+`ave_avvp.encoder_lr` (default 4e-4, ours: the head's lr, as adding the encoder to CMG's Adam at
+`ave_avvp.py:147` would give); see `avtbench_plugins.tasks.heads.finetune`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -27,6 +30,7 @@ from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, 
 from avtbench.config import setting
 from avtbench.metrics.per_class import per_class_metrics
 from avtbench_plugins.datasets.ave.vocab import AVE_AVVP_SHARED
+from avtbench_plugins.tasks.heads.finetune import inputs_of, tuned_modalities, without_tuned
 from avtbench_plugins.tasks.heads.segments import SegmentHeadConfig, train_and_score, with_background
 
 from . import CARD
@@ -82,14 +86,19 @@ class AVEAVVP(Task):
     def _test_splits(self, direction: Direction) -> tuple[str, ...]:
         return (cmg_list(direction.target),) if self.config.protocol == "cmg" else ("avvp_val", "avvp_test")
 
+    @classmethod
+    def finetuned_modalities(cls, config: AVEAVVPConfig, direction: Direction) -> tuple[str, ...]:
+        return tuned_modalities(config, direction)
+
     def needs(self, direction: Direction, splits: dict[str, Clips]) -> list[tuple[str, str]]:
-        return [("ave_train", direction.source), *((s, direction.target) for s in self._test_splits(direction))]
+        pairs = [("ave_train", direction.source), *((s, direction.target) for s in self._test_splits(direction))]
+        return without_tuned(pairs, self.config, direction)
 
     def evaluate(self, embeddings: Embeddings, splits: dict[str, Clips], direction: Direction,
-                 seed: int, device: str, progress: Progress) -> dict[str, float]:
+                 seed: int, device: str, progress: Progress, encoders: Mapping[str, Any] | None = None) -> dict[str, float]:
         tgt = direction.target
         tests = self._test_splits(direction)
-        x_train = embeddings[("ave_train", direction.source)]
+        x_train = inputs_of(embeddings, encoders, splits, ("ave_train",), direction.source, device)
         ave = splits["ave_train"]
         if self.config.protocol == "cmg":
             y_train = ave.labels[CMG_AVE_SPLIT]  # CMG's own [N, T, 12 + 1] labels

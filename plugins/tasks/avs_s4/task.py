@@ -26,6 +26,11 @@ Default world, seed 0: oracle 76.4 mIoU (F 85.8); none 0.0 (F 35.4): with 1 to 3
 distractors, an object's pixel is the target's with a probability under 0.5, so the loss-optimal
 prediction is empty. Width 32 and 20 epochs keep a cell near 1.5 minutes on 2 CPU cores.
 
+`avs_s4.finetune_encoder=true` (with `condition=method`) trains the method's source encoder with the
+segmenter at `avs_s4.encoder_lr` (default 1e-4, ours: the reference's lr, what adding the encoder to
+CMG's Adam at `train_at.py:176` would give; `train.py`), as CMG's appendix Table 2's A2T / T2A columns;
+the source conditioning (training, `clean` validation, `source_miou`) is then read through it.
+
 Metrics (`scores.segmentation_scores`, AVSBench's `utility.py` via `avtbench.metrics.segmentation`),
 in percent, on the test split: `miou` (main) and `f_score` over all frames, `miou_batched` and
 `f_score_batched` per reference test batch of `eval_batch` videos; `source_miou` the same model
@@ -42,16 +47,18 @@ from typing import Any, ClassVar, Mapping
 
 import numpy as np
 
-from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task
+from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, Task, UserError
 from avtbench.config import setting
 from avtbench.metrics.per_class import per_class_metrics
+from avtbench.finetune import EncodedRows
 from avtbench_plugins.datasets.avs_s4.reader import FRAMES
+from avtbench_plugins.tasks.heads.finetune import EncoderTuning, tuned_modalities, without_tuned
 
 from . import CARD
 from .model import FUSIONS
 from .samples import MaskSamples
 from .scores import REFERENCE_TEST_BATCH, clip_iou, segmentation_scores
-from .train import SegSplit, fit_segmenter, predict
+from .train import Conditioning, EncodedSteps, SegSplit, fit_segmenter, predict, step_index
 
 PROTOCOLS = ("clean", "cmg")
 CONDITIONS = ("method", "oracle", "none")
@@ -59,9 +66,9 @@ SPLITS = ("train", "val", "test")
 
 
 @dataclass
-class AVSS4Config:
+class AVSS4Config(EncoderTuning):
     """width: channels of the first encoder stage (doubled per stage). keep_masks: test clips whose
-    predictions are kept for the plot. eval_batch: videos per test batch of the `*_batched` metrics."""
+    predictions are kept for the plot (0: none kept, no mask artifacts written). eval_batch: videos per test batch of the `*_batched` metrics."""
 
     protocol: str = setting("clean", choices=PROTOCOLS)
     condition: str = setting("method", choices=CONDITIONS)
@@ -73,13 +80,14 @@ class AVSS4Config:
     eval_batch: int = setting(REFERENCE_TEST_BATCH, low=1)
     keep_masks: int = setting(4, low=0)
     preset: str = setting("default", choices=("default", "tiny"))
+    encoder_lr: float = setting(1e-4, above=0, high=1)
 
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {"tiny": {"epochs": 2, "width": 4}}
 
 
 def steps_of(embedding: np.ndarray, steps: int = FRAMES) -> np.ndarray:
     """[N, S, D] -> [N, steps, D]: step floor(i * S / steps) for frame i (nearest-step resampling)."""
-    pick = (np.arange(steps) * embedding.shape[1]) // steps
+    pick = step_index(embedding.shape[1], steps)
     return np.ascontiguousarray(embedding[:, pick], dtype=np.float32)
 
 
@@ -92,6 +100,16 @@ class AVSS4(Task):
         super().__init__(config)
         self.samples: MaskSamples | None = None
 
+    @classmethod
+    def validate(cls, config: AVSS4Config) -> None:
+        if config.finetune_encoder and config.condition != "method":
+            raise UserError(f"avs_s4.finetune_encoder=true needs avs_s4.condition=method (condition {config.condition} "
+                            "encodes nothing); drop one of the two settings")
+
+    @classmethod
+    def finetuned_modalities(cls, config: AVSS4Config, direction: Direction) -> tuple[str, ...]:
+        return tuned_modalities(config, direction)
+
     def splits(self, data: Mapping[str, DatasetSource]) -> dict[str, Clips]:
         return {split: data["avs_s4"].read(split) for split in SPLITS}
 
@@ -102,35 +120,41 @@ class AVSS4(Task):
         if self.config.condition != "method":
             return []
         src, tgt = direction.source, direction.target
-        return list(dict.fromkeys([("train", src), ("val", self._validation_modality(direction)), ("test", tgt), ("test", src)]))
+        pairs = list(dict.fromkeys([("train", src), ("val", self._validation_modality(direction)), ("test", tgt), ("test", src)]))
+        return without_tuned(pairs, self.config, direction)
 
-    def conditioning(self, embeddings: Embeddings, clips: Clips, split: str, modality: str) -> np.ndarray:
-        """float32 [N, 5, D] conditioning of a split in a modality, by `condition`."""
+    def conditioning(self, embeddings: Embeddings, clips: Clips, split: str, modality: str,
+                     encoders: Mapping[str, Any] | None = None, device: str = "cpu") -> Conditioning:
+        """float32 [N, 5, D] conditioning of a split in a modality, by `condition` (read through the
+        fine-tuned encoder when `encoders` has one for `modality`)."""
         if self.config.condition == "oracle":
             return np.repeat(np.eye(len(clips.class_names), dtype=np.float32)[clips.labels["category"]][:, None], FRAMES, 1)
         if self.config.condition == "none":
             return np.zeros((len(clips), FRAMES, 1), dtype=np.float32)
+        if encoders and modality in encoders:
+            return EncodedSteps(EncodedRows(encoders[modality], [clips.modality(modality)], device), FRAMES)
         return steps_of(embeddings[(split, modality)])
 
-    def _split(self, embeddings: Embeddings, splits: dict[str, Clips], split: str, modality: str) -> SegSplit:
+    def _split(self, embeddings: Embeddings, splits: dict[str, Clips], split: str, modality: str,
+               encoders: Mapping[str, Any] | None = None, device: str = "cpu") -> SegSplit:
         clips = splits[split]
-        return SegSplit(clips.labels["frames"], self.conditioning(embeddings, clips, split, modality),
+        return SegSplit(clips.labels["frames"], self.conditioning(embeddings, clips, split, modality, encoders, device),
                         clips.labels["masks"], clips.labels["annotated"])
 
     def evaluate(self, embeddings: Embeddings, splits: dict[str, Clips], direction: Direction,
-                 seed: int, device: str, progress: Progress) -> dict[str, float]:
+                 seed: int, device: str, progress: Progress, encoders: Mapping[str, Any] | None = None) -> dict[str, float]:
         c = self.config
         src, tgt = direction.source, direction.target
-        fit = fit_segmenter(self._split(embeddings, splits, "train", src),
-                            self._split(embeddings, splits, "val", self._validation_modality(direction)),
+        fit = fit_segmenter(self._split(embeddings, splits, "train", src, encoders, device),
+                            self._split(embeddings, splits, "val", self._validation_modality(direction), encoders, device),
                             width=c.width, fusion=c.fusion, epochs=c.epochs, lr=c.lr, batch_size=c.batch_size,
-                            seed=seed, device=device, progress=progress)
+                            seed=seed, device=device, progress=progress, encoder_lr=c.encoder_lr)
         test = self._split(embeddings, splits, "test", tgt)
         probs = predict(fit.model, test.frames, test.cond, device)
         masks = test.masks[:]  # the test masks in memory (a lazy array read whole): a quarter of `probs`
         metrics = segmentation_scores(probs, masks, c.eval_batch)
         if c.condition == "method":
-            source = self._split(embeddings, splits, "test", src)
+            source = self._split(embeddings, splits, "test", src, encoders, device)
             metrics["source_miou"] = segmentation_scores(predict(fit.model, source.frames, source.cond, device),
                                                          masks, c.eval_batch)["miou"]
         else:
@@ -141,8 +165,10 @@ class AVSS4(Task):
         self.samples = self._keep(splits["test"], probs, direction)
         return metrics
 
-    def _keep(self, test: Clips, probs: np.ndarray, direction: Direction) -> MaskSamples:
+    def _keep(self, test: Clips, probs: np.ndarray, direction: Direction) -> MaskSamples | None:
         k = min(self.config.keep_masks, len(test))
+        if k == 0:
+            return None
         masks = test.labels["masks"][:k]
         title = (f"avs_s4 {direction.name}: trained on {direction.source}, tested on {direction.target} "
                  f"(condition {self.config.condition}, protocol {self.config.protocol})")

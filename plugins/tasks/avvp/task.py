@@ -22,11 +22,14 @@ Two families of numbers, both reported, named:
   the same head predicts audio events from audio embeddings and visual events from visual embeddings
   (foreground classes, 0.5), scored by `avtbench.metrics.avvp.avvp_f1` (audio, visual, audio_visual,
   type_av, event_av). Under `pooled` and `cmg` the head has seen the test videos (in one modality).
+`avvp.finetune_encoder=true` trains the method's source encoder with the head at `avvp.encoder_lr`
+(default 4e-4, ours: the head's lr, as adding the encoder to CMG's Adam at `avvp.py:148` would give);
+the official evaluation then reads the source modality through it (`avtbench_plugins.tasks.heads.finetune`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -34,6 +37,7 @@ from avtbench.api import Clips, DatasetSource, Direction, Embeddings, Progress, 
 from avtbench.config import setting
 from avtbench.metrics.avvp import avvp_f1
 from avtbench.metrics.per_class import per_class_metrics
+from avtbench_plugins.tasks.heads.finetune import inputs_of, tuned_modalities, without_tuned
 from avtbench_plugins.tasks.heads.segments import SegmentHeadConfig, probabilities, train_and_score, with_background
 
 from . import CARD
@@ -76,16 +80,20 @@ class AVVP(Task):
             return ("val", OFFICIAL), ("val", OFFICIAL)
         return ("val",), (OFFICIAL,)
 
+    @classmethod
+    def finetuned_modalities(cls, config: AVVPConfig, direction: Direction) -> tuple[str, ...]:
+        return tuned_modalities(config, direction)
+
     def needs(self, direction: Direction, splits: dict[str, Clips]) -> list[tuple[str, str]]:
         train, test = self._sides(direction)
         pairs = [(s, direction.source) for s in train] + [(s, direction.target) for s in test]
-        return list(dict.fromkeys(pairs + [(OFFICIAL, "audio"), (OFFICIAL, "visual")]))
+        return without_tuned(list(dict.fromkeys(pairs + [(OFFICIAL, "audio"), (OFFICIAL, "visual")])), self.config, direction)
 
     def evaluate(self, embeddings: Embeddings, splits: dict[str, Clips], direction: Direction,
-                 seed: int, device: str, progress: Progress) -> dict[str, float]:
+                 seed: int, device: str, progress: Progress, encoders: Mapping[str, Any] | None = None) -> dict[str, float]:
         train_splits, test_splits = self._sides(direction)
         src, tgt = direction.source, direction.target
-        x_train = np.concatenate([embeddings[(s, src)] for s in train_splits])
+        x_train = inputs_of(embeddings, encoders, splits, train_splits, src, device)
         y_train = with_background(_stack(splits, train_splits, src))
         x_test = np.concatenate([embeddings[(s, tgt)] for s in test_splits])
         y_test = with_background(_stack(splits, test_splits, tgt))
@@ -96,12 +104,15 @@ class AVVP(Task):
         metrics["n_train_videos"] = float(len(x_train))
         metrics["n_test_videos"] = float(len(x_test))
         metrics.update(per_class_metrics("f1", splits[test_splits[0]].class_names, result.class_f1))
-        metrics.update(self._official(result.head, embeddings, splits[OFFICIAL], device))
+        metrics.update(self._official(result.head, embeddings, encoders, splits, device))
         return metrics
 
-    def _official(self, head, embeddings: Embeddings, test: Clips, device: str) -> dict[str, float]:
+    def _official(self, head, embeddings: Embeddings, encoders: Mapping[str, Any] | None, splits: dict[str, Clips],
+                  device: str) -> dict[str, float]:
+        test = splits[OFFICIAL]
+
         def events(modality: str) -> np.ndarray:
-            probs = probabilities(head, embeddings[(OFFICIAL, modality)], device)[..., :-1]
+            probs = probabilities(head, inputs_of(embeddings, encoders, splits, (OFFICIAL,), modality, device), device)[..., :-1]
             return np.transpose(probs > 0.5, (0, 2, 1)).astype(np.uint8)
 
         scores = avvp_f1(events("audio"), events("visual"), test.labels["audio"], test.labels["visual"])

@@ -12,7 +12,8 @@ from avtbench.config import setting
 from avtbench.metrics.classification import precision_recall_f1_pooled
 from avtbench.metrics.per_class import class_f1
 
-from .classifiers import ExpLogLoss, SegmentClassifier, fit, predict
+from .classifiers import ExpLogLoss, Inputs, SegmentClassifier, fit, predict
+from .finetune import EncoderTuning
 
 
 def with_background(events: np.ndarray) -> np.ndarray:
@@ -23,7 +24,7 @@ def with_background(events: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class SegmentHeadConfig:
+class SegmentHeadConfig(EncoderTuning):
     epochs: int = setting(50, low=1)
     lr: float = setting(4e-4, above=0)
     batch_size: int = setting(80, low=1)
@@ -39,7 +40,7 @@ class SegmentResult:
     for a class neither predicted nor present (`avtbench.metrics.per_class.class_f1`)."""
 
 
-def train_and_score(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray,
+def train_and_score(x_train: Inputs, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray,
                     config: SegmentHeadConfig, seed: int, device: str, progress: Progress) -> SegmentResult:
     """BCE + ExpLogLoss on [N, T, K+1] labels; pooled precision/recall/F1 at 0.5 on the test set after each epoch."""
     n_classes = y_train.shape[-1]
@@ -56,12 +57,12 @@ def train_and_score(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray
 
     head = fit(lambda: SegmentClassifier(x_train.shape[-1], n_classes), loss_fn, x_train, y_train,
                epochs=config.epochs, lr=config.lr, batch_size=config.batch_size, seed=seed, device=device,
-               progress=progress, extra_params=list(explog.parameters()), after_epoch=score)
+               progress=progress, extra_params=list(explog.parameters()), after_epoch=score, encoder_lr=config.encoder_lr)
     pred = probabilities(head, x_test, device) > 0.5
     return SegmentResult(head, per_epoch[-1], per_epoch, class_f1(pred[..., :-1], y_test[..., :-1] > 0.5))
 
 
-def probabilities(head: nn.Module, x: np.ndarray, device: str) -> np.ndarray:
+def probabilities(head: nn.Module, x: Inputs, device: str) -> np.ndarray:
     return torch.sigmoid(torch.from_numpy(predict(head, x, device))).numpy()
 
 
