@@ -138,6 +138,7 @@ def test_a_cache_that_is_a_regular_file_is_an_error(session_cache: Path, tmp_pat
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and "AVTBENCH_CACHE" in out.stderr, out.stderr
 
 
+@pytest.mark.slow  # several CLI processes or a whole grid: kept out of the 3-minute default run
 def test_a_corrupt_record_is_set_aside_and_the_cell_redone(session_cache: Path, tmp_path: Path) -> None:
     results = tmp_path / "results"
     args = ["run", "-m", "unaligned", "-t", "ave", "-d", "v2a", "--results", str(results), *TINY]

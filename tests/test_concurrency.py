@@ -6,9 +6,12 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from .conftest import avtbench_cmd, cli_env
 
 
+@pytest.mark.slow  # several CLI processes or a whole grid: kept out of the 3-minute default run
 def test_two_concurrent_grids_compute_each_cell_once(tmp_path: Path) -> None:
     cache, results = tmp_path / "cache", tmp_path / "results"
     args = avtbench_cmd("run", "-m", "unaligned,oracle", "-t", "ave", "--results", str(results), "--cache", str(cache),

@@ -193,6 +193,7 @@ def test_a_task_reading_an_undeclared_dataset_is_told_so(toy_registry, tmp_path:
     assert "reads dataset 'ave' without declaring it" in message
 
 
+@pytest.mark.slow  # several CLI processes or a whole grid: kept out of the 3-minute default run
 def test_cache_option_reaches_the_world_checkpoints_embeddings_and_backbones(tmp_path: Path, session_cache: Path) -> None:
     elsewhere, chosen = tmp_path / "env-cache", tmp_path / "chosen"
     elsewhere.mkdir()
@@ -218,6 +219,7 @@ TINY_UNIFIED_VQ = ["unified_vq.epochs=1", "unified_vq.codebook_size=8", "unified
                    "data.profile=tiny"]
 
 
+@pytest.mark.slow  # several CLI processes or a whole grid: kept out of the 3-minute default run
 def test_plot_command_pretrains_the_plots_method_and_draws_it(tmp_path: Path, session_cache: Path) -> None:
     tiny_world_root(session_cache)
     sets = [a for s in TINY_UNIFIED_VQ for a in ("--set", s)]

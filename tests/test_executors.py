@@ -114,6 +114,7 @@ def test_a_crashing_cell_is_recorded_skipped_then_retried(plugins: Path, tmp_pat
     assert len(records(results)) == 4 and not list(results.rglob("*.failure.json"))
 
 
+@pytest.mark.slow  # several CLI processes or a whole grid: kept out of the 3-minute default run
 def test_a_crashed_pretraining_fails_each_cell_that_needs_it_once(plugins: Path, tmp_path: Path,
                                                                  session_cache: Path) -> None:
     tiny_world_root(session_cache)

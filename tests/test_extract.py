@@ -237,6 +237,7 @@ def test_the_ave_layout_writes_its_features_and_says_what_is_missing(extractors,
     assert bad.exit_code == 2 and "the ave layout holds clips of 10 s" in bad.output
 
 
+@pytest.mark.slow  # several CLI processes or a whole grid: kept out of the 3-minute default run
 def test_the_tiny_worlds_videos_become_a_dataset_a_cell_runs_on(extractors, tmp_path) -> None:
     """Part 5 and part 1 together: the synthetic world's MP4s (its corpus and retrieval set, level "video")
     through `avtbench extract`, then `avtbench run` on what it wrote."""

@@ -56,22 +56,23 @@ def test_random_weights_are_seeded_and_said_in_the_provenance() -> None:
 
 
 def test_a_weights_file_loads_strictly_and_is_hashed(tmp_path: Path) -> None:
-    source = make("vggish", seed=3)
-    path = tmp_path / "vggish.pth"
+    """The strict loading every built-in shares (`load_weights`), on the smallest network (EfficientNet-Lite0)."""
+    source = make("efficientnet_lite0", seed=3)
+    path = tmp_path / "lite0.pth"
     torch.save(source.net.state_dict(), path)
-    loaded = make("vggish", weights=str(path))
-    wave = np.cos(np.arange(16000) / 5.0).astype(np.float32)
-    assert np.allclose(loaded.features(wave, 1), source.features(wave, 1))
+    loaded = make("efficientnet_lite0", weights=str(path))
+    frames = np.random.default_rng(0).integers(0, 256, (1, 1, 40, 48, 3), dtype=np.uint8)
+    assert np.allclose(loaded.features(frames), source.features(frames))
     assert len(loaded.provenance()["sha256"]) == 64
     state = source.net.state_dict()
-    state.pop("embeddings.4.bias")
+    state.pop("_conv_head.weight")
     torch.save(state, path)
-    with pytest.raises(UserError, match="vggish.weights: .* lacks parameter 'embeddings.4.bias'"):
-        make("vggish", weights=str(path))
+    with pytest.raises(UserError, match="efficientnet_lite0.weights: .* lacks parameter '_conv_head.weight'"):
+        make("efficientnet_lite0", weights=str(path))
     state = {**source.net.state_dict(), "extra.weight": torch.zeros(1)}
     torch.save(state, path)
     with pytest.raises(UserError, match="unexpected parameter 'extra.weight'"):
-        make("vggish", weights=str(path))
+        make("efficientnet_lite0", weights=str(path))
 
 
 def test_a_missing_weights_file_names_the_setting(tmp_path: Path) -> None:
@@ -97,6 +98,7 @@ def _frames(seconds: int, fps: int, size: int = 40) -> np.ndarray:
     return np.random.default_rng(seconds).integers(0, 256, (seconds, fps, size, size + 8, 3), dtype=np.uint8)
 
 
+@pytest.mark.slow  # a full-size random VGG19 / ResNet-152 on the CPU: seconds, not milliseconds
 def test_vgg19_pool5_averages_16_frames_a_second_to_pool5_maps(tmp_path: Path) -> None:
     extractor = make("vgg19_pool5", resize=64)
     assert extractor.frames_per_second == 16
@@ -119,6 +121,7 @@ def test_vgg19_pool5_averages_16_frames_a_second_to_pool5_maps(tmp_path: Path) -
         extractor.features(_frames(1, 8))
 
 
+@pytest.mark.slow  # a full-size random VGG19 / ResNet-152 on the CPU: seconds, not milliseconds
 def test_resnet152_gives_2048_per_second_from_8_frames() -> None:
     extractor = make("resnet152", resize=32, batch_size=16)
     assert extractor.frames_per_second == 8

@@ -83,6 +83,7 @@ def test_pip_installed_package_with_entry_point(tmp_path, session_cache):
     assert "third_party_mean" in out.stdout and "a third-party method" in out.stdout
 
 
+@pytest.mark.slow  # several CLI processes or a whole grid: kept out of the 3-minute default run
 def test_a_plugin_written_for_api_1_is_named_unusable_not_run(tmp_path, monkeypatch, session_cache):
     site = install_api1_distribution(tmp_path / "site")
     monkeypatch.syspath_prepend(str(site))

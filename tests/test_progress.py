@@ -94,6 +94,7 @@ def test_run_log_routes_by_terminal_and_flags(tmp_path):
     assert (tmp_path / "q.log").read_text() == "T cells: started\nT 1 cell(s)\n"
 
 
+@pytest.mark.slow  # several CLI processes or a whole grid: kept out of the 3-minute default run
 def test_run_without_a_terminal_prints_plain_stage_lines_and_logs_them(tmp_path, session_cache):
     tiny_world_root(session_cache)
     log = tmp_path / "run.log"

@@ -49,6 +49,7 @@ def test_avtbench_check_passes_on_the_readme_method(installed: Path, session_cac
     assert lines[-1].startswith("PASS  method my_method: streams its corpus (")
 
 
+@pytest.mark.slow  # several CLI processes or a whole grid: kept out of the 3-minute default run
 def test_a_grid_runs_the_readme_method_on_every_direction(installed: Path, session_cache: Path, tmp_path: Path) -> None:
     tiny_world_root(session_cache)
     results = tmp_path / "results"
