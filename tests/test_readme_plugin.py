@@ -63,6 +63,7 @@ def test_a_grid_runs_the_readme_method_on_every_direction(installed: Path, sessi
     assert all(r["versions"]["plugin_api"] == "3" and r["versions"]["method_api"] == "3" for r in records)
 
 
+@pytest.mark.slow  # CLI processes end to end: kept out of the 3-minute default run
 def test_the_readme_author_tests_pass_with_pytest(installed: Path, session_cache: Path) -> None:
     tests = installed.parent / "tests" / "test_my_method.py"
     out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tests)],

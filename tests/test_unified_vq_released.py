@@ -232,6 +232,7 @@ def test_the_released_names_and_shapes_map_onto_the_paper_preset(kind: str) -> N
     assert unread == {"Video_encoder", "Audio_encoder"} | ({"Text_encoder"} if kind == "avt" else set())
 
 
+@pytest.mark.slow  # CLI processes end to end: kept out of the 3-minute default run
 def test_a_released_file_runs_a_cell_keyed_by_its_sha256_without_pretraining(tmp_path: Path, session_cache: Path) -> None:
     """The core and unified_vq together: `avtbench run --set unified_vq.checkpoint=FILE` on the tiny world."""
     import hashlib
