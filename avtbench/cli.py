@@ -1,5 +1,6 @@
 """Command line: `avtbench run`, `list`, `status`, `plot`, `check`; `table` (`tablecli.py`), `merge` (`mergecli.py`),
-`report` (`reportcli.py`), `convert` and `data` (`datacli.py`), `extract` (`extract.py`); and
+`report` (`reportcli.py`), `suite` (`suites/cli.py`), `convert` and `data` (`datacli.py`), `extract`
+(`extract.py`); and
 the commands plugins add (hooks `avtbench_cards`, `avtbench_commands`). Heavy imports happen inside commands only; plugins are
 discovered when a command that is not built in is asked for and by `--help`, which lists the plugins'
 commands from their cards (a command's module is imported when it is invoked)."""
@@ -17,6 +18,7 @@ from avtbench.errors import UserError
 from avtbench.extract import extract
 from avtbench.mergecli import merge
 from avtbench.reportcli import report
+from avtbench.suites.cli import suite
 from avtbench.tablecli import table
 from avtbench.toolkit.commands import cli_guard
 
@@ -80,7 +82,7 @@ def main() -> None:
     Installed plugins may add commands of their own: `avtbench list` shows them."""
 
 
-for _command in (convert, data, extract, merge, report, table):
+for _command in (convert, data, extract, merge, report, suite, table):
     main.add_command(_command)
 
 @main.command()
@@ -232,6 +234,8 @@ def plot(name, method, direction, seed, config_file, sets, results, cache_dir, d
                     raise UserError(f"plot {name!r} draws a pretrained method, not a cell; drop -d")
                 subject, info = pretrained(figure.method, seed, document, where)
                 out.debug(f"checkpoint {info.checkpoint} {info.describe()}")
+                if figure.several:  # a comparison plot, here of the one variant the settings make
+                    subject = [(figure.method, subject)]
         out.summary(f"wrote {figure.draw(subject, Path(out_path))}", stdout=True)
 
 
