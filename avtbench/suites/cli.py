@@ -3,12 +3,18 @@ each a grid of one published table or figure, run like any grid and tabled besid
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from avtbench.cliopts import parse_seeds, settings_document
 from avtbench.errors import UserError
 from avtbench.toolkit.commands import cli_guard
+
+if TYPE_CHECKING:
+    from avtbench.cache import ArtifactCache
+    from avtbench.suites.model import Suite
+    from avtbench.suites.plan import SuitePlan
 
 
 @click.group()
@@ -51,8 +57,8 @@ def list_suites() -> None:
         click.echo(problem)
 
 
-def _planned(found, sets: tuple[str, ...], seeds: tuple[str, ...], cache_dir: str | None,
-             default_seeds: tuple[int, ...] | None = None):
+def _planned(found: Suite, sets: tuple[str, ...], seeds: tuple[str, ...], cache_dir: str | None,
+             default_seeds: tuple[int, ...] | None = None) -> tuple[SuitePlan, ArtifactCache]:
     """The suite `found` planned under the command line's --set and --seed (else `default_seeds`, else its own)."""
     from avtbench.cache import ArtifactCache
     from avtbench.plugins import registry
@@ -111,7 +117,7 @@ def run_suite(name, seeds, sets, device, results, cache_dir, overwrite, dry_run,
         run_plan(out, splan.plan, settings_document(None, sets), cache, options, table_hint=hint)
 
 
-def _dry_run(splan, results: str) -> None:
+def _dry_run(splan: SuitePlan, results: str) -> None:
     """One line per cell: the row, the cell, its config hash and whether its record is there."""
     from avtbench.store import ResultStore
 
