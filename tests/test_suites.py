@@ -298,3 +298,16 @@ def test_a_plugin_ships_suites_through_its_hook(tmp_path) -> None:
     assert reg.suites == [("good", str(shipped))]
     assert [f.plugin for f in reg.failures] == ["bad"] and "ZeroDivisionError" in reg.failures[0].error
     assert find_suite(reg, "shipped", tmp_path / "none").rows[0].method == "unaligned"
+
+
+def test_the_caption_never_calls_a_synthetic_run_a_reproduction() -> None:
+    from avtbench.suites.caption import NOT_A_REPRODUCTION, DataUsed
+
+    world = "profile default, world seed 0"
+    synthetic = DataUsed({}, ["ave", "corpus"], world)
+    mixed = DataUsed({"ave": "/data/ave"}, ["corpus"], world)
+    real = DataUsed({"ave": "/data/ave", "corpus": "/data/corpus"}, [], world)
+    assert NOT_A_REPRODUCTION in synthetic.sentence() and "synthetic world (profile default" in synthetic.sentence()
+    assert NOT_A_REPRODUCTION in mixed.sentence() and "real ave from /data/ave" in mixed.sentence()
+    assert NOT_A_REPRODUCTION not in real.sentence() and "corpus from /data/corpus" in real.sentence()
+    assert (synthetic.short(), real.short()) == (f"synthetic world ({world})", "real data")
