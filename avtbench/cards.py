@@ -140,14 +140,18 @@ class PlotCard(Card):
     """The task whose cell a cell plot draws (`Plot.task`), with the method the user names; "" for a method plot."""
     direction: str = ""
     """A cell plot's default direction (`Plot.direction`)."""
+    several: bool = False
+    """A comparison plot: it draws several pretrained variants of `method` side by side (`Plot.several`)."""
 
     @classmethod
     def of(cls, obj: Any, target: str = "") -> "PlotCard":
         return cls(name=obj.name, target=target, method=obj.method, summary=obj.summary, task=obj.task,
-                   direction=obj.direction)
+                   direction=obj.direction, several=getattr(obj, "several", False))
 
     def subject(self) -> str:
         """What the plot draws, for `avtbench list`."""
+        if self.several:
+            return f"variants of method {self.method} side by side"
         return f"task {self.task}, any method" if self.task else f"method {self.method}"
 
 

@@ -1,5 +1,6 @@
 """Command line: `avtbench run`, `list`, `status`, `plot`, `check`; `table` (`tablecli.py`), `merge` (`mergecli.py`),
-`report` (`reportcli.py`), `convert` and `data` (`datacli.py`), `extract` (`extract.py`); and
+`report` (`reportcli.py`), `suite` (`suites/cli.py`), `convert` and `data` (`datacli.py`), `extract`
+(`extract.py`); and
 the commands plugins add (hooks `avtbench_cards`, `avtbench_commands`). Heavy imports happen inside commands only; plugins are
 discovered when a command that is not built in is asked for and by `--help`, which lists the plugins'
 commands from their cards (a command's module is imported when it is invoked)."""
@@ -7,15 +8,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from avtbench.cliopts import parse_seeds, settings_document, split_values
 from avtbench.datacli import convert, data
 from avtbench.errors import UserError
 from avtbench.extract import extract
 from avtbench.mergecli import merge
 from avtbench.reportcli import report
+from avtbench.suites.cli import suite
 from avtbench.tablecli import table
 from avtbench.toolkit.commands import cli_guard
 
@@ -23,28 +26,6 @@ if TYPE_CHECKING:
     from avtbench.catalog import Catalog
 
 EXIT_USER_ERROR = 2
-
-
-def _split(values: tuple[str, ...]) -> list[str]:
-    """Accept both `--seed 0 --seed 1` and `--seed 0,1`."""
-    return [part.strip() for value in values for part in value.split(",") if part.strip()]
-
-
-MAX_SEED = 2**32 - 1
-"""Seeds are what numpy and torch both accept: integers in [0, 2^32 - 1]."""
-
-
-def _seeds(values: tuple[str, ...]) -> list[int]:
-    seeds = []
-    for text in _split(values) or ["0"]:
-        try:
-            seed = int(text)
-        except ValueError:
-            raise UserError(f"bad seed {text!r}; seeds are integers, e.g. --seed 0 --seed 1 or --seed 0,1,2") from None
-        if not 0 <= seed <= MAX_SEED:
-            raise UserError(f"seed {seed} is out of range; seeds are integers in [0, {MAX_SEED}]")
-        seeds.append(seed)
-    return seeds
 
 
 class PluginGroup(click.Group):
@@ -101,7 +82,7 @@ def main() -> None:
     Installed plugins may add commands of their own: `avtbench list` shows them."""
 
 
-for _command in (convert, data, extract, merge, report, table):
+for _command in (convert, data, extract, merge, report, suite, table):
     main.add_command(_command)
 
 @main.command()
@@ -129,66 +110,20 @@ def run(methods, tasks, directions, seeds, config_file, sets, device, results, c
     """Train and evaluate every cell of the grid methods x tasks x directions x seeds.
 
     On a terminal progress shows as bars; otherwise (a log, CI) as plain lines on stderr."""
-    from rich.markup import escape
-
     from avtbench.logs import RunLog
 
     with RunLog(quiet=quiet, verbose=verbose, path=log_path) as out:
-        from avtbench import config as cfg
         from avtbench.cache import ArtifactCache
-        from avtbench.executors import executor_for
-        from avtbench.executors.jobs import GridRun, WorkerContext
-        from avtbench.executors.report import GridReport, did_work, new_grid_id, write_manifest
-        from avtbench.executors.settings import SECTION as EXECUTOR_SECTION
-        from avtbench.executors.settings import ExecutorConfig
-        from avtbench.plugins import registry
+        from avtbench.gridrun import RunOptions, run_plan
         from avtbench.plan import make_plan
-        from avtbench.progress import make_progress
-        from avtbench.runner import Runner, resolve_device, resolve_loader_workers
-        from avtbench.store import ResultStore
+        from avtbench.plugins import registry
 
-        document = _document(config_file, sets)
-        grid_seeds = _seeds(seeds)
+        document = settings_document(config_file, sets)
         cache = ArtifactCache(cache_dir)
-        plan = make_plan(registry(), _split(methods), _split(tasks), _split(directions), grid_seeds, document, cache)
-        if not plan.cells:
-            if plan.skipped:
-                raise UserError(f"nothing to run: {plan.skipped[0]}; pick a direction over the method's modalities")
-            raise UserError("nothing to run; name at least one method, task and direction")
-        for reason in plan.skipped:
-            out.info(f"skipped {reason}", f"[yellow]skipped[/] {escape(reason)}")
-        store = ResultStore(results)
-        device_name = resolve_device(device)
-        workers = resolve_loader_workers(loader_workers, device_name)
-        executor_config = cfg.build(ExecutorConfig, document.get(EXECUTOR_SECTION, {}), EXECUTOR_SECTION)
-        executor_cls = executor_for(executor_name)
-        cache.prepare()
-        store.prepare()
-        grid_id = new_grid_id()
-        context = WorkerContext(str(cache.root.resolve()), str(store.root.resolve()), device_name, grid_id, workers)
-        report = GridReport(notify=lambda event: _tell(out, escape, event))
-        with make_progress(out.bars, out.stage_lines) as progress:
-            runner = Runner(cache, plan.data, device_name, progress, log=out.log, grid_id=grid_id,
-                            loader_workers=workers)
-            grid = GridRun(plan, runner, store, report, context, overwrite=overwrite, retry_failed=retry_failed)
-            executor_cls(executor_config).run(grid, progress=progress)
-        extra = {"folder": str(store.root / ".avtbench" / "slurm"), "cluster": executor_config.slurm_cluster} \
-            if executor_name == "slurm" else {}
-        manifest = write_manifest(store.root, executor_name, plan, store, report.job_ids, extra, grid_id) \
-            if did_work(report) else None
-        if executor_name == "slurm" and manifest is None:
-            out.summary(f"nothing to submit: every cell of the grid is done in {store.root}, or failed before "
-                        "(--retry-failed submits those again)")
-            return
-        if executor_name == "slurm":
-            ids = ", ".join(f"{stage}: {' '.join(j) or 'none'}" for stage, j in report.job_ids.items())
-            out.summary(f"submitted to Slurm ({ids}); manifest {manifest}; follow with `avtbench status --results {store.root}`")
-            return
-        if report.failures:
-            out.summary(f"{report.failures} of {len(plan.cells)} cell(s) failed (see `avtbench status --results {store.root}`); "
-                        "fix and run again with --retry-failed")
-            sys.exit(1)
-        out.summary(f"{len(plan.cells)} cell(s) in {store.root}; see `avtbench table --results {store.root}`")
+        plan = make_plan(registry(), split_values(methods), split_values(tasks), split_values(directions), parse_seeds(seeds),
+                         document, cache)
+        options = RunOptions(results, device, executor_name, overwrite, retry_failed, loader_workers)
+        run_plan(out, plan, document, cache, options, table_hint=f"avtbench table --results {results}")
 
 
 @main.command(name="list")
@@ -282,7 +217,7 @@ def plot(name, method, direction, seed, config_file, sets, results, cache_dir, d
         from avtbench.toolkit.cells import Where, pretrained, run_or_load_cell
 
         figure = registry().plot(name)
-        document = _document(config_file, sets)
+        document = settings_document(config_file, sets)
         with make_progress(out.bars, out.stage_lines) as progress:
             where = Where(results, cache_dir, device, progress, out.log)
             if figure.draws_a_cell:
@@ -299,6 +234,8 @@ def plot(name, method, direction, seed, config_file, sets, results, cache_dir, d
                     raise UserError(f"plot {name!r} draws a pretrained method, not a cell; drop -d")
                 subject, info = pretrained(figure.method, seed, document, where)
                 out.debug(f"checkpoint {info.checkpoint} {info.describe()}")
+                if figure.several:  # a comparison plot, here of the one variant the settings make
+                    subject = [(figure.method, subject)]
         out.summary(f"wrote {figure.draw(subject, Path(out_path))}", stdout=True)
 
 
@@ -318,7 +255,7 @@ def check(names, check_all, sets, cache_dir) -> None:
     from avtbench.testing import check_method, check_task
 
     reg = registry()
-    document = _document(None, sets)
+    document = settings_document(None, sets)
     wanted = sorted({*reg.methods, *reg.tasks, *(f.plugin for f in reg.failures)}) if check_all else list(names)
     if not wanted:
         raise UserError("name at least one method or task to check, or pass --all")
@@ -338,38 +275,6 @@ def check(names, check_all, sets, cache_dir) -> None:
         failed += sum(line.startswith("FAIL") for line in lines)
     click.echo(f"{failed} check(s) failed" if failed else "all checks passed", err=True)
     sys.exit(1 if failed else 0)
-
-
-def _tell(out: Any, escape: Callable[[str], str], event: Any) -> None:
-    """One line per cell (`executors.report.CellEvent`): done (with its main metric), cached, failed,
-    skipped or submitted."""
-    label = event.label
-    if event.kind == "done":
-        record = event.record
-        line = f"{label}: {record.main_metric} = {record.main_value:.2f} ({record.timings.total_s:.1f}s)"
-        if event.path:
-            line += f" -> {event.path}"
-        out.info(f"done    {line}", f"[green]done[/]    {escape(line)}")
-        pretrain, timings = record.pretrain, record.timings
-        out.debug(f"{label}: checkpoint {pretrain.checkpoint} {pretrain.describe()}; "
-                  f"pretrain {timings.pretrain_s:.1f}s, encode {timings.encode_s:.1f}s, "
-                  f"evaluate {timings.evaluate_s:.1f}s; record {event.path}")
-    elif event.kind == "cached":
-        out.info(f"cached  {label}: {event.path}", f"[dim]cached[/]  {escape(label)}: {escape(event.path)}")
-    elif event.kind == "failed":
-        line = f"{label}: {event.error} (see {event.path})"
-        out.info(f"failed  {line}", f"[red]failed[/]  {escape(line)}")
-    elif event.kind == "skipped-failed":
-        line = f"{label}: failed before (see {event.path}); --retry-failed runs it again"
-        out.info(f"skipped {line}", f"[yellow]skipped[/] {escape(line)}")
-    else:
-        out.info(f"{event.kind} {label}: job {event.job_id}", f"[blue]{event.kind}[/] {escape(label)}")
-
-
-def _document(config_file: str | None, sets: tuple[str, ...]) -> dict:
-    from avtbench import config as cfg
-
-    return cfg.merge(cfg.load_yaml(config_file) if config_file else {}, cfg.parse_sets(sets))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import click
 
     from avtbench.api import Dataset, Method, Task
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from avtbench.extractors import Extractor
     from avtbench.plots import Plot
     from avtbench.report.sections import ReportSection
+    from avtbench.suites.model import Suite
 
 PROJECT = "avtbench"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -69,3 +72,9 @@ def avtbench_report_sections() -> "list[ReportSection]":
     """Return sections (`avtbench.report.sections.ReportSection`) that `avtbench report` draws on the pages of
     the cells they apply to (a method's, a task's, or every cell); their `draw` may be "module:function",
     imported only when a report is written."""
+
+
+@hookspec
+def avtbench_suites() -> "list[str | Path | Suite]":
+    """Return the paper suites this plugin ships: paths of suite YAML files (see `avtbench.suites.load`) or
+    `avtbench.suites.model.Suite` objects; `avtbench suite list` shows them beside benchmarks/suites/."""

@@ -1,8 +1,13 @@
 """Named plots that plugins contribute (hook `avtbench_plots`), drawn by `avtbench plot NAME`.
 
-Two kinds:
+Three kinds:
 - a method plot draws a pretrained method (`Plot(name, method, draw)`; `draw(method, out)`), such
   as a codebook's usage; the method is pretrained, or loaded from the cache, first;
+- a comparison plot draws several pretrained variants of one method side by side
+  (`Plot.of_methods(name, method, draw)`; `draw([(label, method), ...], out)`), such as the codebook
+  usage of a paper's model beside its baseline; a paper suite names one as its figure
+  (`avtbench suite table` draws it with the suite's rows of that method, from the cache), and
+  `avtbench plot NAME` draws it with the one method the user's settings make;
 - a cell plot draws a finished cell of a task with whichever method the user names
   (`Plot.of_cell(name, task, direction, draw)`; `draw(cell, out)` gets an
   `avtbench.toolkit.CellRun`: the record and the files the task kept beside it), such as predicted
@@ -20,7 +25,8 @@ from typing import Any, Callable
 class Plot:
     """name: what `avtbench plot NAME` takes; method: the method a method plot draws ("" for a cell
     plot); draw: writes `out` and returns its path; task, direction: the cell a cell plot draws
-    (direction: the default of `-d`); artifacts: files of the cell's task that `draw` reads."""
+    (direction: the default of `-d`); artifacts: files of the cell's task that `draw` reads; several: a
+    comparison plot (`draw` takes a list of (label, pretrained method))."""
 
     name: str
     method: str
@@ -29,6 +35,11 @@ class Plot:
     task: str = ""
     direction: str = ""
     artifacts: tuple[str, ...] = ()
+    several: bool = False
+
+    @classmethod
+    def of_methods(cls, name: str, method: str, draw: Callable[[Any, Path], Path], summary: str = "") -> Plot:
+        return cls(name, method, draw, summary, several=True)
 
     @classmethod
     def of_cell(cls, name: str, task: str, direction: str, draw: Callable[[Any, Path], Path], summary: str = "",
@@ -41,4 +52,6 @@ class Plot:
 
     def subject(self) -> str:
         """What it draws, for `avtbench list`."""
+        if self.several:
+            return f"variants of method {self.method} side by side"
         return f"task {self.task}, any method" if self.draws_a_cell else f"method {self.method}"

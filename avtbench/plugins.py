@@ -49,6 +49,9 @@ class Registry:
     """Feature extractors (`avtbench extract --audio/--visual NAME`), by name."""
     sections: "list[ReportSection]" = field(default_factory=list)
     """Sections plugins add to `avtbench report`'s cell pages (hook `avtbench_report_sections`), by name."""
+    suites: list[tuple[str, Any]] = field(default_factory=list)
+    """(plugin, what its `avtbench_suites` hook returned: a suite file's path or a `Suite`), read by
+    `avtbench.suites.catalog` when suites are listed or named."""
 
     def __post_init__(self) -> None:
         self.methods = Catalog(MethodCard, _subclass_of("Method"), self.failures)
@@ -76,6 +79,7 @@ class Registry:
         twin.commands, twin.converters = self.commands.copy(twin.failures), self.converters.copy(twin.failures)
         twin.extractors = self.extractors.copy(twin.failures)
         twin.sections = list(self.sections)
+        twin.suites = list(self.suites)
         return twin
 
     def method(self, name: str) -> type[Method]:
@@ -152,6 +156,7 @@ def discover(entry_points: Iterable[importlib.metadata.EntryPoint] | None = None
                           (hooks.avtbench_commands, registry.commands), (hooks.avtbench_extractors, registry.extractors)):
         _collect(hook, catalog)
     _collect_sections(hooks.avtbench_report_sections, registry)
+    _collect_suites(hooks.avtbench_suites, registry)
     return registry
 
 
@@ -175,6 +180,17 @@ def _collect_sections(hook: Any, registry: Registry) -> None:
                                                        f"report section name {section.name!r} already provided"))
                 continue
             registry.sections.append(section)
+
+
+def _collect_suites(hook: Any, registry: Registry) -> None:
+    """Keep what every implementation of `avtbench_suites` returns; one that raises is recorded, not raised."""
+    for impl in hook.get_hookimpls():
+        try:
+            provided = list(impl.function() or [])
+        except Exception as exc:
+            registry.failures.append(PluginFailure(impl.plugin_name, hook.name, describe(exc)))
+            continue
+        registry.suites.extend((impl.plugin_name, item) for item in provided)
 
 
 def _collect_cards(hook: Any, registry: Registry) -> None:

@@ -18,10 +18,18 @@ CODEBOOK_CARD = PlotCard(
     summary="codes used by one modality only, shared, or dead, per pretraining epoch (the paper's Fig. 2)",
 )
 
+COMPARISON_CARD = PlotCard(
+    name="codebook_comparison",
+    target="avtbench_plugins.methods.unified_vq.usage:COMPARISON_PLOT",
+    method="unified_vq",
+    summary="codebook usage per epoch of several unified_vq variants side by side (CMG appendix Fig. 2: ours vs plain EMA)",
+    several=True,
+)
+
 
 @hookimpl
 def avtbench_cards() -> list[Card]:
-    return [CARD, CODEBOOK_CARD]
+    return [CARD, CODEBOOK_CARD, COMPARISON_CARD]
 
 
 CODEBOOK_SECTION = ReportSection(
