@@ -24,9 +24,9 @@ from typing import Any, Callable
 from avtbench.atomic import write_text_atomic
 from avtbench.errors import UserError
 from avtbench.extraction import ExtractJob, ExtractTally
+from avtbench.journal import JOURNAL, VideoJournal
 
 STAGING = ".convert"
-JOURNAL = "journal.tsv"
 JOB = "job.json"
 FILES = "files"
 SKIPPED = "skipped.tsv"
@@ -84,9 +84,9 @@ class ClipStage:
         if difference:
             raise UserError(f"{self.staging} holds an unfinished extraction of another job ({difference}); pass the "
                             "same options to resume it, or another --out")
-        self.statuses = _read_journal(self.staging / JOURNAL)
+        self.journal = VideoJournal(self.staging / JOURNAL)
+        self.statuses = self.journal.statuses
         self.tally = ExtractTally(Counter(self.statuses.values()), earlier=len(self.statuses))
-        self.journal = open(self.staging / JOURNAL, "a", encoding="utf-8")
         self.since_sync = 0
 
     def handled(self, video_id: str) -> bool:
@@ -118,13 +118,11 @@ class ClipStage:
         self._journal(video_id, status, message)
 
     def _journal(self, video_id: str, status: str, message: str) -> None:
-        self.journal.write(f"{video_id}\t{status}\t{' '.join(message.split())}\n")
-        self.journal.flush()
-        self.statuses[video_id] = status
+        self.journal.record(video_id, status, message)
         self.tally.statuses[status] += 1
         self.since_sync += 1
         if self.since_sync >= SYNC_EVERY:
-            os.fsync(self.journal.fileno())
+            self.journal.sync()
             self.since_sync = 0
 
     def written(self) -> list[str]:
@@ -146,8 +144,7 @@ class ClipStage:
                 os.replace(path, target)
         for relative, text in texts.items():
             write_text_atomic(self.out / relative, text)
-        lines = ["video_id\tstatus\tmessage"] + [
-            line for line in (self.staging / JOURNAL).read_text(encoding="utf-8").splitlines() if line.split("\t")[1] != "ok"]
+        lines = ["video_id\tstatus\tmessage"] + self.journal.lines()[1]
         write_text_atomic(self.out / SKIPPED, "".join(f"{line}\n" for line in lines))
         record = {"job": self.mine, "statuses": dict(self.tally.statuses)}
         write_text_atomic(self.out / self.record, json.dumps(record, indent=1, sort_keys=True))
@@ -155,22 +152,7 @@ class ClipStage:
         return self.out
 
     def close(self) -> None:
-        if not self.journal.closed:
-            self.journal.close()
-
-
-def _read_journal(path: Path) -> dict[str, str]:
-    """video -> status from the journal (in its order); a line cut by a kill is dropped from the file."""
-    data = path.read_bytes()
-    whole = data.rfind(b"\n") + 1
-    if whole < len(data):
-        with open(path, "r+b") as handle:
-            handle.truncate(whole)
-    statuses: dict[str, str] = {}
-    for line in data[:whole].decode("utf-8").splitlines():
-        video_id, status, _ = line.split("\t", 2)
-        statuses[video_id] = status
-    return statuses
+        self.journal.close()
 
 
 def _json(path: Path) -> dict[str, Any]:

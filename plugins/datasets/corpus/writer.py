@@ -29,9 +29,9 @@ from avtbench.api import UserError
 from avtbench.atomic import atomic_path, publish_folder, remove_dead_temps, write_text_atomic
 from avtbench.data.captions import CAPTION_HEADER, CAPTIONS_FILE
 from avtbench.data.files import FEATURE_KEY
+from avtbench.journal import JOURNAL, VideoJournal
 
 STAGING = ".convert"
-JOURNAL = "journal.tsv"
 JOB = "job.json"
 RECORD = "conversion.json"
 SKIPPED = "skipped.tsv"
@@ -114,7 +114,9 @@ class CorpusWriter:
         if difference:
             raise UserError(f"{self.staging} holds an unfinished conversion of another job ({difference}); pass the "
                             "same options to resume it, or another --out")
-        self.statuses, self.rows = _read_journal(self.staging / JOURNAL)
+        self.journal = VideoJournal(self.staging / JOURNAL)
+        self.statuses = self.journal.statuses
+        self.rows = sum(status == "ok" for status in self.statuses.values())
         self.tally = Tally(Counter(self.statuses.values()), earlier=len(self.statuses))
         self.files, self.arrays = {}, {}
         for modality, name in FEATURE_FILES.items():
@@ -126,7 +128,6 @@ class CorpusWriter:
                 self.close()
                 raise UserError(f"{path} cannot be opened ({_first_line(exc)}): the unfinished conversion is damaged; "
                                 f"delete {self.staging} to start over") from None
-        self.journal = open(self.staging / JOURNAL, "a", encoding="utf-8")
 
     def _create(self, folder: Path) -> None:
         import h5py
@@ -162,15 +163,13 @@ class CorpusWriter:
         self._journal(video_id, status, message)
 
     def _journal(self, video_id: str, status: str, message: str) -> None:
-        self.journal.write(f"{video_id}\t{status}\t{' '.join(message.split())}\n")
-        self.journal.flush()
-        self.statuses[video_id] = status
+        self.journal.record(video_id, status, message)
         self.tally.statuses[status] += 1
 
     def sync(self) -> None:
         for handle in self.files.values():
             os.fsync(handle.id.get_vfd_handle())
-        os.fsync(self.journal.fileno())
+        self.journal.sync()
 
     def finish(self, caption: Callable[[str], str] | None, extra: dict[str, str] | None = None) -> Path:
         """Publish the corpus into `out` (captions from `caption(video_id)`, none when None; `extra`: more
@@ -181,7 +180,7 @@ class CorpusWriter:
         for modality, array in self.arrays.items():
             array.resize(self.rows, axis=0)
         self.close()
-        ok, skipped = _journal_lines(self.staging / JOURNAL)
+        ok, skipped = self.journal.lines()
         if caption is not None:
             _write_lines(self.out / CAPTIONS_FILE, ["\t".join(CAPTION_HEADER)] + [f"{v}\t{caption(v)}" for v in ok])
         for name, text in (extra or {}).items():
@@ -199,32 +198,7 @@ class CorpusWriter:
         for handle in self.files.values():
             handle.close()
         self.files = {}
-        journal = getattr(self, "journal", None)
-        if journal is not None and not journal.closed:
-            journal.close()
-
-
-def _read_journal(path: Path) -> tuple[dict[str, str], int]:
-    """(video -> status, rows written) from the journal; a line cut by a kill is dropped from the file."""
-    data = path.read_bytes()
-    whole = data.rfind(b"\n") + 1
-    if whole < len(data):
-        with open(path, "r+b") as handle:
-            handle.truncate(whole)
-    statuses: dict[str, str] = {}
-    for line in data[:whole].decode("utf-8").splitlines():
-        video_id, status, _ = line.split("\t", 2)
-        statuses[video_id] = status
-    return statuses, sum(status == "ok" for status in statuses.values())
-
-
-def _journal_lines(path: Path) -> tuple[list[str], list[str]]:
-    """(the ids written, in row order; the skipped videos' lines)."""
-    ok, skipped = [], []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        video_id, status, _ = line.split("\t", 2)
-        (ok if status == "ok" else skipped).append(video_id if status == "ok" else line)
-    return ok, skipped
+        self.journal.close()
 
 
 def _write_lines(path: Path, lines: list[str]) -> None:
