@@ -92,3 +92,17 @@ def no_memmaps(monkeypatch):
         raise AssertionError("a numpy memory map was opened")
 
     monkeypatch.setattr(np.memmap, "__new__", refuse)
+
+
+@pytest.fixture
+def extractors(monkeypatch):
+    """The plugin registry with the two tiny extractors of `tests/video_fixtures.py` (`mean_frame`,
+    `rms_audio`) added, for the extract tests (which skip without PyAV before asking for it)."""
+    from avtbench import plugins
+    from tests.video_fixtures import MeanFrame, RmsAudio
+
+    reg = plugins.registry().copy()
+    reg.extractors["mean_frame"] = MeanFrame
+    reg.extractors["rms_audio"] = RmsAudio
+    monkeypatch.setattr(plugins, "_REGISTRY", reg)
+    return reg

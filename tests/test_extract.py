@@ -12,19 +12,8 @@ from click.testing import CliRunner
 
 pytest.importorskip("av")
 
-from avtbench import plugins  # noqa: E402
 from avtbench.cli import main  # noqa: E402
-from tests.video_fixtures import MeanFrame, RmsAudio, write_video  # noqa: E402
-
-
-@pytest.fixture
-def extractors(monkeypatch):
-    """The registry with the two tiny extractors of video_fixtures."""
-    reg = plugins.registry().copy()
-    reg.extractors["mean_frame"] = MeanFrame
-    reg.extractors["rms_audio"] = RmsAudio
-    monkeypatch.setattr(plugins, "_REGISTRY", reg)
-    return reg
+from tests.video_fixtures import write_video  # noqa: E402
 
 
 def extract(*args: str):

@@ -16,21 +16,11 @@ from PIL import Image
 
 pytest.importorskip("av")
 
-from avtbench import plugins  # noqa: E402
 from avtbench.cli import main  # noqa: E402
 from tests.conftest import user_error  # noqa: E402
-from tests.video_fixtures import MeanFrame, RmsAudio, write_video  # noqa: E402
+from tests.video_fixtures import write_video  # noqa: E402
 
 RED, GREEN, BLUE = (200, 40, 40), (40, 200, 40), (40, 40, 200)
-
-
-@pytest.fixture
-def extractors(monkeypatch):
-    reg = plugins.registry().copy()
-    reg.extractors["mean_frame"] = MeanFrame
-    reg.extractors["rms_audio"] = RmsAudio
-    monkeypatch.setattr(plugins, "_REGISTRY", reg)
-    return reg
 
 
 def extract(*args: str):

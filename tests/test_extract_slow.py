@@ -17,9 +17,8 @@ from click.testing import CliRunner
 
 pytest.importorskip("av")
 
-from avtbench import plugins  # noqa: E402
 from avtbench.cli import main  # noqa: E402
-from tests.video_fixtures import MeanFrame, RmsAudio, install_extractor_plugin, write_video  # noqa: E402
+from tests.video_fixtures import install_extractor_plugin, write_video  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -88,15 +87,6 @@ def test_ray_extracts_what_the_local_path_does_resumes_and_skips_a_dying_video(t
         rows_a = np.asarray(getattr(a, modality)[np.arange(4)])
         rows_b = np.asarray(getattr(b, modality)[np.array([b.ids.index(i) for i in a.ids])])
         np.testing.assert_allclose(rows_a, rows_b, rtol=0, atol=1e-6)  # same host, same code: the same rows
-
-
-@pytest.fixture
-def extractors(monkeypatch):
-    reg = plugins.registry().copy()
-    reg.extractors["mean_frame"] = MeanFrame
-    reg.extractors["rms_audio"] = RmsAudio
-    monkeypatch.setattr(plugins, "_REGISTRY", reg)
-    return reg
 
 
 def extract(*args: str):
