@@ -12,12 +12,13 @@ import click
 
 from avtbench.api import Converter, UserError
 from avtbench.atomic import prepare_folder
+from avtbench.extraction import ExtractTally
 from avtbench.toolkit import cli_guard
 
 from . import CONVERTER_CARD
 from .cmg_release import (AUDIO_SHAPE, CMG_SPLIT_ORDER, VISUAL_SHAPE, MetaRow, Skip, read_meta, read_prompts, read_video,
                           require_prompts)
-from .writer import CorpusJob, CorpusWriter, Tally, done_before
+from .writer import CorpusJob, CorpusWriter, done_before
 
 LOG = "convert.log"
 SKIP_WORDS = {"missing": "missing zip(s)", "damaged": "damaged zip(s) or pickle(s)",
@@ -66,7 +67,7 @@ def vggsound_avel40k(meta: Path, audio_dir: Path, video_dir: Path, out: Path, pr
     finished = done_before(out, job)
     with RunLog(quiet=quiet, path=log_path or out / LOG) as log:
         if finished is not None:
-            log.summary(f"already converted: {finished.converted:,} videos in {out} ({_skipped(finished)}); "
+            log.summary(f"already converted: {finished.written:,} videos in {out} ({_skipped(finished)}); "
                         f"nothing to do", stdout=True)
             return
         with _only_writer(out):
@@ -82,7 +83,7 @@ def vggsound_avel40k(meta: Path, audio_dir: Path, video_dir: Path, out: Path, pr
         earlier = f" ({tally.earlier:,} handled by an earlier run)" if tally.earlier else ""
         other = f"; {left_out:,} row(s) of other splits left out" if left_out else ""
         listed = f" (listed in {out / 'skipped.tsv'})" if tally.skipped else ""
-        log.summary(f"converted {tally.converted:,} of {len(rows):,} videos into {out}{earlier}; {_skipped(tally)}{listed}"
+        log.summary(f"converted {tally.written:,} of {len(rows):,} videos into {out}{earlier}; {_skipped(tally)}{listed}"
                     f"{other}; next: --set data.corpus_root={out}", stdout=True)
 
 
@@ -120,7 +121,7 @@ def _convert(rows: list[MetaRow], writer: CorpusWriter, audio_dir: Path, video_d
         writer.add(row.video_id, {"audio": audio, "visual": visual})
 
 
-def _skipped(tally: Tally) -> str:
+def _skipped(tally: ExtractTally) -> str:
     parts = [f"{n:,} {SKIP_WORDS.get(status, status)}" for status, n in tally.skipped.items()]
     return f"skipped {sum(tally.skipped.values()):,}: {', '.join(parts)}" if parts else "none skipped"
 

@@ -36,7 +36,7 @@ class CorpusSink:
     def __init__(self, out: Path, job: ExtractJob) -> None:
         self.job = job
         self.writer = CorpusWriter(out, _corpus_job(job))
-        self.tally = ExtractTally(self.writer.tally.statuses, self.writer.tally.earlier)
+        self.tally = self.writer.tally
 
     def handled(self, video_id: str) -> bool:
         return self.writer.handled(video_id)
@@ -72,8 +72,7 @@ def _move_tree(source: Path, target: Path, written: set[str]) -> None:
 
 
 def _done_before(out: Path, job: ExtractJob) -> ExtractTally | None:
-    tally = done_before(out, _corpus_job(job))
-    return None if tally is None else ExtractTally(tally.statuses)
+    return done_before(out, _corpus_job(job))
 
 
 EXTRACTION = ExtractionLayout(open=CorpusSink, done_before=_done_before, frames=RAW_FRAMES)

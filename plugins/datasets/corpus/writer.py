@@ -19,7 +19,7 @@ import json
 import os
 import shutil
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -29,6 +29,7 @@ from avtbench.api import UserError
 from avtbench.atomic import atomic_path, publish_folder, remove_dead_temps, write_text_atomic
 from avtbench.data.captions import CAPTION_HEADER, CAPTIONS_FILE
 from avtbench.data.files import FEATURE_KEY
+from avtbench.extraction import ExtractTally
 from avtbench.journal import JOURNAL, VideoJournal
 
 STAGING = ".convert"
@@ -63,23 +64,7 @@ class CorpusJob:
         return None
 
 
-@dataclass
-class Tally:
-    """Videos handled, by status (`ok` or why skipped), and how many of them an earlier run handled."""
-
-    statuses: Counter = field(default_factory=Counter)
-    earlier: int = 0
-
-    @property
-    def converted(self) -> int:
-        return self.statuses["ok"]
-
-    @property
-    def skipped(self) -> dict[str, int]:
-        return {s: n for s, n in sorted(self.statuses.items()) if s != "ok"}
-
-
-def done_before(out: Path, job: CorpusJob) -> Tally | None:
+def done_before(out: Path, job: CorpusJob) -> ExtractTally | None:
     """The tally of a finished conversion of `job` in `out`; None when `out` holds none; a UserError when
     `out` holds something else (another job's corpus, other files)."""
     out = Path(out)
@@ -90,7 +75,7 @@ def done_before(out: Path, job: CorpusJob) -> Tally | None:
         difference = job.difference(record.get("job", {}))
         if difference:
             raise UserError(f"--out {out} already holds a corpus, of another conversion ({difference}); pass another --out")
-        return Tally(Counter(record.get("statuses", {})))
+        return ExtractTally(Counter(record.get("statuses", {})))
     others = [p.name for p in out.iterdir() if not p.name.startswith(("convert.log", "extract.log", ".convert"))] if out.is_dir() else []
     if others:
         raise UserError(f"--out {out} is not empty and holds no conversion (it has {', '.join(sorted(others)[:3])}); "
@@ -117,7 +102,7 @@ class CorpusWriter:
         self.journal = VideoJournal(self.staging / JOURNAL)
         self.statuses = self.journal.statuses
         self.rows = sum(status == "ok" for status in self.statuses.values())
-        self.tally = Tally(Counter(self.statuses.values()), earlier=len(self.statuses))
+        self.tally = ExtractTally(Counter(self.statuses.values()), earlier=len(self.statuses))
         self.files, self.arrays = {}, {}
         for modality, name in FEATURE_FILES.items():
             path = self.staging / name
@@ -207,7 +192,7 @@ def _write_lines(path: Path, lines: list[str]) -> None:
             handle.write(line + "\n")
 
 
-def _skips(tally: Tally) -> str:
+def _skips(tally: ExtractTally) -> str:
     return ", ".join(f"{n:,} {status}" for status, n in tally.skipped.items()) or "none skipped"
 
 
