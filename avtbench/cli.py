@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from avtbench.cliopts import parse_seeds, settings_document, split_values
+from avtbench.cliopts import grid_options, parse_seeds, settings_document, split_values
 from avtbench.datacli import convert, data
 from avtbench.errors import UserError
 from avtbench.extract import extract
@@ -92,18 +92,7 @@ for _command in (convert, data, extract, merge, report, suite, table):
 @click.option("--seed", "-s", "seeds", multiple=True, help="Seed(s); default 0.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="YAML file: sections named after methods, tasks, or `data`.")
 @click.option("--set", "sets", multiple=True, metavar="SECTION.KEY=VALUE", help="Override one setting, e.g. data.profile=paper.")
-@click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True)
-@click.option("--results", default="results", show_default=True, type=click.Path(file_okay=False), help="Result store folder.")
-@click.option("--cache", "cache_dir", type=click.Path(file_okay=False), help="Artifact cache (default $AVTBENCH_CACHE or ~/.cache/avtbench).")
-@click.option("--overwrite", is_flag=True, help="Redo cells whose record exists.")
-@click.option("--quiet", "-q", is_flag=True, help="Only errors and the final summary line.")
-@click.option("--verbose", "-v", is_flag=True, help="Also per-stage lines on a terminal, and debug details.")
-@click.option("--log", "log_path", metavar="FILE", help="Also append plain, timestamped progress lines to FILE.")
-@click.option("--executor", "executor_name", default="serial", type=click.Choice(["serial", "ray", "slurm"]),
-              show_default=True, help="Where jobs run; settings in the config's `executor` section / --set executor.<field>=...")
-@click.option("--retry-failed", is_flag=True, help="Run again the cells that failed before (they are skipped otherwise).")
-@click.option("--loader-workers", default="auto", show_default=True, metavar="N|auto",
-              help="Processes reading corpus batches during pretraining (auto: 0 on CPU, 4 on CUDA).")
+@grid_options("Where jobs run; settings in the config's `executor` section / --set executor.<field>=...")
 @cli_guard
 def run(methods, tasks, directions, seeds, config_file, sets, device, results, cache_dir, overwrite, quiet, verbose,
         log_path, executor_name, retry_failed, loader_workers) -> None:

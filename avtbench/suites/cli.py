@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from avtbench.cliopts import parse_seeds, settings_document
+from avtbench.cliopts import grid_options, parse_seeds, settings_document
 from avtbench.errors import UserError
 from avtbench.toolkit.commands import cli_guard
 
@@ -78,19 +78,8 @@ def _planned(found: Suite, sets: tuple[str, ...], seeds: tuple[str, ...], cache_
 @click.option("--seed", "-s", "seeds", multiple=True, help="Seed(s) instead of the suite's; repeat or comma-separate.")
 @click.option("--set", "sets", multiple=True, metavar="SECTION.KEY=VALUE",
               help="Override one setting on top of the suite's (every row), e.g. data.profile=tiny; shown in the table's caption.")
-@click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True)
-@click.option("--results", default="results", show_default=True, type=click.Path(file_okay=False), help="Result store folder.")
-@click.option("--cache", "cache_dir", type=click.Path(file_okay=False), help="Artifact cache (default $AVTBENCH_CACHE or ~/.cache/avtbench).")
-@click.option("--overwrite", is_flag=True, help="Redo cells whose record exists.")
 @click.option("--dry-run", is_flag=True, help="List the suite's cells (one line each, with whether its record exists) and run nothing.")
-@click.option("--quiet", "-q", is_flag=True, help="Only errors and the final summary line.")
-@click.option("--verbose", "-v", is_flag=True, help="Also per-stage lines on a terminal, and debug details.")
-@click.option("--log", "log_path", metavar="FILE", help="Also append plain, timestamped progress lines to FILE.")
-@click.option("--executor", "executor_name", default="serial", type=click.Choice(["serial", "ray", "slurm"]),
-              show_default=True, help="Where jobs run; settings with --set executor.<field>=...")
-@click.option("--retry-failed", is_flag=True, help="Run again the cells that failed before (they are skipped otherwise).")
-@click.option("--loader-workers", default="auto", show_default=True, metavar="N|auto",
-              help="Processes reading corpus batches during pretraining (auto: 0 on CPU, 4 on CUDA).")
+@grid_options("Where jobs run; settings with --set executor.<field>=...")
 @cli_guard
 def run_suite(name, seeds, sets, device, results, cache_dir, overwrite, dry_run, quiet, verbose, log_path,
               executor_name, retry_failed, loader_workers) -> None:
